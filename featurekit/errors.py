@@ -1,0 +1,29 @@
+"""Exceptions raised by featurekit: every message names the table, the column and the fix."""
+
+from __future__ import annotations
+
+
+class FeaturekitError(ValueError):
+    """Base class of every error featurekit raises on bad input."""
+
+
+class SchemaError(FeaturekitError):
+    """A table, column, key or relationship does not fit the entity set's rules."""
+
+
+class PlanError(FeaturekitError):
+    """A planning request cannot be satisfied (unknown target, primitive or option)."""
+
+
+class ComputeError(FeaturekitError):
+    """Feature definitions cannot be computed against the given entity set."""
+
+
+class OrphanWarning(UserWarning):
+    """Child rows whose key matches no parent row (they join to nothing)."""
+
+
+def schema_error(table: str, column: str | None, problem: str, fix: str) -> SchemaError:
+    """Build a SchemaError whose text always carries table, column and the fix."""
+    where = f"table {table!r}" + (f", column {column!r}" if column is not None else "")
+    return SchemaError(f"{where}: {problem}. Fix: {fix}")

@@ -1,0 +1,1 @@
+"""The featurekit vocabulary: aggregation, transform and time-series primitives."""

@@ -1,7 +1,24 @@
-"""featurekit: automated feature engineering on relational and time-series data."""
+"""featurekit: automated feature engineering on relational and time-series data.
 
-from featurekit.errors import FeaturekitError, OrphanWarning, PlanError, SchemaError
+Examples
+--------
+>>> import featurekit as fk
+>>> es = fk.demo.load_retail(n_customers=20)
+>>> matrix, features = fk.dfs(es, target="customers", max_depth=2)
+>>> matrix.shape[0]
+20
+"""
+
+from featurekit import demo, primitives
+from featurekit.dfs import plan
+from featurekit.entityset import EntitySet, Relationship
+from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
+from featurekit.feature import Feature, load_features, save_features
 
 __version__ = "0.1.0"
 
-__all__ = ["FeaturekitError", "OrphanWarning", "PlanError", "SchemaError", "__version__"]
+__all__ = [
+    "ComputeError", "EntitySet", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
+    "Relationship", "SchemaError", "__version__", "demo", "load_features", "plan", "primitives",
+    "save_features",
+]

@@ -1,1 +1,78 @@
-"""The featurekit vocabulary: aggregation, transform and time-series primitives."""
+"""The featurekit vocabulary: aggregation and transform primitives, and the registry that
+finds them by name.
+
+Examples
+--------
+>>> from featurekit.primitives import get_primitive
+>>> get_primitive("mean").display_name
+'MEAN'
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from featurekit.errors import PlanError
+from featurekit.primitives.aggregation import AGGREGATION_PRIMITIVES, DEFAULT_AGGREGATIONS
+from featurekit.primitives.aggregation import *  # noqa: F403
+from featurekit.primitives.base import (
+    AggregationPrimitive,
+    ComputeContext,
+    Primitive,
+    TransformPrimitive,
+)
+from featurekit.primitives.custom import aggregation, transform
+from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform import *  # noqa: F403
+
+_REGISTRY: dict[str, type[Primitive]] = {}
+
+
+def register(cls: type[Primitive]) -> type[Primitive]:
+    """Make a primitive class findable by its ``name`` (custom primitives register themselves)."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
+    register(_cls)
+_REGISTRY.setdefault("var", _REGISTRY["variance"])
+
+
+def get_primitive(spec: str | Primitive | type[Primitive], kind: str | None = None) -> Primitive:
+    """Return a primitive instance from a name ("mean"), a class or an instance."""
+    if isinstance(spec, Primitive):
+        primitive = spec
+    elif isinstance(spec, type) and issubclass(spec, Primitive):
+        primitive = spec()
+    elif isinstance(spec, str):
+        key = spec.strip().lower()
+        if key not in _REGISTRY:
+            close = difflib.get_close_matches(key, list(_REGISTRY), n=3)
+            hint = f"did you mean {close}?" if close else f"choose from {sorted(_REGISTRY)}"
+            raise PlanError(f"unknown primitive {spec!r}. Fix: {hint}")
+        primitive = _REGISTRY[key]()
+    else:
+        raise PlanError(f"cannot use {spec!r} as a primitive. Fix: pass a name, class or instance")
+    wanted = {"aggregation": AggregationPrimitive, "transform": TransformPrimitive}.get(kind or "")
+    if wanted is not None and not isinstance(primitive, wanted):
+        raise PlanError(f"primitive {primitive.name!r} is not a {kind} primitive. "
+                        f"Fix: pass it in {'trans' if kind == 'aggregation' else 'agg'}_primitives")
+    return primitive
+
+
+def list_primitives() -> list[dict[str, str]]:
+    """Name, kind and one-line description of every registered primitive (drives the docs)."""
+    rows = []
+    for name, cls in sorted(_REGISTRY.items()):
+        kind = "aggregation" if issubclass(cls, AggregationPrimitive) else "transform"
+        doc = (cls.__doc__ or "").strip().splitlines()
+        rows.append({"name": name, "kind": kind, "description": doc[0] if doc else ""})
+    return rows
+
+
+__all__ = [
+    "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
+    "Primitive", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
+    "register", "transform",
+]

@@ -1,0 +1,414 @@
+"""Aggregation primitives: many child rows -> one value per parent row.
+
+Values follow Featuretools 1.31's definitions (STD with ddof=1, bias-corrected SKEW, MODE ties
+broken towards the smallest value as pandas does, COUNT and SUM 0 for a parent without rows).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from featurekit.primitives.base import (
+    ANY,
+    BOOLEAN_IN,
+    BOOLEAN_OUT,
+    CATEGORY_IN,
+    INDEX_IN,
+    NUMERIC_IN,
+    NUMERIC_OUT,
+    TIME_INDEX_IN,
+    AggregationPrimitive,
+    ComputeContext,
+)
+
+NANOSECONDS = 1e-9
+TIME_UNITS = {"years": 31540000, "months": 2628000, "days": 86400, "hours": 3600,
+              "minutes": 60, "seconds": 1, "milliseconds": 0.001, "nanoseconds": 1e-9}
+
+
+def _seconds(delta: pl.Expr) -> pl.Expr:
+    return delta.dt.total_nanoseconds().cast(pl.Float64) * NANOSECONDS
+
+
+def _nan_if(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+    return pl.when(condition).then(pl.lit(None, dtype=pl.Float64)).otherwise(value)
+
+
+class Count(AggregationPrimitive):
+    """Number of child rows."""
+
+    name = "count"
+    input_types = ((INDEX_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+    default_value = 0
+
+    def generate_name(self, base_names, path_name):
+        return f"COUNT({path_name}{self.args_string()})"
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].count()
+
+
+class Sum(AggregationPrimitive):
+    """Sum of the non-missing values (0 when there are none)."""
+
+    name = "sum"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+    stack_on_exclude = ("count",)
+    default_value = 0
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).sum()
+
+
+class Mean(AggregationPrimitive):
+    """Mean of the non-missing values."""
+
+    name = "mean"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).mean()
+
+
+class Std(AggregationPrimitive):
+    """Sample standard deviation (ddof=1) of the non-missing values."""
+
+    name = "std"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).std(ddof=1)
+
+
+class Variance(AggregationPrimitive):
+    """Population variance (ddof=0) of the non-missing values, as Featuretools' VARIANCE."""
+
+    name = "variance"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).var(ddof=0)
+
+
+class Min(AggregationPrimitive):
+    """Smallest non-missing value."""
+
+    name = "min"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).min()
+
+
+class Max(AggregationPrimitive):
+    """Largest non-missing value."""
+
+    name = "max"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).max()
+
+
+class Median(AggregationPrimitive):
+    """Median of the non-missing values."""
+
+    name = "median"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Float64).median()
+
+
+class Skew(AggregationPrimitive):
+    """Bias-corrected sample skewness (pandas' ``Series.skew``); missing below 3 values."""
+
+    name = "skew"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        values = inputs[0].cast(pl.Float64)
+        return _nan_if(values.count() < 3, values.skew(bias=False))
+
+
+class Kurtosis(AggregationPrimitive):
+    """Fisher kurtosis, biased (scipy's default); missing if any value is missing."""
+
+    name = "kurtosis"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+    default_value = 0
+
+    def aggregate_expr(self, inputs, context):
+        values = inputs[0].cast(pl.Float64)
+        return _nan_if(values.null_count() > 0, values.kurtosis(fisher=True, bias=True))
+
+
+class Mode(AggregationPrimitive):
+    """Most frequent non-missing value; ties go to the smallest value."""
+
+    name = "mode"
+    input_types = ((CATEGORY_IN,),)
+    return_type = None
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].drop_nulls().mode().sort().first()
+
+
+class NumUnique(AggregationPrimitive):
+    """Number of distinct non-missing values."""
+
+    name = "num_unique"
+    input_types = ((CATEGORY_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].drop_nulls().n_unique()
+
+
+class PercentTrue(AggregationPrimitive):
+    """Share of rows that are True (missing counts as False)."""
+
+    name = "percent_true"
+    input_types = ((BOOLEAN_IN,),)
+    return_type = NUMERIC_OUT
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].fill_null(False).cast(pl.Float64).mean()
+
+
+class NumTrue(AggregationPrimitive):
+    """Number of rows that are True."""
+
+    name = "num_true"
+    input_types = ((BOOLEAN_IN,),)
+    return_type = NUMERIC_OUT
+    default_value = 0
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].cast(pl.Int64).sum()
+
+
+class All(AggregationPrimitive):
+    """True if every non-missing value is True."""
+
+    name = "all"
+    input_types = ((BOOLEAN_IN,),)
+    return_type = BOOLEAN_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].all()
+
+
+class Any(AggregationPrimitive):
+    """True if any value is True."""
+
+    name = "any"
+    input_types = ((BOOLEAN_IN,),)
+    return_type = BOOLEAN_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].any()
+
+
+class First(AggregationPrimitive):
+    """Value of the earliest row (by time index, then index)."""
+
+    name = "first"
+    input_types = ((ANY,),)
+    stack_on_self = False
+    ordered = True
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].first()
+
+
+class Last(AggregationPrimitive):
+    """Value of the latest row (by time index, then index)."""
+
+    name = "last"
+    input_types = ((ANY,),)
+    stack_on_self = False
+    ordered = True
+
+    def aggregate_expr(self, inputs, context):
+        return inputs[0].last()
+
+
+class Entropy(AggregationPrimitive):
+    """Shannon entropy (natural log by default) of the value distribution, missing included."""
+
+    name = "entropy"
+    input_types = ((CATEGORY_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    @classmethod
+    def default_params(cls):
+        return {"dropna": False, "base": None}
+
+    def aggregate_expr(self, inputs, context):
+        values = inputs[0].drop_nulls() if self.dropna else inputs[0]
+        counts = values.value_counts().struct.field("count").cast(pl.Float64)
+        share = counts / counts.sum()
+        entropy = -(share * share.log()).sum()
+        return entropy / pl.lit(self.base).log() if self.base else entropy
+
+
+class Trend(AggregationPrimitive):
+    """Least-squares slope of a value against time (Featuretools' time scaling); missing
+    with fewer than 3 complete rows, 0 when all times are equal."""
+
+    name = "trend"
+    input_types = ((NUMERIC_IN, TIME_INDEX_IN),)
+    return_type = NUMERIC_OUT
+    ordered = True
+
+    def aggregate_expr(self, inputs, context):
+        value, time = inputs
+        complete = value.is_not_null() & time.is_not_null()
+        y = value.filter(complete).cast(pl.Float64)
+        seconds = time.filter(complete).dt.epoch("ns").cast(pl.Float64) * NANOSECONDS
+        first = seconds.first().floor()
+        dividend = (
+            pl.when((first / 86400).round() == first / 86400).then(86400.0)
+            .when((first / 3600).round() == first / 3600).then(3600.0)
+            .when((first / 60).round() == first / 60).then(60.0)
+            .otherwise(1.0)
+        )
+        x = seconds / dividend
+        x_centered, y_centered = x - x.mean(), y - y.mean()
+        slope = (x_centered * y_centered).sum() / (x_centered * x_centered).sum()
+        return (
+            pl.when(y.len() <= 2).then(pl.lit(None, dtype=pl.Float64))
+            .when(x.n_unique() == 1).then(0.0)
+            .otherwise(slope)
+        )
+
+
+class _TimeUnitAggregation(AggregationPrimitive):
+    @classmethod
+    def default_params(cls):
+        return {"unit": "seconds"}
+
+    def in_unit(self, seconds: pl.Expr) -> pl.Expr:
+        return seconds / TIME_UNITS[self.unit]
+
+
+class TimeSinceFirst(_TimeUnitAggregation):
+    """Time from the earliest row to the cutoff time."""
+
+    name = "time_since_first"
+    input_types = ((TIME_INDEX_IN,),)
+    return_type = NUMERIC_OUT
+    ordered = True
+    uses_cutoff = True
+
+    def aggregate_expr(self, inputs, context):
+        return self.in_unit(_seconds(context.cutoff - inputs[0].min()))
+
+
+class TimeSinceLast(_TimeUnitAggregation):
+    """Time from the latest row to the cutoff time."""
+
+    name = "time_since_last"
+    input_types = ((TIME_INDEX_IN,),)
+    return_type = NUMERIC_OUT
+    ordered = True
+    uses_cutoff = True
+
+    def aggregate_expr(self, inputs, context):
+        return self.in_unit(_seconds(context.cutoff - inputs[0].max()))
+
+
+class AvgTimeBetween(_TimeUnitAggregation):
+    """Average time between consecutive rows: (last - first) / (n - 1)."""
+
+    name = "avg_time_between"
+    input_types = ((TIME_INDEX_IN,),)
+    return_type = NUMERIC_OUT
+
+    def aggregate_expr(self, inputs, context):
+        times = inputs[0].drop_nulls()
+        span = _seconds(times.max() - times.min())
+        return _nan_if(times.len() < 2, self.in_unit(span / (times.len() - 1).cast(pl.Float64)))
+
+
+class CountAboveMean(AggregationPrimitive):
+    """Number of values strictly above the mean."""
+
+    name = "count_above_mean"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        values = inputs[0].cast(pl.Float64)
+        return _nan_if(values.count() == 0, (values > values.mean()).sum().cast(pl.Float64))
+
+
+class CountBelowMean(AggregationPrimitive):
+    """Number of values strictly below the mean."""
+
+    name = "count_below_mean"
+    input_types = ((NUMERIC_IN,),)
+    return_type = NUMERIC_OUT
+    stack_on_self = False
+
+    def aggregate_expr(self, inputs, context):
+        values = inputs[0].cast(pl.Float64)
+        return _nan_if(values.count() == 0, (values < values.mean()).sum().cast(pl.Float64))
+
+
+class NMostCommon(AggregationPrimitive):
+    """The n most frequent values, most frequent first (ties: smaller value first)."""
+
+    name = "n_most_common"
+    input_types = ((CATEGORY_IN,),)
+
+    @classmethod
+    def default_params(cls):
+        return {"n": 3}
+
+    @property
+    def number_output_features(self) -> int:  # type: ignore[override]
+        return int(self.n)
+
+    def aggregate_expr(self, inputs, context):
+        runs = inputs[0].drop_nulls().sort().rle()  # sorted input: runs come in value order
+        values, frequency = runs.struct.field("value"), runs.struct.field("len")
+        ranked = values.sort_by(frequency, descending=True, maintain_order=True)
+        return ranked.head(int(self.n)).implode()
+
+
+AGGREGATION_PRIMITIVES: tuple[type[AggregationPrimitive], ...] = (
+    Count, Sum, Mean, Std, Variance, Min, Max, Median, Skew, Kurtosis, Mode, NumUnique,
+    PercentTrue, NumTrue, All, Any, First, Last, Entropy, Trend, TimeSinceFirst, TimeSinceLast,
+    AvgTimeBetween, CountAboveMean, CountBelowMean, NMostCommon,
+)
+
+DEFAULT_AGGREGATIONS: tuple[str, ...] = (
+    "sum", "std", "max", "skew", "min", "mean", "count", "percent_true", "num_unique", "mode",
+)
+
+__all__ = [cls.__name__ for cls in AGGREGATION_PRIMITIVES] + ["DEFAULT_AGGREGATIONS"]

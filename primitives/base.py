@@ -1,0 +1,141 @@
+"""What a primitive is: declared input types, return type, name template and stacking rules in
+one place, plus how to compute it (a polars expression, or a numpy function for custom ones).
+
+Primitives know nothing of the planner or the engine: the planner reads the metadata, the
+engine calls ``aggregate_expr`` / ``transform_expr`` with polars expressions and a context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import polars as pl
+
+from featurekit.types import ColumnSchema
+
+# Input patterns used across the catalogue.
+ANY = ColumnSchema()
+NUMERIC_IN = ColumnSchema(tags=frozenset({"numeric"}))
+CATEGORY_IN = ColumnSchema(tags=frozenset({"category"}))
+BOOLEAN_IN = ColumnSchema("boolean")
+DATETIME_IN = ColumnSchema("datetime")
+TIME_INDEX_IN = ColumnSchema("datetime", frozenset({"time_index"}))
+INDEX_IN = ColumnSchema(tags=frozenset({"index"}))
+TEXT_IN = ColumnSchema("text")
+LATLONG_IN = ColumnSchema("latlong")
+
+NUMERIC_OUT = ColumnSchema("numeric", frozenset({"numeric"}))
+CATEGORY_OUT = ColumnSchema("categorical", frozenset({"category"}))
+ORDINAL_OUT = ColumnSchema("ordinal", frozenset({"category"}))
+BOOLEAN_OUT = ColumnSchema("boolean")
+
+
+@dataclass(frozen=True)
+class ComputeContext:
+    """What an expression may refer to besides its inputs.
+
+    ``time``: the rows' time index (None when the table has none); ``cutoff``: the time the
+    features are computed as of; rows arrive sorted by (time index, index) for aggregations
+    and transforms marked ``ordered``.
+    """
+
+    time: pl.Expr | None
+    cutoff: pl.Expr
+
+
+class Primitive:
+    """Base of every primitive. Subclasses set the class attributes and one compute method."""
+
+    name: ClassVar[str] = ""
+    input_types: ClassVar[tuple[tuple[ColumnSchema, ...], ...]] = ()
+    return_type: ClassVar[ColumnSchema | None] = None  # None: the first input's type
+    stack_on_self: ClassVar[bool] = True
+    stack_on_exclude: ClassVar[tuple[str, ...]] = ()
+    number_output_features: ClassVar[int] = 1
+    commutative: ClassVar[bool] = False
+    ordered: ClassVar[bool] = False  # needs rows in time order
+    uses_cutoff: ClassVar[bool] = False  # value depends on the cutoff time
+    description: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        defaults = self.default_params()
+        unknown = set(params) - set(defaults)
+        if unknown:
+            from featurekit.errors import PlanError
+
+            raise PlanError(f"primitive {self.name!r} has no parameter(s) {sorted(unknown)}. "
+                            f"Fix: use {sorted(defaults) or 'no parameters'}")
+        self.params = {**defaults, **params}
+
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        return {}
+
+    def __getattr__(self, item: str) -> Any:
+        params = self.__dict__.get("params", {})
+        if item in params:
+            return params[item]
+        raise AttributeError(item)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.params == other.params  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, tuple(sorted(self.params.items(), key=str))))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    def __reduce__(self):
+        return (_rebuild_primitive, (type(self), self.params))
+
+    # ------------------------------------------------------------ naming
+    @property
+    def display_name(self) -> str:
+        return self.name.upper()
+
+    def args_string(self) -> str:
+        """Parameters that differ from the defaults, as ", key=value" (Featuretools' style)."""
+        defaults = self.default_params()
+        changed = [(k, v) for k, v in self.params.items() if defaults.get(k) != v]
+        return "".join(f", {k}={v}" for k, v in changed)
+
+    def output_schema(self, inputs: list[ColumnSchema]) -> ColumnSchema:
+        if self.return_type is not None:
+            return self.return_type
+        return inputs[0].without_roles()
+
+    def output_names(self, name: str) -> list[str]:
+        if self.number_output_features == 1:
+            return [name]
+        return [f"{name}[{i}]" for i in range(self.number_output_features)]
+
+
+class AggregationPrimitive(Primitive):
+    """Many child rows -> one value per parent row."""
+
+    default_value: ClassVar[Any] = None  # the value for a parent with no child rows
+
+    def generate_name(self, base_names: list[str], path_name: str) -> str:
+        return f"{self.display_name}({path_name}.{', '.join(base_names)}{self.args_string()})"
+
+    def aggregate_expr(self, inputs: list[pl.Expr], context: ComputeContext) -> pl.Expr:
+        """A polars expression valid inside ``group_by(...).agg(...)``."""
+        raise NotImplementedError
+
+
+class TransformPrimitive(Primitive):
+    """One value per row, from values of the same row (or of the rows before it, if ordered)."""
+
+    def generate_name(self, base_names: list[str]) -> str:
+        return f"{self.display_name}({', '.join(base_names)}{self.args_string()})"
+
+    def transform_expr(self, inputs: list[pl.Expr], context: ComputeContext) -> pl.Expr:
+        """A polars expression over whole columns, used in ``with_columns``."""
+        raise NotImplementedError
+
+
+def _rebuild_primitive(cls: type, params: dict[str, Any]) -> Primitive:
+    return cls(**params)

@@ -11,6 +11,7 @@ Examples
 
 from featurekit import demo, primitives
 from featurekit.dfs import plan
+from featurekit.engine import compute, dfs
 from featurekit.entityset import EntitySet, Relationship
 from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
 from featurekit.feature import Feature, load_features, save_features
@@ -19,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ComputeError", "EntitySet", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
-    "Relationship", "SchemaError", "__version__", "demo", "load_features", "plan", "primitives",
-    "save_features",
+    "Relationship", "SchemaError", "__version__", "compute", "demo", "dfs", "load_features", "plan",
+    "primitives", "save_features",
 ]

@@ -20,12 +20,18 @@ RETAIL_RELATIONSHIPS = (
 )
 
 
-def load_retail(n_customers: int = 100, seed: int = 0, return_type: str = "pandas") -> EntitySet:
+def load_retail(
+    n_customers: int = 100,
+    seed: int = 0,
+    return_type: str = "pandas",
+    types: dict[str, dict[str, str]] | None = None,
+) -> EntitySet:
     """A deterministic retail EntitySet: customers <- sessions <- transactions -> products.
 
     About 10 sessions per customer and 10 transactions per session, so ``n_customers=10_000``
     gives 100,000 sessions and 1,000,000 transactions. ``return_type`` picks the kind the
     tables are handed over as ("pandas" or "polars"), which sets the kind results come back as.
+    ``types`` adds per-table type overrides, e.g. ``{"customers": {"birthday": "date_of_birth"}}``.
 
     Examples
     --------
@@ -42,7 +48,8 @@ def load_retail(n_customers: int = 100, seed: int = 0, return_type: str = "panda
             import polars as pl
 
             data = pl.from_pandas(data)
-        entityset.add_table(name, data, index=index, time_index=time_index, types=RETAIL_TYPES[name])
+        table_types = {**RETAIL_TYPES[name], **(types or {}).get(name, {})}
+        entityset.add_table(name, data, index=index, time_index=time_index, types=table_types)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the demo data has no orphans; fail loudly if it ever does
         for parent, parent_key, child, child_key in RETAIL_RELATIONSHIPS:

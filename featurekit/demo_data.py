@@ -45,6 +45,7 @@ def retail_tables(
     )
 
     sessions_each = rng.poisson(sessions_per_customer, n_customers)
+    sessions_each[rng.random(n_customers) < 0.05] = 0  # some customers never come back
     n_sessions = int(sessions_each.sum())
     session_customer = np.repeat(customer_id, sessions_each)
     session_start = np.repeat(join_date, sessions_each) + rng.integers(
@@ -60,6 +61,7 @@ def retail_tables(
     )
 
     transactions_each = rng.poisson(transactions_per_session, n_sessions)
+    transactions_each[rng.random(n_sessions) < 0.02] = 0  # some sessions buy nothing
     n_transactions = int(transactions_each.sum())
     transaction_time = np.repeat(session_start, transactions_each) + rng.integers(
         0, 3600, n_transactions
@@ -73,6 +75,7 @@ def retail_tables(
             "transaction_time": transaction_time.astype("datetime64[ns]"),
             "product_id": rng.integers(1, n_products + 1, n_transactions).astype(np.int64),
             "amount": amount,
+            "fraud": rng.random(n_transactions) < 0.05,
         }
     )
 
@@ -82,7 +85,7 @@ def retail_tables(
         {
             "product_id": np.arange(1, n_products + 1, dtype=np.int64),
             "brand": BRANDS[rng.integers(0, len(BRANDS), n_products)],
-            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word)],
+            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word, strict=False)],
         }
     )
     return {
@@ -97,6 +100,6 @@ def retail_tables(
 RETAIL_TYPES: dict[str, dict[str, str]] = {
     "customers": {"zip_code": "categorical"},
     "sessions": {"device": "categorical"},
-    "transactions": {"product_id": "categorical"},
+    "transactions": {"product_id": "categorical", "fraud": "boolean"},
     "products": {"product_id": "categorical", "brand": "categorical", "description": "text"},
 }

@@ -14,6 +14,7 @@ from featurekit.feature import (
     AggregationFeature,
     DirectFeature,
     Feature,
+    FeatureOutput,
     IdentityFeature,
     TransformFeature,
 )
@@ -264,10 +265,17 @@ def _all_direct_through_same_relationship(inputs: tuple[Feature, ...]) -> bool:
                and f.relationship == first.relationship for f in inputs)
 
 
+def _from_multi_output(feature: Feature) -> bool:
+    """True for a multi-output feature, one of its outputs, or a direct copy of either."""
+    while isinstance(feature, DirectFeature):
+        feature = feature.base
+    return isinstance(feature, FeatureOutput) or feature.number_output_features > 1
+
+
 def _can_stack(primitive: Primitive, inputs: tuple[Feature, ...]) -> bool:
     for feature in inputs:
         below = feature.root_primitive()
-        if feature.number_output_features > 1:
+        if _from_multi_output(feature):
             return False
         if below is None:
             continue

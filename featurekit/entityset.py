@@ -162,6 +162,10 @@ class EntitySet:
         for column in frame.columns:
             if column in types:
                 logical, extra = normalize_user_type(types[column])
+                if logical == "numeric":  # a number: which kind the data says
+                    numbers = frame[column].cast(pl.Float64, strict=False) if not \
+                        frame[column].dtype.is_numeric() else frame[column]
+                    logical = infer_logical_type(numbers)
             else:
                 logical, extra = infer_logical_type(frame[column]), frozenset()
             if column == index:
@@ -304,7 +308,7 @@ def _cast_to_schemas(frame: pl.DataFrame, schemas: dict[str, ColumnSchema]) -> p
             casts.append(pl.col(column).cast(pl.Datetime("us")))
         elif schema.logical_type == "datetime" and dtype == pl.String:
             casts.append(pl.col(column).str.to_datetime(strict=False))
-        elif schema.logical_type == "numeric" and not dtype.is_numeric():
+        elif schema.is_numeric and not dtype.is_numeric():
             casts.append(pl.col(column).cast(pl.Float64, strict=False))
         elif schema.logical_type == "boolean" and dtype != pl.Boolean:
             casts.append(pl.col(column).cast(pl.Boolean, strict=False))

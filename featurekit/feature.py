@@ -180,8 +180,7 @@ class FeatureOutput(Feature):
         if not 0 <= position < base.number_output_features:
             raise FeaturekitError(f"feature {base.name!r} has outputs 0..{base.number_output_features - 1}")
         super().__init__(base.table, (base,), base.schema, base.output_names[position])
-        self.depth = base.depth
-        self.position = position
+        self.position = position  # depth is the base's plus one, as in Featuretools
 
     def root_primitive(self) -> Primitive | None:
         return self.inputs[0].root_primitive()

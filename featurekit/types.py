@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-NUMERIC = "numeric"
+NUMERIC = "numeric"  # a number of unspecified kind (what most aggregations return)
+INTEGER = "integer"
+INTEGER_NULLABLE = "integer_nullable"
+DOUBLE = "double"
+AGE_FRACTIONAL = "age_fractional"
+NUMERIC_TYPES = frozenset({NUMERIC, INTEGER, INTEGER_NULLABLE, DOUBLE, AGE_FRACTIONAL})
 BOOLEAN = "boolean"
 CATEGORICAL = "categorical"
 ORDINAL = "ordinal"
@@ -21,14 +26,15 @@ TEXT = "text"
 LATLONG = "latlong"
 UNKNOWN = "unknown"
 
-LOGICAL_TYPES = (NUMERIC, BOOLEAN, CATEGORICAL, ORDINAL, DATETIME, TIMEDELTA, TEXT, LATLONG, UNKNOWN)
+LOGICAL_TYPES = (NUMERIC, INTEGER, INTEGER_NULLABLE, DOUBLE, AGE_FRACTIONAL, BOOLEAN, CATEGORICAL,
+                 ORDINAL, DATETIME, TIMEDELTA, TEXT, LATLONG, UNKNOWN)
 
 # Type names a user may pass in ``types=``; "date_of_birth" is a datetime with that tag.
-USER_TYPE_NAMES = (*LOGICAL_TYPES, "date_of_birth", "integer", "double", "id")
+USER_TYPE_NAMES = (*LOGICAL_TYPES, "date_of_birth", "id")
 
 # Tags every column of a logical type carries unless it is an index.
 STANDARD_TAGS: dict[str, frozenset[str]] = {
-    NUMERIC: frozenset({"numeric"}),
+    **{name: frozenset({"numeric"}) for name in NUMERIC_TYPES},
     CATEGORICAL: frozenset({"category"}),
     ORDINAL: frozenset({"category"}),
 }
@@ -53,8 +59,13 @@ class ColumnSchema:
         return ColumnSchema(self.logical_type, (self.tags | frozenset(add)) - frozenset(remove))
 
     def without_roles(self) -> ColumnSchema:
-        """The schema a derived value keeps: logical type and standard tags, no key roles."""
-        return ColumnSchema(self.logical_type, self.tags - ROLE_TAGS)
+        """The schema a derived value keeps: logical type, its standard tags, no key roles."""
+        standard = STANDARD_TAGS.get(self.logical_type or "", frozenset())
+        return ColumnSchema(self.logical_type, (self.tags - ROLE_TAGS) | standard)
+
+    @property
+    def is_numeric(self) -> bool:
+        return "numeric" in self.tags or self.logical_type in NUMERIC_TYPES
 
     def to_dict(self) -> dict:
         return {"logical_type": self.logical_type, "tags": sorted(self.tags)}
@@ -72,7 +83,7 @@ def schema_of(logical_type: str, extra_tags: frozenset[str] = frozenset()) -> Co
 def normalize_user_type(name: str) -> tuple[str, frozenset[str]]:
     """Map a user's type name to (logical type, extra tags); raises KeyError when unknown."""
     key = name.lower().replace("-", "_")
-    aliases = {"integer": NUMERIC, "double": NUMERIC, "float": NUMERIC, "bool": BOOLEAN,
+    aliases = {"float": DOUBLE, "int": INTEGER, "bool": BOOLEAN,
                "category": CATEGORICAL, "string": TEXT, "natural_language": TEXT, "id": CATEGORICAL}
     if key == "date_of_birth":
         return DATETIME, frozenset({"date_of_birth"})
@@ -87,8 +98,10 @@ def infer_logical_type(series: pl.Series) -> str:
     dtype = series.dtype
     if dtype == pl.Boolean:
         return BOOLEAN
+    if dtype.is_integer():
+        return INTEGER_NULLABLE if series.null_count() else INTEGER
     if dtype.is_numeric():
-        return NUMERIC
+        return DOUBLE
     if dtype in (pl.Date,) or isinstance(dtype, pl.Datetime):
         return DATETIME
     if isinstance(dtype, pl.Duration):

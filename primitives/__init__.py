@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import difflib
 
-from featurekit.errors import PlanError
-from featurekit.primitives.aggregation import AGGREGATION_PRIMITIVES, DEFAULT_AGGREGATIONS
 from featurekit.primitives.aggregation import *  # noqa: F403
+from featurekit.primitives.aggregation import AGGREGATION_PRIMITIVES, DEFAULT_AGGREGATIONS
 from featurekit.primitives.base import (
     AggregationPrimitive,
     ComputeContext,
@@ -22,8 +21,10 @@ from featurekit.primitives.base import (
     TransformPrimitive,
 )
 from featurekit.primitives.custom import aggregation, transform
-from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
 from featurekit.primitives.transform import *  # noqa: F403
+from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
+
+from featurekit.errors import PlanError
 
 _REGISTRY: dict[str, type[Primitive]] = {}
 

@@ -7,18 +7,20 @@ broken towards the smallest value as pandas does, COUNT and SUM 0 for a parent w
 from __future__ import annotations
 
 import polars as pl
-
 from featurekit.primitives.base import (
     ANY,
     BOOLEAN_IN,
     BOOLEAN_OUT,
     CATEGORY_IN,
+    DOUBLE_IN,
+    DOUBLE_OUT,
     INDEX_IN,
+    INTEGER_IN,
+    INTEGER_OUT,
     NUMERIC_IN,
     NUMERIC_OUT,
     TIME_INDEX_IN,
     AggregationPrimitive,
-    ComputeContext,
 )
 
 NANOSECONDS = 1e-9
@@ -34,12 +36,19 @@ def _nan_if(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
     return pl.when(condition).then(pl.lit(None, dtype=pl.Float64)).otherwise(value)
 
 
+def _stable_mean(values: pl.Expr) -> pl.Expr:
+    """The mean, shifted by the minimum so that equal values have exactly their own mean
+    (a plain float mean of n copies of v can land a rounding step away from v)."""
+    lowest = values.min()
+    return lowest + (values - lowest).mean()
+
+
 class Count(AggregationPrimitive):
     """Number of child rows."""
 
     name = "count"
     input_types = ((INDEX_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     stack_on_self = False
     default_value = 0
 
@@ -88,15 +97,15 @@ class Std(AggregationPrimitive):
 
 
 class Variance(AggregationPrimitive):
-    """Population variance (ddof=0) of the non-missing values, as Featuretools' VARIANCE."""
+    """Sample variance (ddof=1) of the non-missing values, as Featuretools' VARIANCE."""
 
     name = "variance"
     input_types = ((NUMERIC_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = DOUBLE_OUT
     stack_on_self = False
 
     def aggregate_expr(self, inputs, context):
-        return inputs[0].cast(pl.Float64).var(ddof=0)
+        return inputs[0].cast(pl.Float64).var(ddof=1)
 
 
 class Min(AggregationPrimitive):
@@ -135,7 +144,8 @@ class Median(AggregationPrimitive):
 
 
 class Skew(AggregationPrimitive):
-    """Bias-corrected sample skewness (pandas' ``Series.skew``); missing below 3 values."""
+    """Bias-corrected sample skewness (pandas' ``Series.skew``); missing below 3 values,
+    0 for constant values."""
 
     name = "skew"
     input_types = ((NUMERIC_IN,),)
@@ -144,15 +154,18 @@ class Skew(AggregationPrimitive):
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].cast(pl.Float64)
-        return _nan_if(values.count() < 3, values.skew(bias=False))
+        constant = values.drop_nulls().n_unique() == 1  # pandas (2.x) gives 0, not NaN, here
+        return (pl.when(values.count() < 3).then(pl.lit(None, dtype=pl.Float64))
+                .when(constant).then(0.0).otherwise(values.skew(bias=False)))
 
 
 class Kurtosis(AggregationPrimitive):
-    """Fisher kurtosis, biased (scipy's default); missing if any value is missing."""
+    """Fisher kurtosis, biased (scipy's default). Where it is undefined (a missing value, a
+    constant series, no rows) it is 0, Featuretools' default for this primitive."""
 
     name = "kurtosis"
-    input_types = ((NUMERIC_IN,),)
-    return_type = NUMERIC_OUT
+    input_types = ((INTEGER_IN,), (DOUBLE_IN,))
+    return_type = DOUBLE_OUT
     stack_on_self = False
     default_value = 0
 
@@ -177,7 +190,7 @@ class NumUnique(AggregationPrimitive):
 
     name = "num_unique"
     input_types = ((CATEGORY_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     stack_on_self = False
 
     def aggregate_expr(self, inputs, context):
@@ -189,7 +202,7 @@ class PercentTrue(AggregationPrimitive):
 
     name = "percent_true"
     input_types = ((BOOLEAN_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = DOUBLE_OUT
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].fill_null(False).cast(pl.Float64).mean()
@@ -200,7 +213,7 @@ class NumTrue(AggregationPrimitive):
 
     name = "num_true"
     input_types = ((BOOLEAN_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     default_value = 0
 
     def aggregate_expr(self, inputs, context):
@@ -269,7 +282,9 @@ class Entropy(AggregationPrimitive):
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].drop_nulls() if self.dropna else inputs[0]
-        counts = values.value_counts().struct.field("count").cast(pl.Float64)
+        # Run lengths of the sorted values are the counts; summing them largest first makes
+        # equal distributions give bit-identical entropies (as scipy over value_counts does).
+        counts = values.sort().rle().struct.field("len").cast(pl.Float64).sort(descending=True)
         share = counts / counts.sum()
         entropy = -(share * share.log()).sum()
         return entropy / pl.lit(self.base).log() if self.base else entropy
@@ -320,7 +335,7 @@ class TimeSinceFirst(_TimeUnitAggregation):
 
     name = "time_since_first"
     input_types = ((TIME_INDEX_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = DOUBLE_OUT
     ordered = True
     uses_cutoff = True
 
@@ -333,7 +348,7 @@ class TimeSinceLast(_TimeUnitAggregation):
 
     name = "time_since_last"
     input_types = ((TIME_INDEX_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = DOUBLE_OUT
     ordered = True
     uses_cutoff = True
 
@@ -346,7 +361,7 @@ class AvgTimeBetween(_TimeUnitAggregation):
 
     name = "avg_time_between"
     input_types = ((TIME_INDEX_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = DOUBLE_OUT
 
     def aggregate_expr(self, inputs, context):
         times = inputs[0].drop_nulls()
@@ -359,12 +374,12 @@ class CountAboveMean(AggregationPrimitive):
 
     name = "count_above_mean"
     input_types = ((NUMERIC_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     stack_on_self = False
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].cast(pl.Float64)
-        return _nan_if(values.count() == 0, (values > values.mean()).sum().cast(pl.Float64))
+        return _nan_if(values.count() == 0, (values > _stable_mean(values)).sum().cast(pl.Float64))
 
 
 class CountBelowMean(AggregationPrimitive):
@@ -372,19 +387,20 @@ class CountBelowMean(AggregationPrimitive):
 
     name = "count_below_mean"
     input_types = ((NUMERIC_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     stack_on_self = False
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].cast(pl.Float64)
-        return _nan_if(values.count() == 0, (values < values.mean()).sum().cast(pl.Float64))
+        return _nan_if(values.count() == 0, (values < _stable_mean(values)).sum().cast(pl.Float64))
 
 
 class NMostCommon(AggregationPrimitive):
-    """The n most frequent values, most frequent first (ties: smaller value first)."""
+    """The n most frequent values, most frequent first (ties: the value seen first)."""
 
     name = "n_most_common"
     input_types = ((CATEGORY_IN,),)
+    ordered = True
 
     @classmethod
     def default_params(cls):
@@ -395,10 +411,17 @@ class NMostCommon(AggregationPrimitive):
         return int(self.n)
 
     def aggregate_expr(self, inputs, context):
-        runs = inputs[0].drop_nulls().sort().rle()  # sorted input: runs come in value order
-        values, frequency = runs.struct.field("value"), runs.struct.field("len")
-        ranked = values.sort_by(frequency, descending=True, maintain_order=True)
-        return ranked.head(int(self.n)).implode()
+        # Repeatedly take the mode that appears first in time order and drop it: most frequent
+        # first, ties in order of first appearance (pandas' value_counts order, which
+        # Featuretools inherits). A sort_by over run-length counts would be the obvious form,
+        # but polars 2.1 panics on it inside group_by.
+        remaining = inputs[0].drop_nulls()
+        picks = []
+        for _ in range(int(self.n)):
+            pick = remaining.filter(remaining.is_in(remaining.mode().implode())).first()
+            picks.append(pick)
+            remaining = remaining.filter(remaining != pick)
+        return pl.concat_list(picks)
 
 
 AGGREGATION_PRIMITIVES: tuple[type[AggregationPrimitive], ...] = (

@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-
-from featurekit.errors import PlanError
 from featurekit.primitives.base import (
     AggregationPrimitive,
     ColumnSchema,
@@ -32,9 +30,11 @@ from featurekit.primitives.base import (
     TransformPrimitive,
 )
 
+from featurekit.errors import PlanError
+
 _SCHEMAS = {
     "any": ColumnSchema(),
-    "numeric": ColumnSchema("numeric", frozenset({"numeric"})),
+    "numeric": ColumnSchema(None, frozenset({"numeric"})),
     "category": ColumnSchema(tags=frozenset({"category"})),
     "categorical": ColumnSchema(tags=frozenset({"category"})),
     "boolean": ColumnSchema("boolean"),
@@ -150,4 +150,6 @@ class CustomTransform(TransformPrimitive):
 def _polars_dtype(schema: ColumnSchema | None) -> pl.DataType | None:
     if schema is None:
         return None
-    return {"numeric": pl.Float64, "boolean": pl.Boolean}.get(schema.logical_type or "")
+    if schema.is_numeric:
+        return pl.Float64
+    return {"boolean": pl.Boolean}.get(schema.logical_type or "")

@@ -4,13 +4,13 @@ lengths, absolute values) or, for the ordered ones, from the rows before it in t
 from __future__ import annotations
 
 import polars as pl
-
 from featurekit.primitives.base import (
     ANY,
     BOOLEAN_IN,
     BOOLEAN_OUT,
     CATEGORY_IN,
     DATETIME_IN,
+    INTEGER_OUT,
     LATLONG_IN,
     NUMERIC_IN,
     NUMERIC_OUT,
@@ -127,7 +127,7 @@ class DayOfYear(_DatetimePart):
 
 
 class IsWeekend(TransformPrimitive):
-    """True on Saturdays and Sundays."""
+    """True on Saturdays and Sundays; missing for a missing time (Featuretools says False)."""
 
     name = "is_weekend"
     input_types = ((DATETIME_IN,),)
@@ -142,7 +142,7 @@ class Age(TransformPrimitive):
 
     name = "age"
     input_types = ((DATE_OF_BIRTH_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = ColumnSchema("age_fractional", frozenset({"numeric"}))
     uses_cutoff = True
 
     def transform_expr(self, inputs, context):
@@ -155,7 +155,7 @@ class NumCharacters(TransformPrimitive):
 
     name = "num_characters"
     input_types = ((TEXT_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
 
     def transform_expr(self, inputs, context):
         return inputs[0].str.len_chars().cast(pl.Int64)
@@ -166,7 +166,7 @@ class NumWords(TransformPrimitive):
 
     name = "num_words"
     input_types = ((TEXT_IN,),)
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
 
     def transform_expr(self, inputs, context):
         words = inputs[0].str.replace_all(r"[\t\n]", " ").str.split(" ")
@@ -213,7 +213,7 @@ class CumCount(TransformPrimitive):
 
     name = "cum_count"
     input_types = ((FOREIGN_KEY_IN,), (CATEGORY_IN,))
-    return_type = NUMERIC_OUT
+    return_type = INTEGER_OUT
     ordered = True
 
     def transform_expr(self, inputs, context):

@@ -1,0 +1,212 @@
+"""Compile feature definitions into one lazy polars plan and run it once.
+
+Per table, the plan is: the raw columns it needs, then one ``group_by().agg()`` per
+relationship path carrying every aggregation over that path at once (joined back on the
+table's index), then one join per parent for direct features, then transforms as
+``with_columns`` in depth order. Child and parent frames are built the same way, for
+exactly the features asked of them, so the recursion follows the feature tree and ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from featurekit.entityset import EntitySet, Relationship, Table
+from featurekit.errors import ComputeError, schema_error
+from featurekit.feature import (
+    AggregationFeature,
+    DirectFeature,
+    Feature,
+    FeatureOutput,
+    IdentityFeature,
+    TransformFeature,
+)
+from featurekit.primitives import ComputeContext
+
+GROUP_KEY = "__featurekit_key"
+PARENT_KEY = "__featurekit_parent_key"
+
+
+def output_columns(features: Sequence[Feature]) -> list[str]:
+    """The matrix columns the features produce, multi-output features expanded."""
+    return [name for feature in features for name in feature.output_names]
+
+
+def build_plan(entityset: EntitySet, features: Sequence[Feature],
+               cutoff_time: dt.datetime | None = None) -> pl.LazyFrame:
+    """The lazy plan for ``features`` (all on one table): the index column, then one column
+    per feature output, one row per row of that table."""
+    if not features:
+        raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
+    targets = {f.table for f in features}
+    if len(targets) > 1:
+        raise ComputeError(f"features describe several tables {sorted(targets)}. "
+                           "Fix: compute the features of one table at a time")
+    _check_against_entityset(entityset, features)
+    target = entityset[features[0].table]
+    builder = _PlanBuilder(entityset, _cutoff_literal(entityset, cutoff_time))
+    frame = builder.frame(target.name, frozenset(features))
+    return frame.select([target.index, *output_columns(features)])
+
+
+def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl.Expr:
+    """The moment time-relative features are computed as of (now, like Featuretools, when
+    no cutoff is given); timezone-aware when the entity set's times are."""
+    zones = set()
+    for table in entityset.tables.values():
+        for column, schema in table.schemas.items():
+            dtype = table.frame.schema[column]
+            if schema.logical_type == "datetime" and isinstance(dtype, pl.Datetime):
+                zones.add(dtype.time_zone)
+    moment = cutoff_time if cutoff_time is not None else dt.datetime.now()
+    zone = next(iter(zones - {None}), None)
+    if zone is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return pl.lit(moment, dtype=pl.Datetime("us", zone))
+
+
+def _check_against_entityset(entityset: EntitySet, features: Iterable[Feature]) -> None:
+    """Fail early, naming table and column, when definitions do not fit the entity set."""
+    for feature in features:
+        for node in [*feature.dependencies(), feature]:
+            if node.table not in entityset.tables:
+                raise ComputeError(f"feature {node.name!r} needs table {node.table!r}, which the entity "
+                                   f"set lacks. Fix: add it (tables: {sorted(entityset.tables)})")
+            if isinstance(node, IdentityFeature) and node.column not in entityset[node.table].columns:
+                raise schema_error(node.table, node.column, f"feature {node.name!r} needs this column",
+                                   "add the column or plan features again for this entity set")
+            relationships = (node.relationship,) if isinstance(node, DirectFeature) else (
+                node.path if isinstance(node, AggregationFeature) else ())
+            for relationship in relationships:
+                if relationship not in entityset.relationships:
+                    raise schema_error(relationship.child, relationship.child_key,
+                                       f"feature {node.name!r} needs relationship {relationship}",
+                                       "add it with add_relationship")
+
+
+class _PlanBuilder:
+    """Builds (and caches) the lazy frame of a table for a set of its features."""
+
+    def __init__(self, entityset: EntitySet, cutoff: pl.Expr):
+        self.es = entityset
+        self.cutoff = cutoff
+        self.cache: dict[tuple[str, frozenset[str]], pl.LazyFrame] = {}
+
+    def frame(self, table_name: str, features: frozenset[Feature]) -> pl.LazyFrame:
+        key = (table_name, frozenset(f.unique_name for f in features))
+        if key not in self.cache:
+            self.cache[key] = self._build(self.es[table_name], _close_over_table(features))
+        return self.cache[key]
+
+    def _context(self, table: Table) -> ComputeContext:
+        time = pl.col(table.time_index) if table.time_index else None
+        return ComputeContext(time=time, cutoff=self.cutoff)
+
+    def _build(self, table: Table, needed: list[Feature]) -> pl.LazyFrame:
+        keys = [table.index]
+        if table.time_index:
+            keys.append(table.time_index)
+        keys += [r.child_key for r in self.es.parent_relationships(table.name)]
+        keys += [f.column for f in needed if isinstance(f, IdentityFeature)]
+        frame = table.frame.lazy().select(list(dict.fromkeys(keys)))
+
+        by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
+        by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
+        for feature in needed:
+            if isinstance(feature, AggregationFeature):
+                by_path[feature.path].append(feature)
+            elif isinstance(feature, DirectFeature):
+                by_parent[feature.relationship].append(feature)
+        for path, group in by_path.items():
+            frame = self._join_aggregations(frame, table, path, group)
+        for relationship, group in by_parent.items():
+            frame = self._join_direct(frame, relationship, group)
+        return self._add_transforms(frame, table, [f for f in needed if isinstance(f, TransformFeature)])
+
+    def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
+                           group: list[AggregationFeature]) -> pl.LazyFrame:
+        child = self.es[path[-1].child]
+        inputs = frozenset(f for feature in group for f in feature.inputs)
+        rows = self.frame(child.name, inputs)
+        rows = self._attach_group_key(rows, path)
+        if any(f.primitive.ordered for f in group):
+            rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
+        context = self._context(child)
+        expressions = []
+        for feature in group:
+            inputs_expr = [pl.col(f.name) for f in feature.inputs]
+            expressions.append(feature.primitive.aggregate_expr(inputs_expr, context).alias(feature.name))
+        aggregated = rows.group_by(GROUP_KEY).agg(expressions)
+        frame = frame.join(aggregated, left_on=table.index, right_on=GROUP_KEY, how="left")
+        finish = []
+        for feature in group:
+            if feature.number_output_features > 1:
+                finish += [pl.col(feature.name).list.get(i, null_on_oob=True).alias(name)
+                           for i, name in enumerate(feature.output_names)]
+            elif feature.primitive.default_value is not None:
+                # Featuretools' rule: a primitive's default stands in wherever it yields no
+                # value (a parent without rows; KURTOSIS of missing data).
+                finish.append(pl.col(feature.name).fill_nan(None).fill_null(
+                    feature.primitive.default_value) if feature.schema.logical_type == "double"
+                    else pl.col(feature.name).fill_null(feature.primitive.default_value))
+        if finish:
+            frame = frame.with_columns(finish)
+        multi = [f.name for f in group if f.number_output_features > 1]
+        return frame.drop(multi)
+
+    def _attach_group_key(self, rows: pl.LazyFrame, path: tuple[Relationship, ...]) -> pl.LazyFrame:
+        """Give each child row the key of the path's first parent (walking up the path)."""
+        rows = rows.with_columns(pl.col(path[-1].child_key).alias(GROUP_KEY))
+        for relationship in reversed(path[:-1]):
+            middle = self.es[relationship.child]
+            lookup = middle.frame.lazy().select(
+                pl.col(middle.index).alias(PARENT_KEY), pl.col(relationship.child_key).alias("__up"))
+            rows = (rows.join(lookup, left_on=GROUP_KEY, right_on=PARENT_KEY, how="inner")
+                    .drop(GROUP_KEY).rename({"__up": GROUP_KEY}))
+        return rows.filter(pl.col(GROUP_KEY).is_not_null())
+
+    def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
+                     group: list[DirectFeature]) -> pl.LazyFrame:
+        parent = self.es[relationship.parent]
+        bases = frozenset(f.base for f in group)
+        values = self.frame(parent.name, bases).select(
+            pl.col(parent.index).alias(PARENT_KEY),
+            *[pl.col(f.base.name).alias(f.name) for f in group],
+        )
+        return frame.join(values, left_on=relationship.child_key, right_on=PARENT_KEY, how="left")
+
+    def _add_transforms(self, frame: pl.LazyFrame, table: Table,
+                        transforms: list[TransformFeature]) -> pl.LazyFrame:
+        if not transforms:
+            return frame
+        if any(f.primitive.ordered for f in transforms):
+            frame = frame.sort([c for c in (table.time_index, table.index) if c], nulls_last=True)
+        context = self._context(table)
+        for depth in sorted({f.depth for f in transforms}):
+            level = [f for f in transforms if f.depth == depth]
+            frame = frame.with_columns([
+                f.primitive.transform_expr([pl.col(i.name) for i in f.inputs], context).alias(f.name)
+                for f in level
+            ])
+        return frame
+
+
+def _close_over_table(features: Iterable[Feature]) -> list[Feature]:
+    """The features plus every same-table feature they are computed from, inputs first."""
+    ordered: dict[str, Feature] = {}
+
+    def visit(feature: Feature) -> None:
+        if feature.unique_name in ordered:
+            return
+        if isinstance(feature, (TransformFeature, FeatureOutput)):
+            for source in feature.inputs:
+                visit(source)
+        ordered[feature.unique_name] = feature
+
+    for feature in features:
+        visit(feature)
+    return [f for f in ordered.values() if not isinstance(f, FeatureOutput)]

@@ -22,6 +22,7 @@ from featurekit.primitives.base import (
     TIME_INDEX_IN,
     AggregationPrimitive,
 )
+from featurekit.primitives.kernels import group_mode
 
 NANOSECONDS = 1e-9
 TIME_UNITS = {"years": 31540000, "months": 2628000, "days": 86400, "hours": 3600,
@@ -154,7 +155,7 @@ class Skew(AggregationPrimitive):
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].cast(pl.Float64)
-        constant = values.drop_nulls().n_unique() == 1  # pandas (2.x) gives 0, not NaN, here
+        constant = values.min() == values.max()  # pandas (2.x) gives 0, not NaN, here
         return (pl.when(values.count() < 3).then(pl.lit(None, dtype=pl.Float64))
                 .when(constant).then(0.0).otherwise(values.skew(bias=False)))
 
@@ -180,9 +181,13 @@ class Mode(AggregationPrimitive):
     name = "mode"
     input_types = ((CATEGORY_IN,),)
     return_type = None
+    has_frame_kernel = True
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].drop_nulls().mode().sort().first()
+
+    def aggregate_frame(self, frame, key, inputs, output):
+        return group_mode(frame, key, inputs[0], output)
 
 
 class NumUnique(AggregationPrimitive):

@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 
 from featurekit.dfs import plan
-from featurekit.engine.compute import build_plan, output_columns
+from featurekit.engine.lazy_plan import build_plan, output_columns
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 from featurekit.feature import Feature
@@ -47,7 +47,7 @@ def compute(
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     target = entityset[features[0].table]
-    result = build_plan(entityset, features, cutoff_time).collect()
+    result = build_plan(entityset, features, cutoff_time).collect(engine="in-memory")
     result = result.sort(target.index)
     kind = return_type or target.source_kind
     matrix = from_polars(result, kind, [target.index])

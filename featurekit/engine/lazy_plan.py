@@ -132,16 +132,21 @@ class _PlanBuilder:
         child = self.es[path[-1].child]
         inputs = frozenset(f for feature in group for f in feature.inputs)
         rows = self.frame(child.name, inputs)
-        rows = self._attach_group_key(rows, path)
+        rows = self._attach_group_key(rows, path).cache()
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
         context = self._context(child)
         expressions = []
         for feature in group:
+            if feature.primitive.has_frame_kernel:
+                frame = frame.join(self._frame_kernel(rows, feature), left_on=table.index,
+                                   right_on=GROUP_KEY, how="left")
+                continue
             inputs_expr = [pl.col(f.name) for f in feature.inputs]
             expressions.append(feature.primitive.aggregate_expr(inputs_expr, context).alias(feature.name))
-        aggregated = rows.group_by(GROUP_KEY).agg(expressions)
-        frame = frame.join(aggregated, left_on=table.index, right_on=GROUP_KEY, how="left")
+        if expressions:
+            aggregated = rows.group_by(GROUP_KEY).agg(expressions)
+            frame = frame.join(aggregated, left_on=table.index, right_on=GROUP_KEY, how="left")
         finish = []
         for feature in group:
             if feature.number_output_features > 1:
@@ -157,6 +162,21 @@ class _PlanBuilder:
             frame = frame.with_columns(finish)
         multi = [f.name for f in group if f.number_output_features > 1]
         return frame.drop(multi)
+
+    @staticmethod
+    def _frame_kernel(rows: pl.LazyFrame, feature: AggregationFeature) -> pl.LazyFrame:
+        """Run a primitive's whole-column kernel as one batch step of the lazy plan."""
+        inputs = [f.name for f in feature.inputs]
+        selected = rows.select([GROUP_KEY, *inputs])
+        schema = selected.collect_schema()
+        output_dtype = schema[inputs[0]] if feature.primitive.return_type is None else None
+
+        def run(batch: pl.DataFrame) -> pl.DataFrame:
+            return feature.primitive.aggregate_frame(batch, GROUP_KEY, inputs, feature.name)
+
+        result_schema = None if output_dtype is None else {GROUP_KEY: schema[GROUP_KEY],
+                                                           feature.name: output_dtype}
+        return selected.map_batches(run, schema=result_schema, validate_output_schema=False)
 
     def _attach_group_key(self, rows: pl.LazyFrame, path: tuple[Relationship, ...]) -> pl.LazyFrame:
         """Give each child row the key of the path's first parent (walking up the path)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from featurekit.demo_data import RETAIL_TYPES, retail_tables
 from featurekit.entityset import EntitySet
@@ -41,18 +42,26 @@ def load_retail(
     10
     """
     tables = retail_tables(n_customers, seed=seed)
-    entityset = EntitySet("retail")
-    for name, (index, time_index) in RETAIL_KEYS.items():
-        data = tables[name]
-        if return_type == "polars":
-            import polars as pl
+    if return_type == "polars":
+        import polars as pl
 
-            data = pl.from_pandas(data)
-        table_types = {**RETAIL_TYPES[name], **(types or {}).get(name, {})}
-        entityset.add_table(name, data, index=index, time_index=time_index, types=table_types)
+        tables = {name: pl.from_pandas(frame) for name, frame in tables.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the demo data has no orphans; fail loudly if it ever does
-        for parent, parent_key, child, child_key in RETAIL_RELATIONSHIPS:
-            entityset.add_relationship(parent=parent, parent_key=parent_key,
-                                       child=child, child_key=child_key)
+        return retail_entityset(tables, types=types)
+
+
+def retail_entityset(
+    tables: dict[str, Any],
+    types: dict[str, dict[str, str]] | None = None,
+    strict: bool = False,
+) -> EntitySet:
+    """An EntitySet over the four retail tables given in any supported kind (frames or paths),
+    with the retail keys, relationships and logical types."""
+    entityset = EntitySet("retail", strict=strict)
+    for name, (index, time_index) in RETAIL_KEYS.items():
+        table_types = {**RETAIL_TYPES[name], **(types or {}).get(name, {})}
+        entityset.add_table(name, tables[name], index=index, time_index=time_index, types=table_types)
+    for parent, parent_key, child, child_key in RETAIL_RELATIONSHIPS:
+        entityset.add_relationship(parent=parent, parent_key=parent_key, child=child, child_key=child_key)
     return entityset

@@ -20,7 +20,6 @@ from featurekit.primitives.base import (
     Primitive,
     TransformPrimitive,
 )
-from featurekit.primitives.custom import aggregation, transform
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
 
@@ -71,6 +70,11 @@ def list_primitives() -> list[dict[str, str]]:
         rows.append({"name": name, "kind": kind, "description": doc[0] if doc else ""})
     return rows
 
+
+# The decorators take the short names ``aggregation`` and ``transform`` in this namespace
+# (``@fk.primitives.aggregation(...)``); the catalogue modules of the same names stay
+# importable as ``from featurekit.primitives.aggregation import Sum``.
+from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",

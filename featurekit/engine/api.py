@@ -39,7 +39,7 @@ def compute(
     >>> es = fk.demo.load_retail(n_customers=3)
     >>> features = fk.plan(es, target="customers", agg_primitives=["count"], trans_primitives=[])
     >>> fk.compute(es, features)["COUNT(sessions)"].tolist()
-    [12, 11, 10]
+    [15, 0, 10]
     """
     features = list(features)
     if return_type is not None and return_type not in FRAME_KINDS:

@@ -1,0 +1,40 @@
+"""The console command runs the main job, and the built wheel ships the primitives package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import polars as pl
+
+from featurekit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_command_writes_the_matrix(tmp_path, capsys):
+    out = tmp_path / "nested" / "features.parquet"
+    assert main(["demo", "--customers", "30", "--out", str(out)]) == 0
+    matrix = pl.read_parquet(out)
+    assert matrix.height == 30 and "MEAN(sessions.SUM(transactions.amount))" in matrix.columns
+    printed = capsys.readouterr().out
+    assert "30 rows x 82 features" in printed and "compute" in printed
+    assert [p.name for p in out.parent.iterdir()] == ["features.parquet"]  # no temporary left
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "featurekit", "demo", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "--customers" in result.stdout
+
+
+def test_wheel_contains_featurekit_primitives(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("featurekit-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "featurekit/primitives/aggregation.py" in names
+    assert "featurekit/engine/lazy_plan.py" in names
+    assert not any(name.startswith("primitives/") for name in names)

@@ -1,0 +1,21 @@
+"""Every public example in a docstring runs and prints what it says."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "featurekit", "featurekit.entityset", "featurekit.dfs", "featurekit.engine.api",
+    "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0

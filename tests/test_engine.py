@@ -1,0 +1,156 @@
+"""The engine against plain pandas computations, and the properties it promises: missing stays
+missing, results do not depend on input row order, saved features compute the same."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import featurekit as fk
+from featurekit.demo import retail_entityset
+from featurekit.demo_data import retail_tables
+
+
+def customer_transactions(tables) -> pd.DataFrame:
+    return tables["transactions"].merge(tables["sessions"][["session_id", "customer_id"]], on="session_id")
+
+
+def test_aggregations_match_pandas(tables, retail):
+    matrix, _ = fk.dfs(retail, target="customers", max_depth=2)
+    rows = customer_transactions(tables).groupby("customer_id")["amount"]
+    expected = pd.DataFrame({
+        "SUM(transactions.amount)": rows.sum(),
+        "MEAN(transactions.amount)": rows.mean(),
+        "STD(transactions.amount)": rows.std(ddof=1),
+        "MAX(transactions.amount)": rows.max(),
+        "SKEW(transactions.amount)": rows.skew(),
+    })
+    for column in expected:
+        np.testing.assert_allclose(matrix.loc[expected.index, column], expected[column], rtol=1e-9,
+                                   err_msg=column)
+    per_session = tables["transactions"].groupby("session_id")["amount"].sum()
+    sessions = tables["sessions"].assign(total=lambda s: s["session_id"].map(per_session).fillna(0))
+    mean_of_sums = sessions.groupby("customer_id")["total"].mean()
+    np.testing.assert_allclose(matrix.loc[mean_of_sums.index, "MEAN(sessions.SUM(transactions.amount))"],
+                               mean_of_sums, rtol=1e-9)
+    device_mode = tables["sessions"].groupby("customer_id")["device"].agg(lambda s: s.mode().iloc[0])
+    assert (matrix.loc[device_mode.index, "MODE(sessions.device)"].astype(str) == device_mode).all()
+
+
+def test_instances_without_children_get_zero_counts_and_missing_statistics(tables, retail):
+    matrix, _ = fk.dfs(retail, target="customers")
+    lonely = sorted(set(tables["customers"]["customer_id"]) - set(tables["sessions"]["customer_id"]))
+    assert lonely, "the demo data should contain customers without sessions"
+    row = matrix.loc[lonely[0]]
+    assert row["COUNT(sessions)"] == 0 and row["SUM(transactions.amount)"] == 0
+    for column in ["MEAN(transactions.amount)", "STD(transactions.amount)", "MAX(transactions.amount)",
+                   "SKEW(transactions.amount)", "NUM_UNIQUE(sessions.device)"]:
+        assert pd.isna(row[column]), column
+    assert pd.isna(row["MODE(sessions.device)"])
+
+
+def test_missing_values_stay_missing():
+    parents = pd.DataFrame({"pid": [1, 2]})
+    children = pd.DataFrame({"cid": [1, 2, 3], "pid": [1, 2, 2], "x": [np.nan, 1.0, np.nan]})
+    es = (fk.EntitySet().add_table("p", parents, index="pid").add_table("c", children, index="cid")
+          .add_relationship(parent="p", parent_key="pid", child="c", child_key="pid"))
+    matrix, _ = fk.dfs(es, target="p", agg_primitives=["mean", "max", "sum"], trans_primitives=[])
+    assert pd.isna(matrix.loc[1, "MEAN(c.x)"]) and pd.isna(matrix.loc[1, "MAX(c.x)"])
+    assert matrix.loc[2, "MEAN(c.x)"] == 1.0
+
+
+def test_results_do_not_depend_on_input_row_order(tables):
+    expected, features = fk.dfs(retail_entityset(tables), target="customers",
+                                agg_primitives=["mean", "mode", "first", "last", "n_most_common", "trend"],
+                                trans_primitives=["cum_sum", "diff", "day"])
+    shuffled = {name: frame.sample(frac=1.0, random_state=3) for name, frame in tables.items()}
+    matrix = fk.compute(retail_entityset(shuffled), features)
+    pd.testing.assert_frame_equal(matrix, expected)
+
+
+def test_thread_count_does_not_change_results(tmp_path):
+    script = (
+        "import sys, featurekit as fk\n"
+        "es = fk.demo.load_retail(60, seed=5)\n"
+        "matrix, _ = fk.dfs(es, target='sessions', return_type='polars')\n"
+        "matrix.write_parquet(sys.argv[1])\n"
+    )
+    outputs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"threads{threads}.parquet"
+        env = {**os.environ, "POLARS_MAX_THREADS": threads, "NUMBA_NUM_THREADS": threads}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env)
+        outputs.append(pl.read_parquet(out))
+    assert outputs[0].equals(outputs[1])
+
+
+def test_saved_features_compute_the_same_on_a_new_entityset(tables, tmp_path):
+    matrix, features = fk.dfs(retail_entityset(tables), target="customers")
+    path = tmp_path / "features.json"
+    fk.save_features(features, path)
+    loaded = fk.load_features(path)
+    assert [f.name for f in loaded] == [f.name for f in features]
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    same = fk.compute(retail_entityset(tables), loaded)
+    pd.testing.assert_frame_equal(same, matrix)
+    other = retail_tables(15, seed=99)
+    fresh = fk.compute(retail_entityset(other), loaded)
+    assert len(fresh) == 15 and list(fresh.columns) == list(matrix.columns)
+
+
+def test_features_pickle_round_trip(retail):
+    features = fk.plan(retail, target="customers")
+    restored = pickle.loads(pickle.dumps(features))
+    assert [f.name for f in restored] == [f.name for f in features]
+    pd.testing.assert_frame_equal(fk.compute(retail, restored), fk.compute(retail, features))
+
+
+def test_features_on_an_entityset_lacking_a_column_are_refused(tables, retail):
+    features = fk.plan(retail, target="customers")
+    poorer = {**tables, "transactions": tables["transactions"].drop(columns="amount")}
+    with pytest.raises(fk.SchemaError, match="'transactions'.*'amount'.*Fix"):
+        fk.compute(retail_entityset(poorer), features)
+
+
+def test_include_exclude_and_max_features(retail):
+    everything = fk.plan(retail, target="customers")
+    only_std = fk.plan(retail, target="customers", include=["STD(*"])
+    assert only_std and all(f.name.startswith("STD(") for f in only_std)
+    without = fk.plan(retail, target="customers", exclude=["*SKEW*"])
+    assert len(without) == len(everything) - sum("SKEW" in f.name for f in everything)
+    assert [f.name for f in fk.plan(retail, target="customers", max_features=5)] == [
+        f.name for f in everything[:5]]
+
+
+def test_ignore_columns_and_tables(retail):
+    names = [f.name for f in fk.plan(retail, target="customers", ignore_columns={"transactions": ["amount"]})]
+    assert not any("amount" in n for n in names)
+    names = [f.name for f in fk.plan(retail, target="customers", ignore_tables=["transactions"])]
+    assert not any("transactions" in n for n in names) and "COUNT(sessions)" in names
+    with pytest.raises(fk.FeaturekitError, match="'customers'.*'nope'"):
+        fk.plan(retail, target="customers", ignore_columns={"customers": ["nope"]})
+
+
+def test_n_most_common_outputs_and_time_features(tables, retail):
+    import datetime as dt
+
+    cutoff = dt.datetime(2030, 1, 1)
+    matrix, _ = fk.dfs(retail, target="customers", agg_primitives=["n_most_common", "time_since_last"],
+                       trans_primitives=[], cutoff_time=cutoff, max_depth=1)
+    devices = tables["sessions"].groupby("customer_id")["device"].value_counts()
+    for customer in matrix.index[:10]:
+        if customer not in devices.index.get_level_values(0):
+            assert pd.isna(matrix.loc[customer, "N_MOST_COMMON(sessions.device)[0]"])
+            continue
+        counts = devices.loc[customer]
+        assert counts[matrix.loc[customer, "N_MOST_COMMON(sessions.device)[0]"]] == counts.max()
+    last = tables["sessions"].groupby("customer_id")["session_start"].max()
+    expected = (pd.Timestamp(cutoff) - last).dt.total_seconds()
+    np.testing.assert_allclose(matrix.loc[last.index, "TIME_SINCE_LAST(sessions.session_start)"], expected)

@@ -22,7 +22,6 @@ from featurekit.primitives.base import (
     TIME_INDEX_IN,
     AggregationPrimitive,
 )
-from featurekit.primitives.kernels import group_mode
 
 NANOSECONDS = 1e-9
 TIME_UNITS = {"years": 31540000, "months": 2628000, "days": 86400, "hours": 3600,
@@ -52,6 +51,7 @@ class Count(AggregationPrimitive):
     return_type = INTEGER_OUT
     stack_on_self = False
     default_value = 0
+    kernel_stat = "rows"
 
     def generate_name(self, base_names, path_name):
         return f"COUNT({path_name}{self.args_string()})"
@@ -69,6 +69,7 @@ class Sum(AggregationPrimitive):
     stack_on_self = False
     stack_on_exclude = ("count",)
     default_value = 0
+    kernel_stat = "sum"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).sum()
@@ -80,6 +81,7 @@ class Mean(AggregationPrimitive):
     name = "mean"
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
+    kernel_stat = "mean"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).mean()
@@ -92,6 +94,7 @@ class Std(AggregationPrimitive):
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
     stack_on_self = False
+    kernel_stat = "std"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).std(ddof=1)
@@ -104,6 +107,7 @@ class Variance(AggregationPrimitive):
     input_types = ((NUMERIC_IN,),)
     return_type = DOUBLE_OUT
     stack_on_self = False
+    kernel_stat = "var"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).var(ddof=1)
@@ -116,6 +120,7 @@ class Min(AggregationPrimitive):
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
     stack_on_self = False
+    kernel_stat = "min"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).min()
@@ -128,6 +133,7 @@ class Max(AggregationPrimitive):
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
     stack_on_self = False
+    kernel_stat = "max"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Float64).max()
@@ -152,6 +158,7 @@ class Skew(AggregationPrimitive):
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
     stack_on_self = False
+    kernel_stat = "skew"
 
     def aggregate_expr(self, inputs, context):
         values = inputs[0].cast(pl.Float64)
@@ -181,13 +188,10 @@ class Mode(AggregationPrimitive):
     name = "mode"
     input_types = ((CATEGORY_IN,),)
     return_type = None
-    has_frame_kernel = True
+    kernel_stat = "mode"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].drop_nulls().mode().sort().first()
-
-    def aggregate_frame(self, frame, key, inputs, output):
-        return group_mode(frame, key, inputs[0], output)
 
 
 class NumUnique(AggregationPrimitive):
@@ -197,6 +201,7 @@ class NumUnique(AggregationPrimitive):
     input_types = ((CATEGORY_IN,),)
     return_type = INTEGER_OUT
     stack_on_self = False
+    kernel_stat = "nunique"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].drop_nulls().n_unique()
@@ -208,6 +213,7 @@ class PercentTrue(AggregationPrimitive):
     name = "percent_true"
     input_types = ((BOOLEAN_IN,),)
     return_type = DOUBLE_OUT
+    kernel_stat = "true_share"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].fill_null(False).cast(pl.Float64).mean()
@@ -220,6 +226,7 @@ class NumTrue(AggregationPrimitive):
     input_types = ((BOOLEAN_IN,),)
     return_type = INTEGER_OUT
     default_value = 0
+    kernel_stat = "true_count"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].cast(pl.Int64).sum()

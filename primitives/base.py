@@ -125,17 +125,12 @@ class AggregationPrimitive(Primitive):
     def generate_name(self, base_names: list[str], path_name: str) -> str:
         return f"{self.display_name}({path_name}.{', '.join(base_names)}{self.args_string()})"
 
-    # Set True when ``aggregate_frame`` is a faster way to compute every group at once.
-    has_frame_kernel: ClassVar[bool] = False
+    # The statistic of featurekit.primitives.kernels that equals this primitive ("sum",
+    # "mode", ...), letting the engine compute it with others in one pass; None: expression.
+    kernel_stat: ClassVar[str | None] = None
 
     def aggregate_expr(self, inputs: list[pl.Expr], context: ComputeContext) -> pl.Expr:
         """A polars expression valid inside ``group_by(...).agg(...)``."""
-        raise NotImplementedError
-
-    def aggregate_frame(self, frame: pl.DataFrame, key: str, inputs: list[str], output: str
-                        ) -> pl.DataFrame:
-        """All groups at once: ``frame`` holds the group key and input columns; return one row
-        per key with the result in ``output`` (only when ``has_frame_kernel``)."""
         raise NotImplementedError
 
 

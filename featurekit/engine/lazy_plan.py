@@ -13,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import polars as pl
 
 from featurekit.entityset import EntitySet, Relationship, Table
@@ -25,7 +26,7 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
-from featurekit.primitives import ComputeContext
+from featurekit.primitives import ComputeContext, kernels
 
 GROUP_KEY = "__featurekit_key"
 PARENT_KEY = "__featurekit_parent_key"
@@ -99,7 +100,10 @@ class _PlanBuilder:
     def frame(self, table_name: str, features: frozenset[Feature]) -> pl.LazyFrame:
         key = (table_name, frozenset(f.unique_name for f in features))
         if key not in self.cache:
-            self.cache[key] = self._build(self.es[table_name], _close_over_table(features))
+            plan = self._build(self.es[table_name], _close_over_table(features))
+            # Collected once and reused by every consumer: polars does not share subplans
+            # across batch-kernel steps, and recomputing them doubled the time of a whole plan.
+            self.cache[key] = plan.collect(engine="in-memory").lazy()
         return self.cache[key]
 
     def _context(self, table: Table) -> ComputeContext:
@@ -132,18 +136,19 @@ class _PlanBuilder:
         child = self.es[path[-1].child]
         inputs = frozenset(f for feature in group for f in feature.inputs)
         rows = self.frame(child.name, inputs)
-        rows = self._attach_group_key(rows, path).cache()
+        rows = self._attach_group_key(rows, path)
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
         context = self._context(child)
-        expressions = []
-        for feature in group:
-            if feature.primitive.has_frame_kernel:
-                frame = frame.join(self._frame_kernel(rows, feature), left_on=table.index,
-                                   right_on=GROUP_KEY, how="left")
-                continue
-            inputs_expr = [pl.col(f.name) for f in feature.inputs]
-            expressions.append(feature.primitive.aggregate_expr(inputs_expr, context).alias(feature.name))
+        by_kernel = [f for f in group if f.primitive.kernel_stat and len(f.inputs) == 1]
+        if by_kernel:
+            computed = _kernel_batch(rows, by_kernel, context)
+            frame = frame.join(computed, left_on=table.index, right_on=GROUP_KEY, how="left")
+        expressions = [
+            feature.primitive.aggregate_expr([pl.col(f.name) for f in feature.inputs], context)
+            .alias(feature.name)
+            for feature in group if feature not in by_kernel
+        ]
         if expressions:
             aggregated = rows.group_by(GROUP_KEY).agg(expressions)
             frame = frame.join(aggregated, left_on=table.index, right_on=GROUP_KEY, how="left")
@@ -162,21 +167,6 @@ class _PlanBuilder:
             frame = frame.with_columns(finish)
         multi = [f.name for f in group if f.number_output_features > 1]
         return frame.drop(multi)
-
-    @staticmethod
-    def _frame_kernel(rows: pl.LazyFrame, feature: AggregationFeature) -> pl.LazyFrame:
-        """Run a primitive's whole-column kernel as one batch step of the lazy plan."""
-        inputs = [f.name for f in feature.inputs]
-        selected = rows.select([GROUP_KEY, *inputs])
-        schema = selected.collect_schema()
-        output_dtype = schema[inputs[0]] if feature.primitive.return_type is None else None
-
-        def run(batch: pl.DataFrame) -> pl.DataFrame:
-            return feature.primitive.aggregate_frame(batch, GROUP_KEY, inputs, feature.name)
-
-        result_schema = None if output_dtype is None else {GROUP_KEY: schema[GROUP_KEY],
-                                                           feature.name: output_dtype}
-        return selected.map_batches(run, schema=result_schema, validate_output_schema=False)
 
     def _attach_group_key(self, rows: pl.LazyFrame, path: tuple[Relationship, ...]) -> pl.LazyFrame:
         """Give each child row the key of the path's first parent (walking up the path)."""
@@ -230,3 +220,60 @@ def _close_over_table(features: Iterable[Feature]) -> list[Feature]:
     for feature in features:
         visit(feature)
     return [f for f in ordered.values() if not isinstance(f, FeatureOutput)]
+
+
+def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
+                  context: ComputeContext) -> pl.LazyFrame:
+    """Aggregations with a kernel statistic, all computed in one batch step of the plan:
+    numba passes over dense group slots, or polars expressions when keys are not dense."""
+    inputs = list(dict.fromkeys(f.inputs[0].name for f in features))
+    selected = rows.select([GROUP_KEY, *inputs])
+    schema = selected.collect_schema()
+    output_schema = {GROUP_KEY: schema[GROUP_KEY]}
+    for feature in features:
+        output_schema[feature.name] = _kernel_dtype(feature, schema[feature.inputs[0].name])
+
+    def by_expressions(batch: pl.DataFrame) -> pl.DataFrame:
+        return batch.group_by(GROUP_KEY).agg([
+            f.primitive.aggregate_expr([pl.col(f.inputs[0].name)], context).alias(f.name)
+            for f in features
+        ])
+
+    def run(batch: pl.DataFrame) -> pl.DataFrame:
+        keys = kernels.dense_keys(batch[GROUP_KEY])
+        if keys is None:
+            return by_expressions(batch).cast(output_schema)
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for feature in features:
+            wanted[feature.inputs[0].name].add(feature.primitive.kernel_stat)
+        results: dict[tuple[str, str], object] = {}
+        for column, stats in wanted.items():
+            moments = stats & kernels.MOMENT_STATS
+            if moments:
+                for stat, values in kernels.group_moments(keys, batch[column], moments).items():
+                    results[column, stat] = values
+            categories = stats & kernels.CATEGORY_STATS
+            if categories:
+                counted = kernels.group_categories(keys, batch[column], categories)
+                if counted is None:
+                    return by_expressions(batch).cast(output_schema)
+                for stat, values in counted.items():
+                    results[column, stat] = values
+        present = np.bincount(keys.slots, minlength=keys.n_groups) > 0
+        columns = {GROUP_KEY: keys.keys(present, schema[GROUP_KEY])}
+        for feature in features:
+            values = results[feature.inputs[0].name, feature.primitive.kernel_stat]
+            series = pl.Series(feature.name, values).filter(pl.Series(present))
+            columns[feature.name] = series.fill_nan(None) if series.dtype.is_float() else series
+        return pl.DataFrame(columns).cast(output_schema)
+
+    return selected.map_batches(run, schema=output_schema)
+
+
+def _kernel_dtype(feature: AggregationFeature, input_dtype: pl.DataType) -> pl.DataType:
+    stat = feature.primitive.kernel_stat
+    if stat == "mode":
+        return input_dtype
+    if stat in ("rows", "nunique", "true_count"):
+        return pl.Int64
+    return pl.Float64

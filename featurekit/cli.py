@@ -64,7 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                       choices=["customers", "sessions", "transactions", "products"])
     demo.add_argument("--max-depth", type=int, default=2)
     demo.add_argument("--seed", type=int, default=0)
+    commands.add_parser("primitives", help="print the primitive reference (markdown)")
     arguments = parser.parse_args(argv)
+    if arguments.command == "primitives":
+        from featurekit.primitives import primitives_markdown
+
+        print(primitives_markdown(), end="")
+        return 0
     if arguments.customers < 1:
         parser.error("--customers must be at least 1")
     summary = run_demo(arguments.customers, arguments.out, arguments.target,

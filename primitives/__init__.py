@@ -61,14 +61,41 @@ def get_primitive(spec: str | Primitive | type[Primitive], kind: str | None = No
     return primitive
 
 
-def list_primitives() -> list[dict[str, str]]:
-    """Name, kind and one-line description of every registered primitive (drives the docs)."""
+def _describe_schema(schema) -> str:
+    if schema is None:
+        return "same as input"
+    parts = [schema.logical_type] if schema.logical_type else []
+    parts += sorted(schema.tags)
+    return " ".join(parts) or "any"
+
+
+def list_primitives(include_custom: bool = True) -> list[dict[str, str]]:
+    """Name, kind, inputs, output and description of every registered primitive, read from
+    the primitives' own metadata (this is what the docs are generated from)."""
     rows = []
     for name, cls in sorted(_REGISTRY.items()):
+        if name != cls.name:  # an alias such as "var"
+            continue
+        if not include_custom and not cls.__module__.startswith("featurekit.primitives."):
+            continue
         kind = "aggregation" if issubclass(cls, AggregationPrimitive) else "transform"
-        doc = (cls.__doc__ or "").strip().splitlines()
-        rows.append({"name": name, "kind": kind, "description": doc[0] if doc else ""})
+        doc = " ".join((cls.__doc__ or "").split())
+        inputs = " | ".join(", ".join(_describe_schema(s) for s in signature)
+                            for signature in cls.input_types)
+        rows.append({"name": name, "kind": kind, "inputs": inputs,
+                     "returns": _describe_schema(cls.return_type), "description": doc})
     return rows
+
+
+def primitives_markdown() -> str:
+    """The primitive reference as a markdown table (docs/primitives.md)."""
+    lines = ["# Primitives", "",
+             "Generated from the primitives' metadata by `featurekit primitives`; do not edit.", "",
+             "| name | kind | inputs | returns | description |", "|---|---|---|---|---|"]
+    for row in list_primitives(include_custom=False):
+        lines.append(f"| {row['name']} | {row['kind']} | {row['inputs']} | {row['returns']} | "
+                     f"{row['description']} |")
+    return "\n".join(lines) + "\n"
 
 
 # The decorators take the short names ``aggregation`` and ``transform`` in this namespace
@@ -79,5 +106,5 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
     "Primitive", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
-    "register", "transform",
+    "primitives_markdown", "register", "transform",
 ]

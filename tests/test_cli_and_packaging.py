@@ -38,3 +38,14 @@ def test_wheel_contains_featurekit_primitives(tmp_path):
     assert "featurekit/primitives/aggregation.py" in names
     assert "featurekit/engine/lazy_plan.py" in names
     assert not any(name.startswith("primitives/") for name in names)
+
+
+def test_primitive_reference_is_generated_from_metadata(capsys):
+    assert main(["primitives"]) == 0
+    printed = capsys.readouterr().out
+    assert (ROOT / "docs" / "primitives.md").read_text() == printed, (
+        "docs/primitives.md is stale: run `featurekit primitives > docs/primitives.md`")
+    from featurekit.primitives import list_primitives
+
+    assert len(printed.splitlines()) == 6 + len(list_primitives(include_custom=False))
+    assert "| mean | aggregation | numeric | numeric |" in printed

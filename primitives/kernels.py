@@ -3,7 +3,7 @@
 Used when the group keys are integers in a compact range (the usual case: parents' indexes),
 so a group's slot is its key minus the smallest key. Moments (count, sum, mean, std, var,
 min, max, skew) come from one pass plus one centred pass per value column; categorical counts
-(mode, distinct count) from one dense count table. Otherwise callers fall back to polars.
+(mode, distinct count) from one pass over rows grouped by a counting sort. Otherwise callers fall back to polars.
 """
 
 from __future__ import annotations
@@ -14,22 +14,29 @@ import numba
 import numpy as np
 import polars as pl
 
-MAX_DENSE_CELLS = 20_000_000  # groups x distinct values counted in one dense table
+MAX_CODES = 1 << 22  # distinct values a categorical kernel counts (one int32 scratch each)
 MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "max", "skew",
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class DenseKeys:
     """Group keys as slots 0..n_groups-1 (slot = key - low)."""
 
     slots: np.ndarray
     n_groups: int
     low: int
+    _grouped: tuple[np.ndarray, np.ndarray] | None = None
 
     def keys(self, present: np.ndarray, dtype: pl.DataType) -> pl.Series:
         return pl.Series(np.flatnonzero(present) + self.low).cast(dtype)
+
+    def grouped(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers ordered by slot and each slot's start there (computed once)."""
+        if self._grouped is None:
+            self._grouped = _rows_by_slot(self.slots, self.n_groups)
+        return self._grouped
 
 
 def dense_keys(keys: pl.Series) -> DenseKeys | None:
@@ -102,24 +109,49 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
 
 
 @numba.njit(cache=True)
-def _category_counts(slots, codes, n_groups, n_codes):
-    counts = np.zeros(n_groups * n_codes, np.int32)
+def _rows_by_slot(slots, n_groups):
+    """Row numbers grouped by slot (a counting sort) and each slot's start in that order."""
+    starts = np.zeros(n_groups + 1, np.int64)
     for row in range(slots.shape[0]):
-        code = codes[row]
-        if code >= 0:
-            counts[slots[row] * n_codes + code] += 1
+        starts[slots[row] + 1] += 1
+    for slot in range(n_groups):
+        starts[slot + 1] += starts[slot]
+    filled = starts[:-1].copy()
+    order = np.empty(slots.shape[0], np.int32)
+    for row in range(slots.shape[0]):
+        order[filled[slots[row]]] = row
+        filled[slots[row]] += 1
+    return order, starts
+
+
+@numba.njit(cache=True)
+def _category_counts(codes_by_slot, starts, n_codes):
+    """Mode (smallest code on ties; -1 when none) and distinct count per slot from codes laid
+    out slot by slot, in O(rows) time with one scratch count per code, reset per group."""
+    n_groups = starts.shape[0] - 1
+    scratch = np.zeros(n_codes, np.int32)
     modes = np.full(n_groups, -1, np.int64)
     distinct = np.zeros(n_groups, np.int64)
     for slot in range(n_groups):
+        begin, end = starts[slot], starts[slot + 1]
+        for position in range(begin, end):
+            code = codes_by_slot[position]
+            if code >= 0:
+                if scratch[code] == 0:
+                    distinct[slot] += 1
+                scratch[code] += 1
         best = 0
-        start = slot * n_codes
-        for code in range(n_codes):
-            seen = counts[start + code]
-            if seen > 0:
-                distinct[slot] += 1
-            if seen > best:
-                best = seen
-                modes[slot] = code
+        for position in range(begin, end):
+            code = codes_by_slot[position]
+            if code >= 0:
+                seen = scratch[code]
+                if seen > best or (seen == best and code < modes[slot]):
+                    best = seen
+                    modes[slot] = code
+        for position in range(begin, end):
+            code = codes_by_slot[position]
+            if code >= 0:
+                scratch[code] = 0
     return modes, distinct
 
 
@@ -129,26 +161,29 @@ def _value_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
     if values.dtype.is_integer():
         present = values.drop_nulls()
         if present.len() == 0:
-            return np.full(values.len(), -1, np.int64), values.head(0)
+            return np.full(values.len(), -1, np.int32), values.head(0)
         low, high = int(present.min()), int(present.max())
-        if high - low < 1 << 16:
-            codes = (values - low).fill_null(-1).cast(pl.Int64).to_numpy()
+        if high - low < MAX_CODES:
+            codes = (values - low).fill_null(-1).cast(pl.Int32).to_numpy()
             return codes, pl.int_range(low, high + 1, eager=True).cast(values.dtype)
     distinct = values.drop_nulls().unique().sort()
-    if distinct.len() > 1 << 16:
+    if distinct.len() > MAX_CODES:
         return None
-    lookup = pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int64)
-    codes = values.replace_strict(distinct, lookup, default=-1, return_dtype=pl.Int64).to_numpy()
+    codes = (values.cast(pl.Enum(distinct.cast(pl.String).to_list())).to_physical().cast(pl.Int32)
+             .fill_null(-1).to_numpy() if values.dtype == pl.String else
+             values.replace_strict(distinct, pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int32),
+                                   default=-1, return_dtype=pl.Int32).to_numpy())
     return codes, distinct
 
 
 def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, pl.Series] | None:
     """Mode (ties: smallest value) and distinct count per slot; None when too wide."""
     coded = _value_codes(values)
-    if coded is None or keys.n_groups * max(coded[1].len(), 1) > MAX_DENSE_CELLS:
+    if coded is None:
         return None
     codes, table = coded
-    modes, distinct = _category_counts(keys.slots, codes, keys.n_groups, max(table.len(), 1))
+    order, starts = keys.grouped()
+    modes, distinct = _category_counts(codes[order], starts, max(table.len(), 1))
     out: dict[str, pl.Series] = {"nunique": pl.Series(distinct)}
     if "mode" in stats:
         found = modes >= 0

@@ -47,7 +47,8 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     span = high - low + 1
     if span > 4 * keys.len() + 1024:
         return None
-    return DenseKeys((keys - low).cast(pl.Int64).to_numpy(), span, low)
+    slot_type = pl.Int32 if span < 2**31 - 1 else pl.Int64
+    return DenseKeys((keys - low).cast(slot_type).to_numpy(), span, low)
 
 
 @numba.njit(cache=True)
@@ -87,10 +88,7 @@ def _moments(slots, values, n_groups):
 
 def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
     """Requested moment statistics per slot (NaN where undefined); ``rows`` counts all rows."""
-    if values.dtype == pl.Boolean:
-        numbers = values.cast(pl.Float64).to_numpy()
-    else:
-        numbers = values.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
     rows, count, total, mean, low, high, m2, m3 = _moments(keys.slots, numbers, keys.n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         out: dict[str, np.ndarray] = {"rows": rows.astype(np.float64), "count": count.astype(np.float64),

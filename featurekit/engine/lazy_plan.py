@@ -290,15 +290,16 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
     values = parent.drop(index)
 
     def gather(batch: pl.DataFrame) -> pl.DataFrame:
-        keys = batch[key].cast(pl.Int64).to_numpy(allow_copy=True) if batch[key].null_count() == 0 \
-            else batch[key].cast(pl.Int64).fill_null(slots.low - 1).to_numpy()
-        offsets = keys - slots.low
+        offsets = batch[key].cast(pl.Int64).fill_null(-1).to_numpy() - slots.low
         inside = (offsets >= 0) & (offsets < slots.n_groups)
         rows = np.where(inside, row_of_slot[np.clip(offsets, 0, slots.n_groups - 1)], -1)
-        found = pl.Series(rows >= 0)
-        taken = values[np.maximum(rows, 0)] if values.height else values.clear(batch.height)
-        taken = taken.with_columns(pl.when(found).then(pl.col(c)).alias(c) for c in taken.columns)
-        return pl.concat([batch, taken], how="horizontal")
+        positions = pl.Series(rows, dtype=pl.Int64)
+        if (rows < 0).any():  # no parent: a missing position gathers missing values
+            positions = positions.to_frame("p").select(
+                pl.when(pl.col("p") >= 0).then(pl.col("p"))).to_series()
+        if values.height == 0:
+            return pl.concat([batch, values.clear(batch.height)], how="horizontal")
+        return pl.concat([batch, values.select(pl.all().gather(positions))], how="horizontal")
 
     schema = {**frame.collect_schema(), **values.schema}
     return frame.map_batches(gather, schema=schema)

@@ -164,6 +164,8 @@ def _value_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
         if high - low < MAX_CODES:
             codes = (values - low).fill_null(-1).cast(pl.Int32).to_numpy()
             return codes, pl.int_range(low, high + 1, eager=True).cast(values.dtype)
+    if values.dtype == pl.Categorical:
+        return _categorical_codes(values)
     distinct = values.drop_nulls().unique().sort()
     if distinct.len() > MAX_CODES:
         return None
@@ -172,6 +174,23 @@ def _value_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
              values.replace_strict(distinct, pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int32),
                                    default=-1, return_dtype=pl.Int32).to_numpy())
     return codes, distinct
+
+
+def _categorical_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """Codes in the order of the category names, from polars' physical codes."""
+    physical = values.to_physical()
+    present = values.drop_nulls().unique()
+    if present.len() > MAX_CODES:
+        return None
+    if present.len() == 0:
+        return np.full(values.len(), -1, np.int32), present
+    names = present.sort()  # lexical order of the names, like the strings they stand for
+    rank_of_physical = np.full(int(physical.max()) + 1, -1, np.int32)
+    rank_of_physical[names.to_physical().to_numpy()] = np.arange(names.len(), dtype=np.int32)
+    codes = rank_of_physical[physical.fill_null(0).to_numpy()]
+    if values.null_count():
+        codes = np.where(values.is_null().to_numpy(), -1, codes)
+    return codes, names
 
 
 def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, pl.Series] | None:

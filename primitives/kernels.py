@@ -47,8 +47,15 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     span = high - low + 1
     if span > 4 * keys.len() + 1024:
         return None
-    slot_type = pl.Int32 if span < 2**31 - 1 else pl.Int64
-    return DenseKeys((keys - low).cast(slot_type).to_numpy(), span, low)
+    slots = np.empty(keys.len(), np.int32 if span < 2**31 - 1 else np.int64)  # int32: half the memory
+    _fill_offsets(keys.to_numpy(), low, slots)
+    return DenseKeys(slots, span, low)
+
+
+@numba.njit(cache=True)
+def _fill_offsets(keys, low, out):
+    for i in range(keys.shape[0]):
+        out[i] = keys[i] - low
 
 
 @numba.njit(cache=True)
@@ -86,8 +93,26 @@ def _moments(slots, values, n_groups):
     return rows, count, total, mean, low, high, m2, m3
 
 
+@numba.njit(cache=True)
+def _true_counts(slots, truth, n_groups):
+    rows = np.zeros(n_groups, np.int64)
+    true = np.zeros(n_groups, np.int64)
+    for row in range(slots.shape[0]):
+        rows[slots[row]] += 1
+        if truth[row] == 1:
+            true[slots[row]] += 1
+    return rows, true
+
+
 def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
     """Requested moment statistics per slot (NaN where undefined); ``rows`` counts all rows."""
+    if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
+        truth = values.fill_null(False).cast(pl.UInt8).to_numpy()  # one byte a row
+        rows, true = _true_counts(keys.slots, truth, keys.n_groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = {"rows": rows.astype(np.float64), "true_count": true.astype(np.float64),
+                   "true_share": true / rows}
+        return {name: out[name] for name in stats}
     numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
     rows, count, total, mean, low, high, m2, m3 = _moments(keys.slots, numbers, keys.n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -208,3 +233,29 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
             [None] * keys.n_groups, dtype=values.dtype)
         out["mode"] = gathered.set(pl.Series(~found), None) if table.len() else gathered
     return {name: out[name] for name in stats}
+
+
+@numba.njit(cache=True)
+def _positions(keys, valid, row_of_slot, low):
+    """Row of the parent whose index equals each key (-1 where none)."""
+    n_slots = row_of_slot.shape[0]
+    out = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        offset = keys[i] - low
+        if valid[i] and 0 <= offset < n_slots:
+            out[i] = row_of_slot[offset]
+        else:
+            out[i] = -1
+    return out
+
+
+def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Series) -> pl.Series:
+    """For each child key, the row number of its parent (missing where there is none)."""
+    row_of_slot = np.full(parent_keys.n_groups, -1, dtype=np.int64)
+    row_of_slot[parent_keys.slots] = np.arange(parent_rows)
+    valid = child_keys.is_not_null().to_numpy()
+    keys = child_keys.cast(pl.Int64).fill_null(0).to_numpy()
+    positions = pl.Series(_positions(keys, valid, row_of_slot, parent_keys.low))
+    if (positions < 0).any():
+        positions = positions.to_frame("p").select(pl.when(pl.col("p") >= 0).then(pl.col("p"))).to_series()
+    return positions

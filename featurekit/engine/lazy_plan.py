@@ -285,20 +285,12 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
     slots = kernels.dense_keys(parent[index])
     if slots is None or not frame.collect_schema()[key].is_integer():
         return frame.join(parent, left_on=key, right_on=index, how="left")
-    row_of_slot = np.full(slots.n_groups, -1, dtype=np.int64)
-    row_of_slot[slots.slots] = np.arange(parent.height)
     values = parent.drop(index)
 
     def gather(batch: pl.DataFrame) -> pl.DataFrame:
-        offsets = batch[key].cast(pl.Int64).fill_null(-1).to_numpy() - slots.low
-        inside = (offsets >= 0) & (offsets < slots.n_groups)
-        rows = np.where(inside, row_of_slot[np.clip(offsets, 0, slots.n_groups - 1)], -1)
-        positions = pl.Series(rows, dtype=pl.Int64)
-        if (rows < 0).any():  # no parent: a missing position gathers missing values
-            positions = positions.to_frame("p").select(
-                pl.when(pl.col("p") >= 0).then(pl.col("p"))).to_series()
         if values.height == 0:
             return pl.concat([batch, values.clear(batch.height)], how="horizontal")
+        positions = kernels.parent_positions(slots, parent.height, batch[key])
         return pl.concat([batch, values.select(pl.all().gather(positions))], how="horizontal")
 
     schema = {**frame.collect_schema(), **values.schema}

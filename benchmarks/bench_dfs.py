@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -154,7 +155,8 @@ def run_child(command: list[str]) -> dict:
     for line in reversed(process.stdout.splitlines()):
         if line.startswith(RESULT_MARKER):
             return json.loads(line[len(RESULT_MARKER):])
-    tail = "\n".join((process.stderr or process.stdout).strip().splitlines()[-5:])
+    text = re.sub(r"\x1b\[[0-9;]*m", "", process.stderr or process.stdout)  # colour codes
+    tail = "\n".join([line for line in text.splitlines() if line.strip()][-8:])
     return {"error": f"exit status {process.returncode}: {tail}"}
 
 
@@ -172,6 +174,21 @@ def peer_available(peer_python: Path | None) -> tuple[bool, str]:
     return True, ""
 
 
+def source_version() -> str:
+    """The featurekit commit measured, and whether its code had uncommitted changes."""
+    repository = HERE.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(repository), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(repository), "status", "--porcelain", "--",
+                                  "featurekit", "primitives"],
+                                 capture_output=True, text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "featurekit source: not a git checkout"
+    state = f"{len(changed)} uncommitted file(s) in featurekit/ and primitives/" if changed else "clean"
+    return f"featurekit source: commit {commit}, {state}"
+
+
 def mib(value: float | None) -> str:
     return "-" if value is None else f"{value / MIB:.1f}"
 
@@ -185,7 +202,7 @@ def seconds_text(value: float | None) -> str:
 def column_check(ours: dict, peer: dict | None) -> tuple[str, list[str]]:
     """Feature column counts, ``82/82 same`` when both produce the same names."""
     if "error" in ours:
-        return "-", []
+        return ("-" if peer is None or "error" in peer else f"-/{len(peer['columns'])}"), []
     if peer is None or "error" in peer:
         return str(len(ours["columns"])), []
     mine, theirs = set(ours["columns"]), set(peer["columns"])
@@ -205,6 +222,7 @@ def print_report(rows: list[dict], args: argparse.Namespace, peer_note: str) -> 
     print(f"\n{first.get('tool', 'featurekit')} vs {peer_tool or 'no peer'}; python "
           f"{first.get('python', '?')}; {os.cpu_count()} cores; seed {args.seed}; max_depth 2, "
           f"default primitives")
+    print(args.source_at_start)
     load_now = os.getloadavg()[0]
     print(f"load average (1 min) at start {args.load_at_start:.2f}, at end {load_now:.2f}: other "
           "work on the machine slows both sides")
@@ -220,32 +238,32 @@ def print_report(rows: list[dict], args: argparse.Namespace, peer_note: str) -> 
     print("\nTime\n" + header + "\n" + "-" * len(header))
     for row in rows:
         ours, peer = row["ours"], row["peer"]
-        label = f"{row['customers']:>9} {row['target']:<9}"
-        if "error" in ours:
-            print(f"{label} featurekit failed")
-            notes.append(f"featurekit {row['customers']} {row['target']}: {ours['error']}")
-            ok = False
-            continue
+        where = f"{row['customers']} {row['target']}"
+        ours_ok = "error" not in ours
+        peer_ok = peer is not None and "error" not in peer
+        if not ours_ok:
+            notes.append(f"featurekit {where}: {ours['error']}")
+        if peer is not None and not peer_ok:
+            notes.append(f"Featuretools {where}: {peer['error']}")
+        ok = ok and ours_ok and (peer is None or peer_ok)
         features, problems = column_check(ours, peer)
-        if problems:
-            ok = False
-            notes += [f"{row['customers']} {row['target']}: {p}" for p in problems[:10]]
-        ratio = speedup = ft_cold = ft_median = "-"
-        if peer is not None and "error" in peer:
-            notes.append(f"Featuretools {row['customers']} {row['target']}: {peer['error']}")
-            ok = False
-        elif peer is not None:
-            if peer["table_rows"] != ours["table_rows"]:
-                notes.append(f"{row['customers']} {row['target']}: table rows differ "
-                             f"{ours['table_rows']} vs {peer['table_rows']}")
-                ok = False
-            ft_cold, ft_median = seconds_text(peer["cold_seconds"]), seconds_text(peer["median_seconds"])
-            if peer["median_seconds"] and ours["median_seconds"]:
-                ratio = f"{ours['median_seconds'] / peer['median_seconds']:.4f}"
-                speedup = f"{peer['median_seconds'] / ours['median_seconds']:.1f}x"
-        print(f"{label} {ours['output_rows']:>8} {features:>12} "
-              f"{seconds_text(ours['cold_seconds']):>8} {seconds_text(ours['median_seconds']):>8} "
-              f"{ft_cold:>8} {ft_median:>8} {ratio:>7} {speedup:>8}")
+        notes += [f"{where}: {problem}" for problem in problems[:10]]
+        if ours_ok and peer_ok and peer["table_rows"] != ours["table_rows"]:
+            problems.append("rows")
+            notes.append(f"{where}: table rows differ {ours['table_rows']} vs {peer['table_rows']}")
+        ok = ok and not problems
+        ratio = speedup = "-"
+        if ours_ok and peer_ok and peer["median_seconds"] and ours["median_seconds"]:
+            ratio = f"{ours['median_seconds'] / peer['median_seconds']:.4f}"
+            speedup = f"{peer['median_seconds'] / ours['median_seconds']:.1f}x"
+        source = ours if ours_ok else peer if peer_ok else {}
+        fk_cold, fk_median = ((seconds_text(ours["cold_seconds"]), seconds_text(ours["median_seconds"]))
+                              if ours_ok else ("failed", "failed"))
+        ft_cold, ft_median = ((seconds_text(peer["cold_seconds"]), seconds_text(peer["median_seconds"]))
+                              if peer_ok else ("-", "-") if peer is None else ("failed", "failed"))
+        print(f"{row['customers']:>9} {row['target']:<9} {source.get('output_rows', '-'):>8} "
+              f"{features:>12} {fk_cold:>8} {fk_median:>8} {ft_cold:>8} {ft_median:>8} "
+              f"{ratio:>7} {speedup:>8}")
 
     header = (f"{'customers':>9} {'target':<9} {'input':>7} {'output':>7} {'fk cold':>8} "
               f"{'fk kept':>8} {'fk warm':>8} {'bud cold':>8} {'bud warm':>8} {'ft input':>8} "
@@ -255,20 +273,20 @@ def print_report(rows: list[dict], args: argparse.Namespace, peer_note: str) -> 
           "warm: peak RSS of a later call)\n" + header + "\n" + "-" * len(header))
     for row in rows:
         ours, peer = row["ours"], row["peer"]
-        if "error" in ours:
-            continue
-        allowed = MEMORY_BUDGET_INPUT_FACTOR * ours["input_bytes"] + ours["output_bytes"]
-        budgets = [(ours["input_bytes"] + ours[key]) / allowed
-                   for key in ("cold_peak_bytes", "warm_peak_bytes")]
+        mine = ["failed"] + ["-"] * 6
+        if "error" not in ours:
+            allowed = MEMORY_BUDGET_INPUT_FACTOR * ours["input_bytes"] + ours["output_bytes"]
+            mine = [mib(ours[key]) for key in ("input_bytes", "output_bytes", "cold_peak_bytes",
+                                               "retained_bytes", "warm_peak_bytes")]
+            mine += [f"{(ours['input_bytes'] + ours[key]) / allowed:.2f}"
+                     for key in ("cold_peak_bytes", "warm_peak_bytes")]
         theirs = ["-"] * 4
         if peer is not None and "error" not in peer:
             theirs = [mib(peer["input_bytes"]), mib(peer["output_bytes"]),
                       mib(peer["cold_peak_bytes"]), mib(peer["warm_peak_bytes"])]
-        print(f"{row['customers']:>9} {row['target']:<9} {mib(ours['input_bytes']):>7} "
-              f"{mib(ours['output_bytes']):>7} {mib(ours['cold_peak_bytes']):>8} "
-              f"{mib(ours['retained_bytes']):>8} {mib(ours['warm_peak_bytes']):>8} "
-              f"{budgets[0]:>8.2f} {budgets[1]:>8.2f} {theirs[0]:>8} {theirs[1]:>7} "
-              f"{theirs[2]:>8} {theirs[3]:>8}")
+        widths = (7, 7, 8, 8, 8, 8, 8, 8, 7, 8, 8)
+        cells = " ".join(f"{text:>{width}}" for text, width in zip(mine + theirs, widths, strict=True))
+        print(f"{row['customers']:>9} {row['target']:<9} {cells}")
     print(f"bud = (input + peak) / ({MEMORY_BUDGET_INPUT_FACTOR} x input + output): at most 1.00 "
           f"meets issue 2's memory target. Peaks measured {first.get('peak_method', '?')}.")
     if notes:
@@ -312,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     args.load_at_start = os.getloadavg()[0]
+    args.source_at_start = source_version()
     peer_python = None if args.no_peer else args.peer_python
     use_peer, peer_note = peer_available(peer_python)
     if peer_note:

@@ -154,3 +154,21 @@ def test_n_most_common_outputs_and_time_features(tables, retail):
     last = tables["sessions"].groupby("customer_id")["session_start"].max()
     expected = (pd.Timestamp(cutoff) - last).dt.total_seconds()
     np.testing.assert_allclose(matrix.loc[last.index, "TIME_SINCE_LAST(sessions.session_start)"], expected)
+
+
+def test_string_and_sparse_keys_take_the_join_path_and_agree_with_pandas():
+    parents = pd.DataFrame({"pid": ["a", "b", "c"], "big": [10**12, 5, 3 * 10**12]})
+    children = pd.DataFrame({"cid": [10**12, 7, 3, 2 * 10**12], "pid": ["a", "a", "b", None],
+                             "x": [1.0, 2.0, 5.0, 7.0], "colour": ["red", "red", "blue", "red"]})
+    grandchildren = pd.DataFrame({"gid": [1, 2, 3, 4], "cid": [10**12, 10**12, 7, 3],
+                                  "y": [1.0, 3.0, 4.0, 8.0]})
+    es = (fk.EntitySet().add_table("p", parents, index="pid").add_table("c", children, index="cid")
+          .add_table("g", grandchildren, index="gid")
+          .add_relationship(parent="p", parent_key="pid", child="c", child_key="pid")
+          .add_relationship(parent="c", parent_key="cid", child="g", child_key="cid"))
+    matrix, _ = fk.dfs(es, target="p", agg_primitives=["sum", "count", "mode"], trans_primitives=[])
+    assert matrix.loc["a", "SUM(c.x)"] == 3.0 and matrix.loc["c", "COUNT(c)"] == 0
+    assert matrix.loc["a", "SUM(g.y)"] == 8.0 and matrix.loc["b", "SUM(g.y)"] == 8.0
+    assert matrix.loc["a", "MODE(c.colour)"] == "red" and pd.isna(matrix.loc["c", "MODE(c.colour)"])
+    grand, _ = fk.dfs(es, target="g", agg_primitives=[], trans_primitives=[])
+    assert grand.loc[4, "c.p.big"] == 5 and grand.loc[1, "c.p.big"] == 10**12

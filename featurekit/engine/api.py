@@ -12,6 +12,7 @@ import polars as pl
 
 from featurekit.dfs import plan
 from featurekit.engine.lazy_plan import build_plan, output_columns
+from featurekit.engine.point_in_time import as_of
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 from featurekit.feature import Feature
@@ -24,14 +25,23 @@ def compute(
     entityset: EntitySet,
     features: Sequence[Feature],
     return_type: str | None = None,
-    cutoff_time: dt.datetime | None = None,
+    cutoff_time: dt.datetime | str | None = None,
+    training_window: Any = None,
+    include_cutoff_time: bool = True,
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
     The result is pandas when the target table was given as pandas, polars when it came as
     polars, pyarrow for pyarrow (``return_type=`` overrides). Categorical features come back
-    as pandas ``category`` columns. Time-relative primitives (AGE, TIME_SINCE_*) use
-    ``cutoff_time``, or the current time when it is None.
+    as pandas ``category`` columns.
+
+    With ``cutoff_time`` (one moment for every instance) a row of any table with a time
+    index counts only if its time is at or before the cutoff (strictly before with
+    ``include_cutoff_time=False``) and, with ``training_window`` ("30d", a timedelta), after
+    cutoff - window (the window applies to the rows being aggregated, not to the target's
+    own table or the tables it refers to); tables without a time index are static. An instance created after the
+    cutoff keeps its row, with every feature missing. Time-relative primitives (AGE,
+    TIME_SINCE_*) are measured to the cutoff, or to the current time when there is none.
 
     Examples
     --------
@@ -47,13 +57,29 @@ def compute(
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     target = entityset[features[0].table]
-    result = build_plan(entityset, features, cutoff_time).collect(engine="in-memory")
+    data = entityset
+    if cutoff_time is not None:
+        cutoff_time = _as_datetime(cutoff_time)
+        data = as_of(entityset, cutoff_time, training_window, include_cutoff_time, target.name)
+    elif training_window is not None:
+        raise ComputeError("training_window needs a cutoff_time. Fix: pass cutoff_time=...")
+    result = build_plan(data, features, cutoff_time).collect(engine="in-memory")
+    if data is not entityset:  # instances not yet created at the cutoff: rows of missing values
+        result = target.frame.select(target.index).join(result, on=target.index, how="left")
     result = result.sort(target.index)
     kind = return_type or target.source_kind
     matrix = from_polars(result, kind, [target.index])
     if kind == "pandas":
         matrix = _pandas_types(matrix, result, features)
     return matrix
+
+
+def _as_datetime(moment: Any) -> dt.datetime:
+    try:
+        return pd.Timestamp(moment).to_pydatetime()
+    except (ValueError, TypeError):
+        raise ComputeError(f"cutoff_time {moment!r} is not a time. "
+                           "Fix: pass a datetime, a pandas Timestamp or an ISO 8601 string") from None
 
 
 def _pandas_types(matrix: pd.DataFrame, result: pl.DataFrame, features: Sequence[Feature]) -> pd.DataFrame:
@@ -74,7 +100,9 @@ def dfs(
     target: str,
     max_depth: int = 2,
     return_type: str | None = None,
-    cutoff_time: dt.datetime | None = None,
+    cutoff_time: dt.datetime | str | None = None,
+    training_window: Any = None,
+    include_cutoff_time: bool = True,
     features_only: bool = False,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
@@ -94,7 +122,9 @@ def dfs(
     features = plan(entityset, target=target, max_depth=max_depth, **plan_options)
     if features_only:
         return features
-    return compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time), features
+    matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
+                     training_window=training_window, include_cutoff_time=include_cutoff_time)
+    return matrix, features
 
 
 __all__ = ["compute", "dfs", "output_columns"]

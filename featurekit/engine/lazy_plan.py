@@ -144,10 +144,11 @@ class _PlanBuilder:
         if by_kernel:
             computed = _kernel_batch(rows, by_kernel, context)
             frame = frame.join(computed, left_on=table.index, right_on=GROUP_KEY, how="left")
+        by_kernel_names = {f.unique_name for f in by_kernel}
         expressions = [
             feature.primitive.aggregate_expr([pl.col(f.name) for f in feature.inputs], context)
             .alias(feature.name)
-            for feature in group if feature not in by_kernel
+            for feature in group if feature.unique_name not in by_kernel_names
         ]
         if expressions:
             aggregated = rows.group_by(GROUP_KEY).agg(expressions)
@@ -284,7 +285,7 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
     """
     slots = kernels.dense_keys(parent[index])
     if slots is None or not frame.collect_schema()[key].is_integer():
-        return frame.join(parent, left_on=key, right_on=index, how="left")
+        return frame.join(parent.lazy(), left_on=key, right_on=index, how="left")
     values = parent.drop(index)
 
     def gather(batch: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,78 @@
+"""What the data looked like at a moment: every table with a time index cut to the rows whose
+time is at or before the cutoff (and after cutoff - training_window). Computing on that view
+makes leakage impossible by construction, at every depth of stacking.
+
+This is the single-cutoff case: one moment for all instances. Per-instance cutoff times
+(issue 3) build on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import polars as pl
+
+from featurekit.entityset import EntitySet
+from featurekit.errors import FeaturekitError
+
+
+def parse_window(window: Any) -> dt.timedelta | None:
+    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive."""
+    if window is None:
+        return None
+    try:
+        delta = pd.Timedelta(window).to_pytimedelta()
+    except (ValueError, TypeError):
+        raise FeaturekitError(f"training_window {window!r} is not a duration. "
+                              "Fix: pass e.g. '30d', '12h' or a datetime.timedelta") from None
+    if delta <= dt.timedelta(0):
+        raise FeaturekitError(f"training_window must be positive, got {window!r}. "
+                              "Fix: pass a positive duration such as '30d'")
+    return delta
+
+
+def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None,
+          include_cutoff_time: bool = True, target: str | None = None) -> EntitySet:
+    """A view of ``entityset`` holding only the rows known at ``cutoff``; the original is untouched.
+
+    The window limits the event rows that get aggregated; it does not apply to the target's
+    own table nor to the tables it refers to (its parents, their parents): an instance and
+    what it belongs to exist from their creation on, however long ago that was.
+    """
+    entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)} if target else set()
+    window = parse_window(training_window)
+    timed = [t for t in entityset.tables.values() if t.time_index is not None]
+    if window is not None and not timed:
+        raise FeaturekitError("training_window needs tables with a time index, and none has one. "
+                              "Fix: pass time_index= to add_table, or drop training_window")
+    view = copy.copy(entityset)
+    view.tables = {}
+    for name, table in entityset.tables.items():
+        if table.time_index is None or not isinstance(table.frame.schema[table.time_index], pl.Datetime):
+            view.tables[name] = table
+            continue
+        time = pl.col(table.time_index)
+        moment = _literal(cutoff, table.frame.schema[table.time_index])
+        keep = (time <= moment) if include_cutoff_time else (time < moment)
+        if window is not None and name not in entities:
+            keep = keep & (time > moment - window)
+        shallow = copy.copy(table)
+        shallow.frame = table.frame.filter(keep)
+        view.tables[name] = shallow
+    return view
+
+
+def _literal(moment: dt.datetime, dtype: pl.Datetime) -> pl.Expr:
+    """The cutoff as a literal comparable with a column of ``dtype``; naive and aware times
+    do not mix silently."""
+    aware = moment.tzinfo is not None
+    if aware != (dtype.time_zone is not None):
+        raise FeaturekitError(
+            f"the cutoff time {moment} is {'timezone-aware' if aware else 'naive'} but the time "
+            f"index is {'naive' if aware else 'timezone-aware'}. Fix: give the cutoff "
+            f"{'without' if aware else 'with'} a timezone")
+    return pl.lit(moment).cast(dtype)

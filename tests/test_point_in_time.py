@@ -82,7 +82,7 @@ def test_rows_after_cutoff_never_change_features(seed, position, table, include,
 
 def test_filtered_sums_match_pandas_on_prefiltered_tables(tables):
     cutoff = pd.Timestamp("2020-10-01")
-    window = pd.Timedelta("120d")
+    window = pd.Timedelta(days=120)
     es = retail_entityset(tables)
     matrix, _ = fk.dfs(es, target="customers", cutoff_time=cutoff, training_window="120d")
     sessions = tables["sessions"]

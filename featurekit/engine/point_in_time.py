@@ -9,6 +9,7 @@ This is the single-cutoff case: one moment for all instances. Per-instance cutof
 from __future__ import annotations
 
 import copy
+import re
 import datetime as dt
 from typing import Any
 
@@ -24,6 +25,8 @@ def parse_window(window: Any) -> dt.timedelta | None:
     """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive."""
     if window is None:
         return None
+    if isinstance(window, str):  # "30d" as users write it (pandas now wants "30D")
+        window = re.sub(r"^\s*(-?[\d.]+)\s*d(ays?)?\s*$", r"\1D", window)
     try:
         delta = pd.Timedelta(window).to_pytimedelta()
     except (ValueError, TypeError):

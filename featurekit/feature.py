@@ -117,17 +117,36 @@ class DirectFeature(Feature):
         return self.base.number_output_features
 
 
-class AggregationFeature(Feature):
+class _PrimitiveFeature(Feature):
+    """A feature made by a primitive: its outputs are the primitive's."""
+
+    def __init__(self, table: str, inputs: tuple[Feature, ...], primitive: Primitive, name: str):
+        super().__init__(table, tuple(inputs), primitive.output_schema([f.schema for f in inputs]), name)
+        self._primitive = primitive
+
+    @property
+    def primitive(self) -> Primitive:
+        return self._primitive
+
+    @property
+    def number_output_features(self) -> int:
+        return self._primitive.number_output_features
+
+    @property
+    def output_names(self) -> list[str]:
+        return self._primitive.output_names(self.name)
+
+
+class AggregationFeature(_PrimitiveFeature):
     """A primitive applied to the rows of a child table reached through ``path``."""
 
     kind = "aggregation"
+    _primitive: AggregationPrimitive
 
     def __init__(self, inputs: tuple[Feature, ...], primitive: AggregationPrimitive,
                  path: tuple[Relationship, ...]):
         name = primitive.generate_name([f.name for f in inputs], path[-1].child)
-        schema = primitive.output_schema([f.schema for f in inputs])
-        super().__init__(path[0].parent, tuple(inputs), schema, name)
-        self._primitive = primitive
+        super().__init__(path[0].parent, inputs, primitive, name)
         self.path = path
 
     @property
@@ -138,37 +157,20 @@ class AggregationFeature(Feature):
     def child(self) -> str:
         return self.path[-1].child
 
-    @property
-    def number_output_features(self) -> int:
-        return self._primitive.number_output_features
 
-    @property
-    def output_names(self) -> list[str]:
-        return self._primitive.output_names(self.name)
-
-
-class TransformFeature(Feature):
+class TransformFeature(_PrimitiveFeature):
     """A primitive applied row by row to features of the same table."""
 
     kind = "transform"
+    _primitive: TransformPrimitive
 
     def __init__(self, inputs: tuple[Feature, ...], primitive: TransformPrimitive):
-        name = primitive.generate_name([f.name for f in inputs])
-        schema = primitive.output_schema([f.schema for f in inputs])
-        super().__init__(inputs[0].table, tuple(inputs), schema, name)
-        self._primitive = primitive
+        super().__init__(inputs[0].table, inputs, primitive,
+                         primitive.generate_name([f.name for f in inputs]))
 
     @property
     def primitive(self) -> TransformPrimitive:
         return self._primitive
-
-    @property
-    def number_output_features(self) -> int:
-        return self._primitive.number_output_features
-
-    @property
-    def output_names(self) -> list[str]:
-        return self._primitive.output_names(self.name)
 
 
 class FeatureOutput(Feature):

@@ -9,8 +9,8 @@ This is the single-cutoff case: one moment for all instances. Per-instance cutof
 from __future__ import annotations
 
 import copy
-import re
 import datetime as dt
+import re
 from typing import Any
 
 import networkx as nx

@@ -79,9 +79,8 @@ def measure_calls(load: Callable[[], Any], call: Callable[[Any], Any],
     resident_before_load = resident_bytes()
     loaded = load()
     gc.collect()
-    resident_loaded = resident_bytes()
-
     can_reset = reset_peak_resident()
+    resident_loaded = resident_bytes()  # read after the reset: the mark never starts below it
     started = time.perf_counter()
     result = call(loaded)
     cold_seconds = time.perf_counter() - started
@@ -90,9 +89,9 @@ def measure_calls(load: Callable[[], Any], call: Callable[[Any], Any],
     result = None
     gc.collect()
 
-    resident_warm = resident_bytes()  # what the cold call left behind: lazy imports, JIT code
     if can_reset:
         reset_peak_resident()
+    resident_warm = resident_bytes()  # what the cold call left behind: lazy imports, JIT code
     seconds = []
     for _ in range(repeats):
         result = None  # free the previous matrix before computing the next
@@ -226,8 +225,9 @@ def print_report(rows: list[dict], args: argparse.Namespace, peer_note: str) -> 
     load_now = os.getloadavg()[0]
     print(f"load average (1 min) at start {args.load_at_start:.2f}, at end {load_now:.2f}: other "
           "work on the machine slows both sides")
-    print(f"featurekit: cold first call + median of {args.repeats}; Featuretools (n_jobs=1): cold "
-          f"first call + median of {args.peer_repeats}. Seconds; memory in MiB.")
+    peer_runs = (f"; Featuretools (n_jobs=1): cold first call + median of {args.peer_repeats}"
+                 if peer_tool else "")
+    print(f"featurekit: cold first call + median of {args.repeats}{peer_runs}. Times in seconds.")
     if peer_note:
         print(peer_note)
 

@@ -221,7 +221,9 @@ def print_report(rows: list[dict], args: argparse.Namespace, peer_note: str) -> 
     print(f"\n{first.get('tool', 'featurekit')} vs {peer_tool or 'no peer'}; python "
           f"{first.get('python', '?')}; {os.cpu_count()} cores; seed {args.seed}; max_depth 2, "
           f"default primitives")
-    print(args.source_at_start)
+    source_now = source_version()
+    print(args.source_at_start if source_now == args.source_at_start else
+          f"{args.source_at_start} at the start; CHANGED during the run to: {source_now}")
     load_now = os.getloadavg()[0]
     print(f"load average (1 min) at start {args.load_at_start:.2f}, at end {load_now:.2f}: other "
           "work on the machine slows both sides")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numba
+import numpy as np
 import polars as pl
 
 from featurekit.errors import OrphanWarning, schema_error
@@ -138,6 +140,8 @@ class EntitySet:
         if keys.null_count():
             raise schema_error(name, index, f"the index has {keys.null_count()} missing values",
                                "drop or fill those rows; every row needs its own key")
+        if _all_distinct(keys):
+            return
         duplicated = keys.is_duplicated()
         if duplicated.any():
             examples = keys.filter(duplicated).unique().head(5).to_list()
@@ -349,3 +353,26 @@ def _align_key_dtype(child_key: pl.Series, parent_key: pl.Series, rel: Relations
         f"of type {parent_key.dtype}",
         f"cast {rel.child}.{rel.child_key} to {parent_key.dtype} before adding the table",
     )
+
+
+def _all_distinct(keys: pl.Series) -> bool:
+    """Whether no value repeats, without a hash table over millions of keys when they are
+    sorted or compact integers (the usual index): a diff or a byte per possible value."""
+    if keys.len() < 2:
+        return True
+    if keys.dtype.is_integer():
+        if keys.is_sorted():
+            return _strictly_increasing(keys.to_numpy())
+        low, high = int(keys.min()), int(keys.max())
+        if high - low < 4 * keys.len() + 1024:
+            seen = np.bincount((keys - low).to_numpy(), minlength=high - low + 1)
+            return bool(seen.max() <= 1)
+    return keys.n_unique() == keys.len()
+
+
+@numba.njit(cache=True)
+def _strictly_increasing(values: np.ndarray) -> bool:
+    for i in range(1, values.shape[0]):
+        if values[i] == values[i - 1]:
+            return False
+    return True

@@ -198,3 +198,12 @@ def test_result_kind_follows_the_target_table(tables):
     assert isinstance(matrix, pl.DataFrame)
     assert matrix.columns[0] == "customer_id"
     assert isinstance(fk.compute(polars_es, features, return_type="pandas"), pd.DataFrame)
+
+
+@pytest.mark.parametrize("keys", [[3, 1, 2, 3], [10**15, 5, 10**15], ["b", "a", "b"], [1, 2, 2]])
+def test_repeated_index_values_are_found_in_any_order_and_type(keys):
+    frame = pd.DataFrame({"id": keys})
+    with pytest.raises(fk.SchemaError, match="repeated values"):
+        fk.EntitySet().add_table("things", frame, index="id")
+    unique = pd.DataFrame({"id": list(dict.fromkeys(keys))})
+    assert fk.EntitySet().add_table("things", unique, index="id")["things"].frame.height == len(unique)

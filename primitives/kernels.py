@@ -52,48 +52,13 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     return DenseKeys(slots, span, low)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _fill_offsets(keys, low, out):
     for i in range(keys.shape[0]):
         out[i] = keys[i] - low
 
 
-@numba.njit(cache=True)
-def _moments(slots, values, n_groups):
-    rows = np.zeros(n_groups, np.int64)
-    count = np.zeros(n_groups, np.int64)
-    total = np.zeros(n_groups, np.float64)
-    low = np.full(n_groups, np.inf)
-    high = np.full(n_groups, -np.inf)
-    for row in range(slots.shape[0]):
-        slot = slots[row]
-        rows[slot] += 1
-        value = values[row]
-        if not np.isnan(value):
-            count[slot] += 1
-            total[slot] += value
-            if value < low[slot]:
-                low[slot] = value
-            if value > high[slot]:
-                high[slot] = value
-    mean = np.full(n_groups, np.nan)
-    for slot in range(n_groups):
-        if count[slot] > 0:
-            mean[slot] = total[slot] / count[slot]
-    m2 = np.zeros(n_groups, np.float64)
-    m3 = np.zeros(n_groups, np.float64)
-    for row in range(slots.shape[0]):
-        value = values[row]
-        if not np.isnan(value):
-            slot = slots[row]
-            centred = value - mean[slot]
-            square = centred * centred
-            m2[slot] += square
-            m3[slot] += square * centred
-    return rows, count, total, mean, low, high, m2, m3
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _true_counts(slots, truth, n_groups):
     rows = np.zeros(n_groups, np.int64)
     true = np.zeros(n_groups, np.int64)
@@ -102,6 +67,46 @@ def _true_counts(slots, truth, n_groups):
         if truth[row] == 1:
             true[slots[row]] += 1
     return rows, true
+
+
+@numba.njit(cache=True, nogil=True)
+def _segment_moments(values, starts):
+    """Moments per slot from values laid out slot by slot: each segment is read twice while
+    it is in cache (sums, then centred powers), instead of scattering over all slots."""
+    n_groups = starts.shape[0] - 1
+    rows = np.empty(n_groups, np.int64)
+    count = np.zeros(n_groups, np.int64)
+    total = np.zeros(n_groups, np.float64)
+    mean = np.full(n_groups, np.nan)
+    low = np.full(n_groups, np.inf)
+    high = np.full(n_groups, -np.inf)
+    m2 = np.zeros(n_groups, np.float64)
+    m3 = np.zeros(n_groups, np.float64)
+    for slot in range(n_groups):
+        begin, end = starts[slot], starts[slot + 1]
+        rows[slot] = end - begin
+        n, acc, lo, hi = 0, 0.0, np.inf, -np.inf
+        for position in range(begin, end):
+            value = values[position]
+            if not np.isnan(value):
+                n += 1
+                acc += value
+                lo = min(lo, value)
+                hi = max(hi, value)
+        count[slot], total[slot], low[slot], high[slot] = n, acc, lo, hi
+        if n > 0:
+            centre = acc / n
+            mean[slot] = centre
+            s2, s3 = 0.0, 0.0
+            for position in range(begin, end):
+                value = values[position]
+                if not np.isnan(value):
+                    deviation = value - centre
+                    square = deviation * deviation
+                    s2 += square
+                    s3 += square * deviation
+            m2[slot], m3[slot] = s2, s3
+    return rows, count, total, mean, low, high, m2, m3
 
 
 def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
@@ -114,24 +119,40 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
                    "true_share": true / rows}
         return {name: out[name] for name in stats}
     numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
-    rows, count, total, mean, low, high, m2, m3 = _moments(keys.slots, numbers, keys.n_groups)
+    order, starts = keys.grouped()
+    rows, count, total, mean, low, high, m2, m3 = _segment_moments(numbers[order], starts)
+    derived = {
+        "rows": lambda: rows.astype(np.float64),
+        "count": lambda: count.astype(np.float64),
+        "sum": lambda: total,
+        "mean": lambda: mean,
+        "min": lambda: np.where(count > 0, low, np.nan),
+        "max": lambda: np.where(count > 0, high, np.nan),
+        "var": lambda: _variance(count, m2),
+        "std": lambda: np.sqrt(_variance(count, m2)),
+        "skew": lambda: _skew(count, m2, m3, low, high),
+        "true_count": lambda: total,
+        "true_share": lambda: total / rows,
+    }
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: dict[str, np.ndarray] = {"rows": rows.astype(np.float64), "count": count.astype(np.float64),
-                                      "sum": total, "mean": mean}
-        out["min"] = np.where(count > 0, low, np.nan)
-        out["max"] = np.where(count > 0, high, np.nan)
-        variance = np.where(count > 1, m2 / (count - 1), np.nan)
-        out["var"], out["std"] = variance, np.sqrt(variance)
-        n = count.astype(np.float64)
+        return {name: derived[name]() for name in stats}
+
+
+def _variance(count: np.ndarray, m2: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 1, m2 / (count - 1), np.nan)
+
+
+def _skew(count, m2, m3, low, high) -> np.ndarray:
+    """pandas' bias-corrected skewness; 0 for constant values, missing below 3 values."""
+    n = count.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
         skew = (n * np.sqrt(n - 1) / (n - 2)) * (m3 / m2 ** 1.5)
-        skew = np.where(low == high, 0.0, skew)  # constant values: 0, as pandas
-        out["skew"] = np.where(count < 3, np.nan, skew)
-        out["true_count"] = total
-        out["true_share"] = total / rows
-    return {name: out[name] for name in stats}
+    skew = np.where(low == high, 0.0, skew)
+    return np.where(count < 3, np.nan, skew)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _rows_by_slot(slots, n_groups):
     """Row numbers grouped by slot (a counting sort) and each slot's start in that order."""
     starts = np.zeros(n_groups + 1, np.int64)
@@ -147,7 +168,7 @@ def _rows_by_slot(slots, n_groups):
     return order, starts
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _category_counts(codes_by_slot, starts, n_codes):
     """Mode (smallest code on ties; -1 when none) and distinct count per slot from codes laid
     out slot by slot, in O(rows) time with one scratch count per code, reset per group."""
@@ -235,7 +256,7 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     return {name: out[name] for name in stats}
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _positions(keys, valid, row_of_slot, low):
     """Row of the parent whose index equals each key (-1 where none)."""
     n_slots = row_of_slot.shape[0]

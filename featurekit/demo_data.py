@@ -82,7 +82,7 @@ def retail_tables(
         {
             "product_id": np.arange(1, n_products + 1, dtype=np.int64),
             "brand": BRANDS[rng.integers(0, len(BRANDS), n_products)],
-            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word)],
+            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word, strict=True)],
         }
     )
     return {

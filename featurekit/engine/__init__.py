@@ -1,0 +1,1 @@
+"""The engine: compiles Feature definitions into polars plans (being built on branch main)."""

@@ -1,0 +1,223 @@
+"""``extract``: tsfresh-compatible feature extraction from long or wide time-series frames.
+
+The input is validated, sorted once by (kind, id, sort) into a contiguous float64 buffer
+with segment offsets, cut into windows (index pairs, never copies) and handed to the numba
+kernel. Frames of either library come in; the output follows the input's library.
+
+Values must be finite or infinite numbers: NaN raises an error, as in tsfresh (impute or
+drop missing values first); infinities are passed to the calculators unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from featurekit.errors import SchemaError, schema_error
+from featurekit.timeseries.kernels import run_plan
+from featurekit.timeseries.settings import Settings, build_plan
+from featurekit.timeseries.windows import Expanding, Rolling, Tumbling, whole_series
+
+TABLE = "time series"
+WINDOW_END = "window_end"
+
+
+def _to_polars(df: Any) -> tuple[pl.DataFrame, bool]:
+    """The input as a polars frame (never the caller's object) and whether it was pandas."""
+    if isinstance(df, pd.DataFrame):
+        return pl.from_pandas(df, include_index=False), True
+    if isinstance(df, pl.LazyFrame):
+        return df.collect(), False
+    if isinstance(df, pl.DataFrame):
+        return df, False
+    if isinstance(df, str | Path):
+        path = Path(df)
+        if path.suffix == ".csv":
+            return pl.read_csv(path), False
+        return pl.read_parquet(path), False
+    try:
+        import pyarrow as pa
+
+        if isinstance(df, pa.Table):
+            return pl.from_arrow(df), False  # type: ignore[return-value]
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    raise SchemaError(
+        f"table {TABLE!r}: cannot read a {type(df).__name__}. "
+        "Fix: pass a pandas or polars DataFrame, a pyarrow Table or a parquet/CSV path."
+    )
+
+
+def _require(frame: pl.DataFrame, column: str | None, role: str) -> None:
+    if column is not None and column not in frame.columns:
+        raise schema_error(
+            TABLE,
+            column,
+            f"the {role} column is missing (columns are {frame.columns})",
+            f"pass the name of an existing column as {role}",
+        )
+
+
+def _value_columns(
+    frame: pl.DataFrame,
+    column_id: str,
+    column_sort: str | None,
+    column_kind: str | None,
+    column_value: str | None,
+) -> list[str]:
+    """The value columns: one for long input, every other column for wide input."""
+    if column_value is not None:
+        return [column_value]
+    reserved = {column_id, column_sort, column_kind} - {None}
+    others = [name for name in frame.columns if name not in reserved]
+    if column_kind is not None and len(others) != 1:
+        raise schema_error(
+            TABLE,
+            None,
+            f"with column_kind={column_kind!r} there must be exactly one value column, "
+            f"found {others}",
+            "pass column_value",
+        )
+    if not others:
+        raise schema_error(TABLE, None, "there is no value column", "add a numeric value column")
+    return others
+
+
+def _check_values(frame: pl.DataFrame, columns: list[str]) -> None:
+    for name in columns:
+        dtype = frame.schema[name]
+        if not (dtype.is_numeric() or dtype == pl.Boolean):
+            raise schema_error(
+                TABLE, name, f"values must be numeric, found {dtype}", "cast the column to float"
+            )
+        missing = frame[name].cast(pl.Float64).is_nan().sum() + frame[name].null_count()
+        if missing:
+            raise schema_error(
+                TABLE,
+                name,
+                f"{missing} missing (null/NaN) values",
+                "impute or drop them first (tsfresh refuses them too)",
+            )
+
+
+def _check_duplicates(frame: pl.DataFrame, keys: list[str]) -> None:
+    duplicated = int(frame.select(pl.struct(keys).is_duplicated().sum()).item())
+    if duplicated:
+        pairs = frame.group_by(keys).len().filter(pl.col("len") > 1).height
+        raise schema_error(
+            TABLE,
+            keys[-1],
+            f"{pairs} duplicate ({', '.join(keys)}) pairs ({duplicated} rows involved)",
+            f"aggregate them first, e.g. df.group_by({keys}).agg(pl.all().mean())",
+        )
+
+
+def _segments(
+    frame: pl.DataFrame, column_id: str, column_sort: str | None, value: str
+) -> tuple[np.ndarray, pl.Series, np.ndarray | None, np.ndarray]:
+    """Values buffer, id per segment, sort value per row and segment offsets (sorted frame)."""
+    ids = frame[column_id]
+    buffer = frame[value].cast(pl.Float64).to_numpy()
+    boundaries = np.flatnonzero(ids.ne_missing(ids.shift(1)).fill_null(True).to_numpy())
+    offsets = np.append(boundaries, frame.height).astype(np.int64)
+    sort_values = frame[column_sort].to_numpy() if column_sort is not None else None
+    return (
+        np.ascontiguousarray(buffer, dtype=np.float64),
+        ids.gather(boundaries),
+        sort_values,
+        offsets,
+    )
+
+
+def extract(
+    df: Any,
+    column_id: str,
+    column_sort: str | None = None,
+    column_kind: str | None = None,
+    column_value: str | None = None,
+    settings: Settings = "efficient",
+    window: Rolling | Expanding | Tumbling | None = None,
+    kind_settings: Mapping[str, Settings] | None = None,
+) -> pd.DataFrame | pl.DataFrame:
+    """Extract tsfresh's features for every id (and window), named as tsfresh names them.
+
+    ``df`` is long (``column_kind`` and ``column_value``) or wide (every column other than
+    id and sort is a kind). ``settings`` is "minimal", "efficient", "comprehensive" or a dict
+    ``{calculator: [parameter dicts] or None}``; ``kind_settings`` overrides it per kind.
+    Without ``window`` there is one row per id; with one, one row per (id, window end),
+    where the end is the sort value (or the row number) of the window's last row.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": [1, 1, 1], "time": [0, 1, 2], "value": [1.0, 2.0, 4.0]})
+    >>> extract(frame, column_id="id", column_sort="time", settings={"mean": None})
+    ... # doctest: +NORMALIZE_WHITESPACE
+        value__mean
+    id
+    1      2.333333
+    """
+    frame, was_pandas = _to_polars(df)
+    _require(frame, column_id, "column_id")
+    _require(frame, column_sort, "column_sort")
+    _require(frame, column_kind, "column_kind")
+    _require(frame, column_value, "column_value")
+    values = _value_columns(frame, column_id, column_sort, column_kind, column_value)
+    _check_values(frame, values)
+    if frame[column_id].null_count():
+        raise schema_error(TABLE, column_id, "the id column has nulls", "drop or fill them")
+
+    # (kind name, frame holding only that kind's rows, its value column)
+    kinds: list[tuple[str, pl.DataFrame, str]]
+    if column_kind is not None:
+        kind_names = frame[column_kind].unique().sort().to_list()
+        kinds = [
+            (str(kind), frame.filter(pl.col(column_kind) == kind), values[0]) for kind in kind_names
+        ]
+    else:
+        kinds = [(name, frame, name) for name in values]
+
+    keys = [column_id] + ([column_sort] if column_sort is not None else [])
+    if column_sort is not None:
+        duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
+        _check_duplicates(frame, duplicate_keys)
+
+    results: list[pl.DataFrame] = []
+    for kind, kind_frame, value_column in kinds:
+        plan = build_plan(kind_settings.get(kind, settings) if kind_settings else settings)
+        if column_sort is not None:
+            ordered = kind_frame.select([*keys, value_column]).sort(keys, maintain_order=True)
+        else:
+            ordered = kind_frame.select([column_id, value_column]).with_row_index("__row")
+            ordered = ordered.sort([column_id, "__row"], maintain_order=True)
+        buffer, segment_ids, sort_values, offsets = _segments(
+            ordered, column_id, column_sort, value_column
+        )
+        if window is None:
+            starts, stops, series = whole_series(offsets)
+        else:
+            starts, stops, series = window.bounds(offsets)
+        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters)
+        columns = {column_id: segment_ids.gather(series)}
+        if window is not None:
+            end_name = column_sort if column_sort is not None else WINDOW_END
+            if sort_values is not None:
+                columns[end_name] = pl.Series(end_name, sort_values[stops - 1])
+            else:
+                columns[end_name] = pl.Series(end_name, stops - 1 - offsets[series])
+        for position, suffix in enumerate(plan.suffixes):
+            columns[f"{kind}__{suffix}"] = pl.Series(matrix[:, position])
+        results.append(pl.DataFrame(columns))
+
+    join_keys = [column_id] if window is None else [column_id, results[0].columns[1]]
+    result = results[0]
+    for other in results[1:]:
+        result = result.join(other, on=join_keys, how="full", coalesce=True, nulls_equal=True)
+    result = result.sort(join_keys)
+    if not was_pandas:
+        return result
+    output = result.to_pandas()
+    return output.set_index(join_keys)

@@ -1,0 +1,1031 @@
+"""Time-series calculators for the extractor: what each computes, its parameters and presets.
+
+Every calculator here follows the definition of the tsfresh 0.21 calculator of the same
+name (same values, same NaN cases) and is written from that definition. Each one is
+described by a :class:`Calculator` record: its name, its parameters (how string and
+boolean values are encoded for the kernels), the parameter grid of the comprehensive
+preset and the flags the presets are derived from (``minimal``, ``high_cost``). The
+numeric work is done by the ``@njit`` functions below, one per calculator, called by the
+extractor's window kernel in ``featurekit.timeseries.kernels`` on a read-only view of one
+window; they never see frames, ids or settings.
+
+Calculators of tsfresh's comprehensive preset that are not implemented yet are listed in
+:data:`NOT_YET_IMPLEMENTED`, so the gap stays visible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+
+# --------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One named parameter of a calculator and how the kernels receive it (as a float)."""
+
+    name: str
+    choices: tuple[str, ...] | None = None  # string parameters: encoded as their position
+    boolean: bool = False
+    integer: bool = False
+    optional: bool = False  # may be None (encoded as NaN)
+
+    def encode(self, value: Any) -> float:
+        """Return the float the kernels receive for ``value``; raise ValueError if invalid."""
+        if value is None:
+            if self.optional:
+                return NAN
+            raise ValueError(f"parameter {self.name!r} may not be None")
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(
+                    f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}"
+                )
+            return float(self.choices.index(value))
+        if self.boolean:
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"parameter {self.name!r} must be True or False, got {value!r}")
+            return float(bool(value))
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise ValueError(f"parameter {self.name!r} must be a number, got {value!r}")
+        if self.integer and float(value) != int(value):
+            raise ValueError(f"parameter {self.name!r} must be an integer, got {value!r}")
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """A time-series calculator: one output column per parameter combination."""
+
+    name: str
+    code: int
+    parameters: tuple[Parameter, ...] = ()
+    grid: tuple[Mapping[str, Any], ...] | None = None  # comprehensive preset's grid
+    minimal: bool = False
+    high_cost: bool = False
+    description: str = ""
+    fixed_name_parts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def presets(self) -> frozenset[str]:
+        """The presets this calculator belongs to, derived from its flags."""
+        names = {"comprehensive"}
+        if not self.high_cost:
+            names.add("efficient")
+        if self.minimal:
+            names.add("minimal")
+        return frozenset(names)
+
+    def encode(self, params: Mapping[str, Any] | None) -> tuple[float, ...]:
+        """Encode one parameter combination as the kernel's float parameters."""
+        params = dict(params or {})
+        expected = {parameter.name for parameter in self.parameters}
+        unknown = sorted(set(params) - expected)
+        if unknown:
+            raise KeyError(unknown[0])
+        missing = [p.name for p in self.parameters if p.name not in params and not p.optional]
+        if missing:
+            raise ValueError(f"calculator {self.name!r} needs parameter(s) {missing}")
+        return tuple(parameter.encode(params.get(parameter.name)) for parameter in self.parameters)
+
+    def column_suffix(self, params: Mapping[str, Any] | None) -> str:
+        """The part of the column name after the kind, following tsfresh's naming."""
+        parts = dict(params or {})
+        parts.update(self.fixed_name_parts)
+        if not parts:
+            return self.name
+        rendered = "__".join(f"{key}_{_render(parts[key])}" for key in sorted(parts))
+        return f"{self.name}__{rendered}"
+
+
+def _render(value: Any) -> str:
+    """Render a parameter value in a column name: strings quoted, the rest by ``str``."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def _grid(**axes: list[Any]) -> tuple[dict[str, Any], ...]:
+    """The cartesian product of the given axes, first axis varying slowest."""
+    combos: list[dict[str, Any]] = [{}]
+    for key, values in axes.items():
+        combos = [{**combo, key: value} for combo in combos for value in values]
+    return tuple(combos)
+
+
+def _float_steps(start: int, stop: int) -> list[float]:
+    """``[i * 0.05 for i in range(start, stop)]``: the r grids, float noise included."""
+    return [i * 0.05 for i in range(start, stop)]
+
+
+F_AGG = ("mean", "median", "var", "std", "max", "min")
+FFT_ATTR = ("real", "imag", "abs", "angle")
+SPECTRUM_AGG = ("centroid", "variance", "skew", "kurtosis")
+TREND_ATTR = ("pvalue", "rvalue", "intercept", "slope", "stderr")
+
+# --------------------------------------------------------------------------------------
+# Shared numeric helpers
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def pairwise_sum(x: np.ndarray) -> float:
+    """Sum with the blocked pairwise order numpy uses, so means match numpy bit for bit."""
+    n = x.shape[0]
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += x[i]
+        return total
+    if n <= 128:
+        r0, r1, r2, r3 = x[0], x[1], x[2], x[3]
+        r4, r5, r6, r7 = x[4], x[5], x[6], x[7]
+        whole = n - n % 8
+        for i in range(8, whole, 8):
+            r0 += x[i]
+            r1 += x[i + 1]
+            r2 += x[i + 2]
+            r3 += x[i + 3]
+            r4 += x[i + 4]
+            r5 += x[i + 5]
+            r6 += x[i + 6]
+            r7 += x[i + 7]
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for i in range(whole, n):
+            total += x[i]
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(x[:half]) + pairwise_sum(x[half:])
+
+
+@njit(cache=True, error_model="numpy")
+def sorted_quantile(srt: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of already sorted values (numpy's 'linear' method)."""
+    n = srt.shape[0]
+    if n == 0:
+        return NAN
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if below < 0:
+        below = 0.0
+    if below > n - 1:
+        below = float(n - 1)
+    lower = int(below)
+    upper = min(lower + 1, n - 1)
+    gamma = virtual - below
+    a = srt[lower]
+    b = srt[upper]
+    difference = b - a
+    if gamma >= 0.5:
+        return b - difference * (1.0 - gamma)
+    return a + difference * gamma
+
+
+@njit(cache=True, error_model="numpy")
+def aggregate(values: np.ndarray, how: int) -> float:
+    """Apply one of F_AGG (mean, median, var, std, max, min) to ``values``."""
+    n = values.shape[0]
+    if n == 0:
+        return NAN
+    if how == 1:
+        return sorted_quantile(np.sort(values), 0.5)
+    if how == 4:
+        return values.max()
+    if how == 5:
+        return values.min()
+    mean = pairwise_sum(values) / n
+    if how == 0:
+        return mean
+    deviations = np.empty(n)
+    for i in range(n):
+        deviations[i] = (values[i] - mean) ** 2
+    variance = pairwise_sum(deviations) / n
+    if how == 2:
+        return variance
+    return math.sqrt(variance)
+
+
+@njit(cache=True, error_model="numpy")
+def regularized_incomplete_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b) by the continued fraction (modified Lentz), using the symmetry for large x."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - regularized_incomplete_beta(b, a, 1.0 - x)
+    tiny = 1e-300
+    c = 1.0
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    if abs(d) < tiny:
+        d = tiny
+    d = 1.0 / d
+    fraction = d
+    for m in range(1, 500):
+        m2 = 2 * m
+        numerator = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2))
+        d = 1.0 + numerator * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + numerator / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        fraction *= d * c
+        numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))
+        d = 1.0 + numerator * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + numerator / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        step = d * c
+        fraction *= step
+        if abs(step - 1.0) < 1e-16:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+@njit(cache=True, error_model="numpy")
+def student_two_sided_pvalue(t: float, dof: float) -> float:
+    """P(|T| > |t|) for Student's t with ``dof`` degrees of freedom."""
+    if math.isnan(t):
+        return NAN
+    if math.isinf(t):
+        return 0.0
+    return regularized_incomplete_beta(0.5 * dof, 0.5, dof / (dof + t * t))
+
+
+@njit(cache=True, error_model="numpy")
+def linear_regression(y: np.ndarray, attr: int) -> float:
+    """Least squares of ``y`` on 0..n-1, attribute ``attr`` of TREND_ATTR, as scipy's linregress."""
+    n = y.shape[0]
+    if n < 2:
+        return NAN
+    x_mean = (n - 1) / 2.0
+    y_mean = pairwise_sum(y) / n
+    ssxm = 0.0
+    ssym = 0.0
+    ssxym = 0.0
+    for i in range(n):
+        dx = i - x_mean
+        dy = y[i] - y_mean
+        ssxm += dx * dx
+        ssym += dy * dy
+        ssxym += dx * dy
+    ssxm /= n
+    ssym /= n
+    ssxym /= n
+    slope = ssxym / ssxm
+    if attr == 3:
+        return slope
+    if attr == 2:
+        return y_mean - slope * x_mean
+    denominator = math.sqrt(ssxm * ssym)
+    r = ssxym / denominator if denominator != 0.0 else NAN
+    if r > 1.0:
+        r = 1.0
+    elif r < -1.0:
+        r = -1.0
+    if attr == 1:
+        return r
+    if n == 2:
+        if attr == 4:
+            return 0.0
+        return 1.0 if y[0] == y[1] else 0.0
+    dof = n - 2.0
+    if attr == 4:
+        return math.sqrt((1.0 - r * r) * ssym / ssxm / dof)
+    tiny = 1.0e-20
+    t = r * math.sqrt(dof / ((1.0 - r + tiny) * (1.0 + r + tiny)))
+    return student_two_sided_pvalue(t, dof)
+
+
+@njit(cache=True, error_model="numpy")
+def mean_and_variance(x: np.ndarray) -> tuple[float, float]:
+    """numpy's mean and population variance of ``x`` (NaN for an empty window)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN, NAN
+    mean = pairwise_sum(x) / n
+    squares = np.empty(n)
+    for i in range(n):
+        squares[i] = (x[i] - mean) ** 2
+    return mean, pairwise_sum(squares) / n
+
+
+@njit(cache=True, error_model="numpy")
+def autocovariance_adjusted(x: np.ndarray, mean: float, max_lag: int) -> np.ndarray:
+    """sum((x_t - mean)(x_{t+k} - mean)) / (n - k) for k = 0..max_lag (max_lag < n)."""
+    n = x.shape[0]
+    result = np.zeros(max_lag + 1)
+    for k in range(max_lag + 1):
+        total = 0.0
+        for t in range(n - k):
+            total += (x[t] - mean) * (x[t + k] - mean)
+        result[k] = total / (n - k)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Calculators without parameters (x: the window; srt: it sorted; mean/var: numpy's)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def skewness(x: np.ndarray, mean: float) -> float:
+    """Adjusted Fisher-Pearson skewness (pandas' Series.skew); NaN below 3 points or if flat."""
+    n = x.shape[0]
+    if n < 3:
+        return NAN
+    shift = pairwise_sum(x - mean) / n
+    m2 = 0.0
+    m3 = 0.0
+    for i in range(n):
+        d = x[i] - mean - shift
+        m2 += d * d
+        m3 += d * d * d
+    if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
+        return NAN
+    return (n * (n - 1) ** 0.5 / (n - 2)) * (m3 / m2**1.5)
+
+
+@njit(cache=True, error_model="numpy")
+def kurtosis(x: np.ndarray, mean: float) -> float:
+    """Unbiased excess kurtosis (pandas' Series.kurt); NaN below 4 points or if flat."""
+    n = x.shape[0]
+    if n < 4:
+        return NAN
+    shift = pairwise_sum(x - mean) / n
+    m2 = 0.0
+    m4 = 0.0
+    for i in range(n):
+        d = x[i] - mean - shift
+        d2 = d * d
+        m2 += d2
+        m4 += d2 * d2
+    if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
+        return NAN
+    adjustment = 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    return n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2 * m2) - adjustment
+
+
+@njit(cache=True, error_model="numpy")
+def longest_strike(x: np.ndarray, mean: float, above: bool) -> float:
+    """Length of the longest run of points strictly above (or below) the mean."""
+    best = 0
+    run = 0
+    for i in range(x.shape[0]):
+        inside = x[i] > mean if above else x[i] < mean
+        if inside:
+            run += 1
+            if run > best:
+                best = run
+        else:
+            run = 0
+    return float(best)
+
+
+@njit(cache=True, error_model="numpy")
+def location_of_extreme(x: np.ndarray, maximum: bool, last: bool) -> float:
+    """Relative position of the first (or last) maximum (or minimum)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    best = 0
+    for i in range(1, n):
+        better = x[i] > x[best] if maximum else x[i] < x[best]
+        tie = x[i] == x[best]
+        if better or (last and tie):
+            best = i
+    if last:
+        return 1.0 - (n - 1 - best) / n
+    return best / n
+
+
+@njit(cache=True, error_model="numpy")
+def reoccurrence(srt: np.ndarray, what: int) -> float:
+    """Statistics of repeated values from the sorted window.
+
+    what: 0 share of distinct values that repeat, 1 share of points whose value repeats,
+    2 sum of distinct repeated values, 3 sum of points whose value repeats,
+    4 distinct values per point.
+    """
+    n = srt.shape[0]
+    if n == 0:
+        return NAN if what in (0, 1, 4) else 0.0
+    distinct = 0
+    repeated_distinct = 0
+    repeated_points = 0
+    sum_distinct = 0.0
+    sum_points = 0.0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and srt[j] == srt[i]:
+            j += 1
+        distinct += 1
+        if j - i > 1:
+            repeated_distinct += 1
+            repeated_points += j - i
+            sum_distinct += srt[i]
+            sum_points += srt[i] * (j - i)
+        i = j
+    if what == 0:
+        return repeated_distinct / distinct
+    if what == 1:
+        return repeated_points / n
+    if what == 2:
+        return sum_distinct
+    if what == 3:
+        return sum_points
+    return distinct / n
+
+
+@njit(cache=True, error_model="numpy")
+def first_digit(value: float) -> int:
+    """Leading decimal digit of a positive finite number (0 for zero)."""
+    if value == 0.0 or not math.isfinite(value):
+        return 0
+    exponent = math.floor(math.log10(value))
+    if exponent < 0:
+        scaled = value * 10.0 ** (-exponent)
+    else:
+        scaled = value / 10.0**exponent
+    while scaled >= 10.0:
+        scaled /= 10.0
+    while scaled < 1.0:
+        scaled *= 10.0
+    return int(scaled)
+
+
+@njit(cache=True, error_model="numpy")
+def benford_correlation(x: np.ndarray) -> float:
+    """Pearson correlation of the leading-digit frequencies with Benford's law."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    counts = np.zeros(10)
+    for i in range(n):
+        counts[first_digit(abs(x[i]))] += 1.0
+    observed = counts[1:] / n
+    benford = np.empty(9)
+    for d in range(1, 10):
+        benford[d - 1] = math.log10(1.0 + 1.0 / d)
+    mean_o = observed.mean()
+    mean_b = benford.mean()
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for i in range(9):
+        sxy += (observed[i] - mean_o) * (benford[i] - mean_b)
+        sxx += (observed[i] - mean_o) ** 2
+        syy += (benford[i] - mean_b) ** 2
+    if sxx == 0.0:
+        return NAN
+    return sxy / math.sqrt(sxx * syy)
+
+
+# --------------------------------------------------------------------------------------
+# Calculators with parameters
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def lagged_products(x: np.ndarray, lag: int, reversal: bool) -> float:
+    """c3 (mean of x_{t+2l} x_{t+l} x_t) or the time-reversal asymmetry statistic."""
+    n = x.shape[0]
+    terms = n - 2 * lag
+    if terms <= 0:
+        return 0.0
+    values = np.empty(terms)
+    for t in range(terms):
+        if reversal:
+            values[t] = x[t + 2 * lag] * x[t + 2 * lag] * x[t + lag] - x[t + lag] * x[t] * x[t]
+        else:
+            values[t] = x[t + 2 * lag] * x[t + lag] * x[t]
+    return pairwise_sum(values) / terms
+
+
+@njit(cache=True, error_model="numpy")
+def cid_ce(x: np.ndarray, mean: float, std: float, normalize: bool) -> float:
+    """Complexity estimate: length of the (optionally z-normalised) series' polyline."""
+    n = x.shape[0]
+    if normalize:
+        if std == 0.0 or math.isnan(std):
+            return 0.0
+    total = 0.0
+    for i in range(n - 1):
+        if normalize:
+            step = (x[i + 1] - mean) / std - (x[i] - mean) / std
+        else:
+            step = x[i + 1] - x[i]
+        total += step * step
+    return math.sqrt(total)
+
+
+@njit(cache=True, error_model="numpy")
+def autocorrelation(x: np.ndarray, mean: float, variance: float, lag: int) -> float:
+    """Autocorrelation at ``lag`` normalised by the full-series variance."""
+    n = x.shape[0]
+    if n <= lag or abs(variance) <= 1e-8:
+        return NAN
+    total = 0.0
+    for t in range(n - lag):
+        total += (x[t] - mean) * (x[t + lag] - mean)
+    return total / ((n - lag) * variance)
+
+
+@njit(cache=True, error_model="numpy")
+def agg_autocorrelation(
+    x: np.ndarray, mean: float, variance: float, how: int, max_lag: int
+) -> float:
+    """Aggregate (F_AGG) of the adjusted autocorrelations at lags 1..max_lag."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    if abs(variance) < 1e-10 or n == 1:
+        return aggregate(np.zeros(n), how)
+    lags = min(max_lag, n - 1)
+    acov = autocovariance_adjusted(x, mean, lags)
+    acf = acov[1:] / acov[0]
+    return aggregate(acf, how)
+
+
+@njit(cache=True, error_model="numpy")
+def partial_autocorrelation(x: np.ndarray, mean: float, lag: int) -> float:
+    """Partial autocorrelation at ``lag`` by Levinson-Durbin on adjusted autocovariances."""
+    n = x.shape[0]
+    usable = n // 2 - 1  # statsmodels computes lags below half the length only
+    if n <= 1 or usable <= 0 or lag > usable:
+        return NAN
+    if lag == 0:
+        return 1.0
+    acov = autocovariance_adjusted(x, mean, lag)
+    phi = np.zeros(lag + 1)
+    previous = np.zeros(lag + 1)
+    error = acov[0]
+    result = NAN
+    for k in range(1, lag + 1):
+        accumulated = acov[k]
+        for j in range(1, k):
+            accumulated -= previous[j] * acov[k - j]
+        reflection = accumulated / error
+        phi[k] = reflection
+        for j in range(1, k):
+            phi[j] = previous[j] - reflection * previous[k - j]
+        error *= 1.0 - reflection * reflection
+        for j in range(1, k + 1):
+            previous[j] = phi[j]
+        result = reflection
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def number_peaks(x: np.ndarray, support: int) -> float:
+    """Points greater than their ``support`` neighbours on each side."""
+    n = x.shape[0]
+    count = 0
+    for i in range(support, n - support):
+        peak = True
+        for k in range(1, support + 1):
+            if not (x[i] > x[i - k] and x[i] > x[i + k]):
+                peak = False
+                break
+        if peak:
+            count += 1
+    return float(count)
+
+
+@njit(cache=True, error_model="numpy")
+def binned_entropy(x: np.ndarray, max_bins: int) -> float:
+    """Entropy of the histogram of ``max_bins`` equal-width bins (numpy's bin edges)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    low = x.min()
+    high = x.max()
+    if low == high:
+        low -= 0.5
+        high += 0.5
+    edges = np.empty(max_bins + 1)
+    step = (high - low) / max_bins
+    for i in range(max_bins + 1):
+        edges[i] = low + i * step
+    edges[max_bins] = high
+    counts = np.zeros(max_bins)
+    scale = max_bins / (high - low)
+    for i in range(n):
+        value = x[i]
+        index = int((value - low) * scale)
+        if index >= max_bins:
+            index = max_bins - 1
+        if index > 0 and value < edges[index]:
+            index -= 1
+        elif index < max_bins - 1 and value >= edges[index + 1]:
+            index += 1
+        counts[index] += 1.0
+    entropy = 0.0
+    for i in range(max_bins):
+        if counts[i] > 0:
+            p = counts[i] / n
+            entropy -= p * math.log(p)
+    return entropy
+
+
+@njit(cache=True, error_model="numpy")
+def index_mass_quantile(x: np.ndarray, q: float) -> float:
+    """Relative index where the cumulative absolute mass first reaches ``q``."""
+    n = x.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += abs(x[i])
+    if n == 0 or total == 0.0:
+        return NAN
+    running = 0.0
+    for i in range(n):
+        running += abs(x[i])
+        if running / total >= q:
+            return (i + 1) / n
+    return 1.0 / n
+
+
+@njit(cache=True, error_model="numpy")
+def change_quantiles(
+    x: np.ndarray, srt: np.ndarray, ql: float, qh: float, isabs: bool, how: int
+) -> float:
+    """Aggregate of consecutive changes while both points lie in the [ql, qh] quantile corridor."""
+    n = x.shape[0]
+    if ql >= qh or n == 0:
+        return 0.0
+    low = sorted_quantile(srt, ql)
+    high = sorted_quantile(srt, qh)
+    if low == high:
+        return 0.0
+    changes = np.empty(n)
+    count = 0
+    for i in range(n - 1):
+        if low <= x[i] <= high and low <= x[i + 1] <= high:
+            change = x[i + 1] - x[i]
+            changes[count] = abs(change) if isabs else change
+            count += 1
+    if count == 0:
+        return 0.0
+    return aggregate(changes[:count], how)
+
+
+@njit(cache=True, error_model="numpy")
+def energy_ratio_by_chunks(x: np.ndarray, segments: int, focus: int) -> float:
+    """Share of the total energy in chunk ``focus`` of ``segments`` near-equal chunks."""
+    n = x.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += x[i] * x[i]
+    if total == 0.0 or n == 0:
+        return NAN
+    base = n // segments
+    extra = n % segments
+    start = focus * base + min(focus, extra)
+    size = base + (1 if focus < extra else 0)
+    part = 0.0
+    for i in range(start, min(start + size, n)):
+        part += x[i] * x[i]
+    return part / total
+
+
+@njit(cache=True, error_model="numpy")
+def permutation_entropy(x: np.ndarray, tau: int, dimension: int) -> float:
+    """Entropy of the ordinal patterns of ``dimension`` points ``tau`` apart."""
+    n = x.shape[0]
+    count = n - (dimension - 1) * tau
+    if count <= 0:
+        return NAN
+    codes = np.empty(count, dtype=np.int64)
+    ranks = np.empty(dimension, dtype=np.int64)
+    for start in range(count):
+        # stable argsort of the embedded vector, encoded in base `dimension`
+        for j in range(dimension):
+            ranks[j] = j
+        for j in range(1, dimension):
+            k = j
+            while k > 0 and x[start + ranks[k] * tau] < x[start + ranks[k - 1] * tau]:
+                ranks[k], ranks[k - 1] = ranks[k - 1], ranks[k]
+                k -= 1
+        code = 0
+        for j in range(dimension):
+            code = code * dimension + ranks[j]
+        codes[start] = code
+    codes.sort()
+    entropy = 0.0
+    i = 0
+    while i < count:
+        j = i + 1
+        while j < count and codes[j] == codes[i]:
+            j += 1
+        p = (j - i) / count
+        entropy -= p * math.log(p)
+        i = j
+    return entropy
+
+
+@njit(cache=True, error_model="numpy")
+def real_dft(x: np.ndarray, mean: float, coefficients: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``coefficients`` terms of the real discrete Fourier transform of ``x``.
+
+    The mean is removed before the transform and added back to term 0 only, which leaves
+    the other terms unchanged but keeps them exactly zero for a constant series.
+    """
+    n = x.shape[0]
+    real = np.zeros(coefficients)
+    imag = np.zeros(coefficients)
+    if n == 0:
+        return real, imag
+    cosines = np.empty(n)
+    sines = np.empty(n)
+    for m in range(n):
+        angle = 2.0 * math.pi * m / n
+        cosines[m] = math.cos(angle)
+        sines[m] = math.sin(angle)
+    if n % 2 == 0:  # exact values at the half turn, so the Nyquist term is real
+        cosines[n // 2] = -1.0
+        sines[n // 2] = 0.0
+    for k in range(coefficients):
+        re = 0.0
+        im = 0.0
+        index = 0
+        for t in range(n):
+            centred = x[t] - mean
+            re += centred * cosines[index]
+            im -= centred * sines[index]
+            index += k
+            if index >= n:
+                index -= n
+        real[k] = re
+        imag[k] = im
+    if coefficients > 0:
+        real[0] = pairwise_sum(x)
+    return real, imag
+
+
+@njit(cache=True, error_model="numpy")
+def fft_coefficient(
+    real: np.ndarray, imag: np.ndarray, available: int, coeff: int, attr: int
+) -> float:
+    """One attribute (FFT_ATTR) of one real-FFT coefficient; NaN beyond the spectrum."""
+    if coeff >= available:
+        return NAN
+    re = real[coeff]
+    im = imag[coeff]
+    if attr == 0:
+        return re
+    if attr == 1:
+        return im
+    if attr == 2:
+        return math.sqrt(re * re + im * im)
+    return math.degrees(math.atan2(im, re))
+
+
+@njit(cache=True, error_model="numpy")
+def fft_aggregated(real: np.ndarray, imag: np.ndarray, available: int, aggtype: int) -> float:
+    """Centroid, variance, skew or kurtosis of the absolute spectrum seen as a distribution."""
+    total = 0.0
+    m1 = 0.0
+    m2 = 0.0
+    m3 = 0.0
+    m4 = 0.0
+    for k in range(available):
+        weight = math.sqrt(real[k] * real[k] + imag[k] * imag[k])
+        total += weight
+        m1 += weight * k
+        m2 += weight * k * k
+        m3 += weight * k * k * k
+        m4 += weight * k * k * k * k
+    m1 /= total
+    m2 /= total
+    m3 /= total
+    m4 /= total
+    variance = m2 - m1 * m1
+    if aggtype == 0:
+        return m1
+    if aggtype == 1:
+        return variance
+    if not variance >= 0.5:
+        return NAN
+    if aggtype == 2:
+        return (m3 - 3.0 * m1 * variance - m1**3) / variance**1.5
+    # tsfresh 0.21's kurtosis subtracts 3 * centroid (not its fourth power); kept for parity
+    return (m4 - 4.0 * m1 * m3 + 6.0 * m2 * m1 * m1 - 3.0 * m1) / (variance * variance)
+
+
+# --------------------------------------------------------------------------------------
+# The catalogue
+# --------------------------------------------------------------------------------------
+
+_R_GRID = _float_steps(0, 20)
+
+CALCULATORS: tuple[Calculator, ...] = (
+    Calculator(
+        "variance_larger_than_standard_deviation", 1, description="variance > standard deviation"
+    ),
+    Calculator("has_duplicate_max", 2, description="the maximum occurs more than once"),
+    Calculator("has_duplicate_min", 3, description="the minimum occurs more than once"),
+    Calculator("has_duplicate", 4, description="some value occurs more than once"),
+    Calculator("sum_values", 5, minimal=True, description="sum of the values"),
+    Calculator("abs_energy", 6, description="sum of squares"),
+    Calculator("mean_abs_change", 7, description="mean absolute consecutive change"),
+    Calculator("mean_change", 8, description="mean consecutive change"),
+    Calculator("mean_second_derivative_central", 9, description="mean central second difference"),
+    Calculator("median", 10, minimal=True),
+    Calculator("mean", 11, minimal=True),
+    Calculator("length", 12, minimal=True),
+    Calculator("standard_deviation", 13, minimal=True, description="population standard deviation"),
+    Calculator("variation_coefficient", 14, description="standard deviation / mean"),
+    Calculator("variance", 15, minimal=True, description="population variance"),
+    Calculator("skewness", 16, description="adjusted Fisher-Pearson skewness"),
+    Calculator("kurtosis", 17, description="unbiased excess kurtosis"),
+    Calculator("root_mean_square", 18, minimal=True),
+    Calculator("absolute_sum_of_changes", 19),
+    Calculator("longest_strike_below_mean", 20),
+    Calculator("longest_strike_above_mean", 21),
+    Calculator("count_above_mean", 22),
+    Calculator("count_below_mean", 23),
+    Calculator("last_location_of_maximum", 24),
+    Calculator("first_location_of_maximum", 25),
+    Calculator("last_location_of_minimum", 26),
+    Calculator("first_location_of_minimum", 27),
+    Calculator("percentage_of_reoccurring_values_to_all_values", 28),
+    Calculator("percentage_of_reoccurring_datapoints_to_all_datapoints", 29),
+    Calculator("sum_of_reoccurring_values", 30),
+    Calculator("sum_of_reoccurring_data_points", 31),
+    Calculator("ratio_value_number_to_time_series_length", 32),
+    Calculator("maximum", 33, minimal=True),
+    Calculator("absolute_maximum", 34, minimal=True),
+    Calculator("minimum", 35, minimal=True),
+    Calculator(
+        "benford_correlation", 36, description="correlation of leading digits with Benford's law"
+    ),
+    Calculator(
+        "time_reversal_asymmetry_statistic",
+        37,
+        (Parameter("lag", integer=True),),
+        _grid(lag=[1, 2, 3]),
+    ),
+    Calculator("c3", 38, (Parameter("lag", integer=True),), _grid(lag=[1, 2, 3])),
+    Calculator(
+        "cid_ce", 39, (Parameter("normalize", boolean=True),), _grid(normalize=[True, False])
+    ),
+    Calculator("symmetry_looking", 40, (Parameter("r"),), _grid(r=_R_GRID)),
+    Calculator("large_standard_deviation", 41, (Parameter("r"),), _grid(r=_float_steps(1, 20))),
+    Calculator(
+        "quantile", 42, (Parameter("q"),), _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    ),
+    Calculator(
+        "autocorrelation", 43, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+    ),
+    Calculator(
+        "agg_autocorrelation",
+        44,
+        (Parameter("f_agg", choices=F_AGG), Parameter("maxlag", integer=True)),
+        _grid(f_agg=["mean", "median", "var"], maxlag=[40]),
+    ),
+    Calculator(
+        "partial_autocorrelation", 45, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+    ),
+    Calculator("number_peaks", 46, (Parameter("n", integer=True),), _grid(n=[1, 3, 5, 10, 50])),
+    Calculator("binned_entropy", 47, (Parameter("max_bins", integer=True),), _grid(max_bins=[10])),
+    Calculator(
+        "index_mass_quantile",
+        48,
+        (Parameter("q"),),
+        _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]),
+    ),
+    Calculator(
+        "change_quantiles",
+        49,
+        (
+            Parameter("ql"),
+            Parameter("qh"),
+            Parameter("isabs", boolean=True),
+            Parameter("f_agg", choices=F_AGG),
+        ),
+        tuple(
+            {"ql": ql, "qh": qh, "isabs": isabs, "f_agg": f_agg}
+            for ql in [0.0, 0.2, 0.4, 0.6, 0.8]
+            for qh in [0.2, 0.4, 0.6, 0.8, 1.0]
+            for isabs in [False, True]
+            for f_agg in ["mean", "var"]
+            if ql < qh
+        ),
+    ),
+    Calculator(
+        "fft_coefficient",
+        50,
+        (Parameter("coeff", integer=True), Parameter("attr", choices=FFT_ATTR)),
+        tuple({"coeff": k, "attr": attr} for attr in FFT_ATTR for k in range(100)),
+    ),
+    Calculator(
+        "fft_aggregated",
+        51,
+        (Parameter("aggtype", choices=SPECTRUM_AGG),),
+        _grid(aggtype=list(SPECTRUM_AGG)),
+    ),
+    Calculator("value_count", 52, (Parameter("value"),), _grid(value=[0, 1, -1])),
+    Calculator(
+        "range_count",
+        53,
+        (Parameter("min"), Parameter("max")),
+        ({"min": -1, "max": 1}, {"min": -1e12, "max": 0}, {"min": 0, "max": 1e12}),
+    ),
+    Calculator(
+        "linear_trend", 54, (Parameter("attr", choices=TREND_ATTR),), _grid(attr=list(TREND_ATTR))
+    ),
+    Calculator(
+        "agg_linear_trend",
+        55,
+        (
+            Parameter("attr", choices=TREND_ATTR),
+            Parameter("chunk_len", integer=True),
+            Parameter("f_agg", choices=F_AGG),
+        ),
+        _grid(
+            attr=["rvalue", "intercept", "slope", "stderr"],
+            chunk_len=[5, 10, 50],
+            f_agg=["max", "min", "mean", "var"],
+        ),
+    ),
+    Calculator("number_crossing_m", 56, (Parameter("m"),), _grid(m=[0, -1, 1])),
+    Calculator(
+        "energy_ratio_by_chunks",
+        57,
+        (Parameter("num_segments", integer=True), Parameter("segment_focus", integer=True)),
+        _grid(num_segments=[10], segment_focus=list(range(10))),
+    ),
+    Calculator(
+        "ratio_beyond_r_sigma",
+        58,
+        (Parameter("r"),),
+        _grid(r=[0.5, 1, 1.5, 2, 2.5, 3, 5, 6, 7, 10]),
+    ),
+    Calculator("count_above", 59, (Parameter("t"),), _grid(t=[0])),
+    Calculator("count_below", 60, (Parameter("t"),), _grid(t=[0])),
+    Calculator(
+        "permutation_entropy",
+        61,
+        (Parameter("tau", integer=True), Parameter("dimension", integer=True)),
+        _grid(tau=[1], dimension=[3, 4, 5, 6, 7]),
+    ),
+    Calculator(
+        "query_similarity_count",
+        62,
+        (Parameter("query", optional=True), Parameter("threshold")),
+        ({"query": None, "threshold": 0.0},),
+        description="only query=None (always NaN, as tsfresh's default) is supported so far",
+    ),
+    Calculator(
+        "mean_n_absolute_max",
+        63,
+        (Parameter("number_of_maxima", integer=True),),
+        _grid(number_of_maxima=[7]),
+    ),
+)
+
+CALCULATORS_BY_NAME: dict[str, Calculator] = {
+    calculator.name: calculator for calculator in CALCULATORS
+}
+
+#: Calculators of tsfresh 0.21's ComprehensiveFCParameters that featurekit lacks so far.
+NOT_YET_IMPLEMENTED: tuple[str, ...] = (
+    "sample_entropy",
+    "approximate_entropy",
+    "number_cwt_peaks",
+    "cwt_coefficients",
+    "spkt_welch_density",
+    "ar_coefficient",
+    "friedrich_coefficients",
+    "max_langevin_fixed_point",
+    "augmented_dickey_fuller",
+    "lempel_ziv_complexity",
+    "fourier_entropy",
+    "linear_trend_timewise",
+)
+
+#: tsfresh's preset membership of the calculators above, for when they arrive.
+NOT_YET_IMPLEMENTED_HIGH_COST: frozenset[str] = frozenset({"sample_entropy", "approximate_entropy"})
+
+
+def preset(name: str) -> dict[str, tuple[Mapping[str, Any], ...] | None]:
+    """The settings of preset ``name`` ("minimal", "efficient" or "comprehensive")."""
+    return {
+        calculator.name: calculator.grid for calculator in CALCULATORS if name in calculator.presets
+    }

@@ -1,0 +1,89 @@
+"""Write the tsfresh reference fixture that the differential tests compare against.
+
+Run once, by hand, inside the tsfresh virtualenv (tsfresh is a test-time reference only,
+never a featurekit dependency):
+
+    /work/venv-tsfresh/bin/python tests/timeseries/make_reference.py
+
+It writes three files under ``tests/data``: the input series in long format
+(``tsfresh_reference_input.parquet``), tsfresh's comprehensive features for them
+(``tsfresh_reference.parquet``, one row per id, an ``id`` column first) and the preset
+membership of every calculator (``tsfresh_presets.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+def reference_series() -> pd.DataFrame:
+    """Deterministic series of varied lengths: tiny, constant, tied, zero, long."""
+    rng = np.random.default_rng(20261126)
+    series: list[np.ndarray] = [
+        np.array([3.5]),
+        np.array([1.0, -2.0]),
+        np.array([2.0, 2.0, 5.0]),
+        np.array([0.5, -1.0, 4.0, 4.0]),
+        np.full(7, 3.25),
+        np.zeros(6),
+        rng.integers(-2, 3, 12).astype(float),
+        rng.integers(0, 4, 40).astype(float),
+        rng.normal(0.0, 1.0, 25),
+        np.cumsum(rng.normal(0.1, 1.0, 60)),
+        rng.exponential(2.0, 150) - 1.0,
+        np.sin(np.arange(200) / 7.0) + rng.normal(0.0, 0.3, 200),
+        np.round(rng.normal(10.0, 3.0, 400), 1),
+        np.cumsum(rng.normal(0.0, 1.0, 1300)),
+    ]
+    frames = [
+        pd.DataFrame({"id": identifier, "time": np.arange(len(values)), "value": values})
+        for identifier, values in enumerate(series)
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    # A shuffled row order checks that extraction sorts by (id, time) itself.
+    return frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
+
+
+def main() -> None:
+    from tsfresh import extract_features
+    from tsfresh.feature_extraction import (
+        ComprehensiveFCParameters,
+        EfficientFCParameters,
+        MinimalFCParameters,
+    )
+
+    warnings.simplefilter("ignore")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    frame = reference_series()
+    features = extract_features(
+        frame,
+        column_id="id",
+        column_sort="time",
+        default_fc_parameters=ComprehensiveFCParameters(),
+        n_jobs=0,
+        disable_progressbar=True,
+    )
+    features = features.astype("float64")
+    features.index.name = "id"
+    features = features.reset_index()
+    frame.to_parquet(DATA_DIR / "tsfresh_reference_input.parquet", index=False)
+    features.to_parquet(DATA_DIR / "tsfresh_reference.parquet", index=False)
+
+    presets = {
+        "minimal": sorted(MinimalFCParameters()),
+        "efficient": sorted(EfficientFCParameters()),
+        "comprehensive": sorted(ComprehensiveFCParameters()),
+    }
+    (DATA_DIR / "tsfresh_presets.json").write_text(json.dumps(presets, indent=1) + "\n")
+    print(f"{len(features)} ids x {features.shape[1] - 1} features written to {DATA_DIR}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""featurekit's extractor gives tsfresh 0.21's column names and values on the reference series.
+
+The fixture in tests/data was written by tests/timeseries/make_reference.py with tsfresh
+itself (in its own virtualenv; tsfresh is never imported here).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from featurekit.primitives import timeseries as catalogue
+
+import featurekit.timeseries as fkts
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+RELATIVE_TOLERANCE = 1e-6
+# Cells that are zero up to floating-point noise (e.g. FFT terms of a constant series)
+# cannot agree relatively; they must agree to this absolute tolerance.
+ABSOLUTE_TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def reference_input() -> pd.DataFrame:
+    return pd.read_parquet(DATA / "tsfresh_reference_input.parquet")
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return pd.read_parquet(DATA / "tsfresh_reference.parquet").set_index("id")
+
+
+@pytest.fixture(scope="module")
+def tsfresh_presets() -> dict[str, list[str]]:
+    return json.loads((DATA / "tsfresh_presets.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def ours(reference_input: pd.DataFrame) -> pd.DataFrame:
+    return fkts.extract(
+        reference_input, column_id="id", column_sort="time", settings="comprehensive"
+    )
+
+
+def calculator_of(column: str) -> str:
+    return column.split("__")[1]
+
+
+def implemented_reference_columns(reference: pd.DataFrame) -> list[str]:
+    return [c for c in reference.columns if calculator_of(c) in catalogue.CALCULATORS_BY_NAME]
+
+
+def tie_dependent(column: str, series: np.ndarray) -> bool:
+    """tsfresh ranks ordinal patterns with numpy's default (unstable) argsort, so with ties
+    its permutation_entropy depends on the CPU's sort kernel (AVX-512 or not); featurekit
+    breaks ties by position. Those cells are compared only for series without ties."""
+    has_ties = len(np.unique(series)) < len(series)
+    return (
+        calculator_of(column) == "permutation_entropy" and "dimension_3_" not in column and has_ties
+    )
+
+
+def test_implemented_columns_have_tsfresh_names_in_tsfresh_order(ours, reference):
+    assert list(ours.columns) == implemented_reference_columns(reference)
+
+
+def test_values_match_tsfresh_within_tolerance_and_nan_where_tsfresh_is_nan(
+    ours, reference, reference_input
+):
+    assert list(ours.index) == list(reference.index)
+    series = {
+        identifier: group.sort_values("time")["value"].to_numpy()
+        for identifier, group in reference_input.groupby("id")
+    }
+    failures = []
+    compared = 0
+    for column in implemented_reference_columns(reference):
+        for identifier in reference.index:
+            expected = reference.at[identifier, column]
+            actual = ours.at[identifier, column]
+            if tie_dependent(column, series[identifier]):
+                continue
+            compared += 1
+            if np.isnan(expected) or np.isnan(actual):
+                if np.isnan(expected) != np.isnan(actual):
+                    failures.append((identifier, column, actual, expected))
+                continue
+            allowed = RELATIVE_TOLERANCE * abs(expected) + ABSOLUTE_TOLERANCE
+            if not abs(actual - expected) <= allowed:
+                failures.append((identifier, column, actual, expected))
+    assert compared > 0.95 * len(reference.index) * len(implemented_reference_columns(reference))
+    assert failures == []
+
+
+def test_permutation_entropy_matches_tsfresh_on_series_without_ties(
+    ours, reference, reference_input
+):
+    tie_free = [
+        identifier
+        for identifier, group in reference_input.groupby("id")
+        if group["value"].nunique() == len(group) and len(group) >= 10
+    ]
+    columns = [c for c in reference.columns if calculator_of(c) == "permutation_entropy"]
+    assert tie_free and columns
+    np.testing.assert_allclose(
+        ours.loc[tie_free, columns].to_numpy(),
+        reference.loc[tie_free, columns].to_numpy(),
+        rtol=1e-9,
+    )
+
+
+def test_catalogue_and_gap_list_cover_tsfresh_comprehensive_exactly(tsfresh_presets):
+    implemented = set(catalogue.CALCULATORS_BY_NAME)
+    missing = set(catalogue.NOT_YET_IMPLEMENTED)
+    assert not implemented & missing
+    assert implemented | missing == set(tsfresh_presets["comprehensive"])
+
+
+@pytest.mark.parametrize("preset", ["minimal", "efficient", "comprehensive"])
+def test_presets_derived_from_metadata_match_tsfresh_membership(preset, tsfresh_presets):
+    expected = set(tsfresh_presets[preset]) - set(catalogue.NOT_YET_IMPLEMENTED)
+    assert set(catalogue.preset(preset)) == expected
+    gap = set(catalogue.NOT_YET_IMPLEMENTED) & set(tsfresh_presets[preset])
+    expected_gap_cost = {name for name in gap if name not in tsfresh_presets["efficient"]}
+    if preset == "comprehensive":
+        assert expected_gap_cost == set(catalogue.NOT_YET_IMPLEMENTED_HIGH_COST)
+
+
+def test_polars_input_gives_the_same_values_as_pandas(ours, reference_input):
+    from_polars = fkts.extract(
+        pl.from_pandas(reference_input),
+        column_id="id",
+        column_sort="time",
+        settings="comprehensive",
+    )
+    assert isinstance(from_polars, pl.DataFrame)
+    assert from_polars["id"].to_list() == list(ours.index)
+    np.testing.assert_array_equal(from_polars.drop("id").to_numpy(), ours.to_numpy())

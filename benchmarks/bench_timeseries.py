@@ -1,0 +1,136 @@
+"""Benchmark: featurekit's time-series extractor against tsfresh and tsfresh-rs, same data, same run.
+
+    python3 benchmarks/bench_timeseries.py [--series 100] [--length 1000] [--settings efficient]
+
+featurekit runs in this process (first call and the median of repeated calls). When the
+tsfresh virtualenv exists (``/work/venv-tsfresh`` or ``$TSFRESH_VENV``), tsfresh and
+tsfresh-rs run on the very same rows in a subprocess of that venv, and the ratios are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PEER_SCRIPT = r"""
+import json, statistics, sys, time, warnings
+import pandas as pd
+warnings.simplefilter("ignore")
+path, settings, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+frame = pd.read_parquet(path)
+timings = {}
+for library in ("tsfresh", "tsfresh_rs"):
+    module = __import__(library)
+    parameters = {
+        "minimal": module.feature_extraction.MinimalFCParameters,
+        "efficient": module.feature_extraction.EfficientFCParameters,
+        "comprehensive": module.feature_extraction.ComprehensiveFCParameters,
+    }[settings]()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = module.extract_features(
+            frame, column_id="id", column_sort="time", default_fc_parameters=parameters,
+            n_jobs=0, disable_progressbar=True,
+        )
+        runs.append(time.perf_counter() - start)
+    timings[library] = {"median": statistics.median(runs), "runs": runs, "columns": result.shape[1]}
+print(json.dumps(timings))
+"""
+
+
+def make_data(series: int, length: int, seed: int = 0) -> pd.DataFrame:
+    """``series`` random walks of ``length`` points in tsfresh's long layout."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": np.repeat(np.arange(series), length),
+            "time": np.tile(np.arange(length), series),
+            "value": np.cumsum(rng.normal(size=(series, length)), axis=1).ravel(),
+        }
+    )
+
+
+def time_featurekit(frame: pd.DataFrame, settings: str, repeats: int) -> dict[str, float]:
+    """First-call and median times of featurekit on ``frame``, measured in this process."""
+    start = time.perf_counter()
+    import featurekit.timeseries as fkts
+
+    imported = time.perf_counter() - start
+    start = time.perf_counter()
+    result = fkts.extract(frame, column_id="id", column_sort="time", settings=settings)
+    first = time.perf_counter() - start
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fkts.extract(frame, column_id="id", column_sort="time", settings=settings)
+        runs.append(time.perf_counter() - start)
+    return {
+        "import": imported,
+        "first": first,
+        "median": statistics.median(runs),
+        "columns": result.shape[1],
+    }
+
+
+def time_peers(frame: pd.DataFrame, settings: str, repeats: int) -> dict | None:
+    """tsfresh and tsfresh-rs timings from the tsfresh venv, or None if it is absent."""
+    venv = Path(os.environ.get("TSFRESH_VENV", "/work/venv-tsfresh"))
+    python = venv / "bin" / "python"
+    if not python.exists():
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "series.parquet"
+        frame.to_parquet(path)
+        completed = subprocess.run(
+            [str(python), "-c", PEER_SCRIPT, str(path), settings, str(repeats)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=100)
+    parser.add_argument("--length", type=int, default=1000)
+    parser.add_argument("--settings", default="efficient")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--peer-repeats", type=int, default=3)
+    arguments = parser.parse_args(argv)
+
+    frame = make_data(arguments.series, arguments.length)
+    print(
+        f"{arguments.series} series x {arguments.length} points, {arguments.settings} preset, "
+        f"{os.cpu_count()} cores, python {sys.version.split()[0]}"
+    )
+    ours = time_featurekit(frame, arguments.settings, arguments.repeats)
+    print(
+        f"featurekit  : median {ours['median']:.3f} s over {arguments.repeats} runs "
+        f"(first call {ours['first']:.3f} s, import {ours['import']:.3f} s), "
+        f"{ours['columns']} columns"
+    )
+    peers = time_peers(frame, arguments.settings, arguments.peer_repeats)
+    if peers is None:
+        print("tsfresh venv not found; peers skipped")
+        return
+    for library, timing in peers.items():
+        print(
+            f"{library:<12}: median {timing['median']:.3f} s over {len(timing['runs'])} runs, "
+            f"{timing['columns']} columns; featurekit is {timing['median'] / ours['median']:.1f}x faster"
+        )
+
+
+if __name__ == "__main__":
+    main()

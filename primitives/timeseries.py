@@ -39,9 +39,12 @@ class Parameter:
     boolean: bool = False
     integer: bool = False
     optional: bool = False  # may be None (encoded as NaN)
+    name_only: bool = False  # appears in the column name only; the kernels ignore it
 
     def encode(self, value: Any) -> float:
         """Return the float the kernels receive for ``value``; raise ValueError if invalid."""
+        if self.name_only:
+            return 0.0
         if value is None:
             if self.optional:
                 return NAN
@@ -828,6 +831,332 @@ def fft_aggregated(real: np.ndarray, imag: np.ndarray, available: int, aggtype: 
     return (m4 - 4.0 * m1 * m3 + 6.0 * m2 * m1 * m1 - 3.0 * m1) / (variance * variance)
 
 
+@njit(cache=True, error_model="numpy")
+def lempel_ziv_complexity(x: np.ndarray, bins: int) -> float:
+    """Distinct phrases of the Lempel-Ziv parse of the binned series, per point.
+
+    Values are binned by the upper edges of ``bins`` equal-width bins (left-closed search,
+    as numpy's searchsorted). The phrase set is prefix-closed, so it is kept as a trie
+    whose edges live in a dict keyed by (node, symbol).
+    """
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    low = x.min()
+    high = x.max()
+    step = (high - low) / bins
+    edges = np.empty(bins)
+    for i in range(1, bins + 1):
+        edges[i - 1] = i * step + low
+    edges[bins - 1] = high
+    symbols = np.searchsorted(edges, x)
+    children = dict()
+    children[-1] = -1
+    nodes = 1
+    phrases = 0
+    start = 0
+    length = 1
+    node = 0
+    while start + length <= n:
+        key = node * (bins + 1) + symbols[start + length - 1]
+        child = children.get(key, -1)
+        if child >= 0:
+            node = child
+            length += 1
+        else:
+            children[key] = nodes
+            nodes += 1
+            phrases += 1
+            start += length
+            length = 1
+            node = 0
+    return phrases / n
+
+
+@njit(cache=True, error_model="numpy")
+def welch_density(x: np.ndarray) -> np.ndarray:
+    """Welch power spectral density (Hann window, half overlap, segments of min(n, 256))."""
+    n = x.shape[0]
+    size = min(n, 256)
+    if size == 0:
+        return np.empty(0)
+    overlap = size // 2
+    stride = size - overlap
+    segments = (n - overlap) // stride
+    window = np.empty(size)
+    if size == 1:
+        window[0] = 1.0
+    else:
+        for k in range(size):
+            window[k] = 0.5 - 0.5 * math.cos(2.0 * math.pi * k / size)
+    scale = 0.0
+    for k in range(size):
+        scale += window[k] * window[k]
+    frequencies = size // 2 + 1
+    density = np.zeros(frequencies)
+    tapered = np.empty(size)
+    for segment in range(segments):
+        piece = x[segment * stride : segment * stride + size]
+        centre = pairwise_sum(piece) / size
+        for k in range(size):
+            tapered[k] = (piece[k] - centre) * window[k]
+        real, imag = real_dft(tapered, 0.0, frequencies)
+        for f in range(frequencies):
+            density[f] += real[f] * real[f] + imag[f] * imag[f]
+    for f in range(frequencies):
+        density[f] /= scale * segments
+        last = frequencies - 1 if size % 2 == 0 else frequencies
+        if 0 < f < last:
+            density[f] *= 2.0
+    return density
+
+
+@njit(cache=True, error_model="numpy")
+def fourier_entropy(density: np.ndarray, bins: int) -> float:
+    """Binned entropy of the Welch density scaled by its maximum."""
+    if density.shape[0] == 0:
+        return NAN
+    peak = density.max()
+    if not (peak > 0.0) or not math.isfinite(peak):
+        return NAN
+    return binned_entropy(density / peak, bins)
+
+
+@njit(cache=True, error_model="numpy")
+def ar_coefficient(x: np.ndarray, coeff: int, order: int) -> float:
+    """Coefficient ``coeff`` (0: intercept) of the least-squares AR(``order``) fit."""
+    n = x.shape[0]
+    if coeff > order:
+        return NAN
+    if n - order < order + 1:
+        return 0.0 if coeff == order else NAN
+    rows = n - order
+    design = np.empty((rows, order + 1))
+    target = np.empty(rows)
+    for t in range(rows):
+        design[t, 0] = 1.0
+        for lag in range(1, order + 1):
+            design[t, lag] = x[order + t - lag]
+        target[t] = x[order + t]
+    solution = np.linalg.pinv(design, rcond=1e-15) @ target
+    return solution[coeff]
+
+
+@njit(cache=True, error_model="numpy")
+def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarray:
+    """Polynomial (highest power first) fitted to the mean change per quantile bin of the level.
+
+    NaN coefficients when the bins cannot be formed (repeated quantile edges, too few points).
+    """
+    failed = np.full(degree + 1, NAN)
+    n = x.shape[0]
+    if n < 2:
+        return failed
+    level = x[:-1]
+    count = n - 1
+    srt = np.sort(level)
+    edges = np.empty(quantiles + 1)
+    step = 1.0 / quantiles
+    for i in range(quantiles + 1):
+        edges[i] = sorted_quantile(srt, i * step if i < quantiles else 1.0)
+    for i in range(quantiles):
+        if edges[i + 1] == edges[i]:
+            return failed
+    sums_level = np.zeros(quantiles)
+    sums_change = np.zeros(quantiles)
+    members = np.zeros(quantiles)
+    for t in range(count):
+        bin_index = np.searchsorted(edges, level[t]) - 1
+        if bin_index < 0:
+            bin_index = 0
+        sums_level[bin_index] += level[t]
+        sums_change[bin_index] += x[t + 1] - x[t]
+        members[bin_index] += 1.0
+    used = 0
+    for i in range(quantiles):
+        if members[i] > 0:
+            used += 1
+    design = np.empty((used, degree + 1))
+    target = np.empty(used)
+    row = 0
+    for i in range(quantiles):
+        if members[i] > 0:
+            mean_level = sums_level[i] / members[i]
+            for power in range(degree + 1):
+                design[row, power] = mean_level ** (degree - power)
+            target[row] = sums_change[i] / members[i]
+            row += 1
+    scale = np.empty(degree + 1)
+    for power in range(degree + 1):
+        total = 0.0
+        for r in range(used):
+            total += design[r, power] * design[r, power]
+        scale[power] = math.sqrt(total)
+        for r in range(used):
+            design[r, power] /= scale[power]
+    solution = np.linalg.lstsq(design, target, rcond=used * 2.220446049250313e-16)[0]
+    return solution / scale
+
+
+@njit(cache=True, error_model="numpy")
+def max_langevin_fixed_point(x: np.ndarray, degree: int, quantiles: int) -> float:
+    """Largest real part among the roots of the Friedrich polynomial."""
+    coefficients = friedrich_polynomial(x, degree, quantiles)
+    for value in coefficients:
+        if not math.isfinite(value):
+            return NAN
+    first = -1
+    last = -1
+    for i in range(coefficients.shape[0]):
+        if coefficients[i] != 0.0:
+            if first < 0:
+                first = i
+            last = i
+    if first < 0:
+        return NAN
+    trimmed = coefficients[first : last + 1]
+    size = trimmed.shape[0]
+    best = 0.0 if last < coefficients.shape[0] - 1 else -np.inf
+    if size > 1:
+        companion = np.zeros((size - 1, size - 1), dtype=np.complex128)
+        for j in range(size - 1):
+            companion[0, j] = -trimmed[j + 1] / trimmed[0]
+        for j in range(1, size - 1):
+            companion[j, j - 1] = 1.0
+        roots = np.linalg.eigvals(companion)
+        for root in roots:
+            if root.real > best:
+                best = root.real
+    if best == -np.inf:
+        return NAN
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def mexican_hat_integral() -> tuple[np.ndarray, float]:
+    """Running integral of the Mexican-hat wavelet on 4096 points over [-8, 8], and the step."""
+    points = 4096
+    grid_step = 16.0 / (points - 1)
+    grid = np.empty(points)
+    for i in range(points):
+        grid[i] = i * grid_step - 8.0
+    grid[points - 1] = 8.0
+    step = grid[1] - grid[0]
+    norm = 2.0 / (math.sqrt(3.0) * math.pi**0.25)
+    integral = np.empty(points)
+    running = 0.0
+    for i in range(points):
+        t = grid[i]
+        running += norm * (1.0 - t * t) * math.exp(-t * t / 2.0)
+        integral[i] = running * step
+    return integral, step
+
+
+# Computed once at import (by the compiled function, so the values are the kernel's own).
+MEXICAN_HAT_INTEGRAL, MEXICAN_HAT_STEP = mexican_hat_integral()
+
+
+@njit(cache=True, error_model="numpy")
+def cwt_coefficient(x: np.ndarray, width: float, coeff: int) -> float:
+    """Term ``coeff`` of the Mexican-hat continuous wavelet transform at scale ``width``.
+
+    The integrated wavelet is resampled at the scale, convolved with the series and
+    differenced, then centred (the integrate-then-differentiate scheme of PyWavelets).
+    """
+    n = x.shape[0]
+    if coeff >= n or width <= 0:
+        return NAN
+    integral = MEXICAN_HAT_INTEGRAL
+    step = MEXICAN_HAT_STEP
+    taps = int(width * 16.0 + 1.0)
+    kernel = np.empty(taps)
+    used = 0
+    for k in range(taps):
+        index = int(k / (width * step))
+        if index < integral.shape[0]:
+            kernel[used] = integral[index]
+            used += 1
+    reversed_kernel = kernel[:used][::-1]
+    excess = (used - 2) / 2.0
+    offset = int(math.floor(excess)) if excess > 0 else 0
+    position = offset + coeff
+
+    def full_convolution(m: int) -> float:
+        total = 0.0
+        for i in range(max(0, m - used + 1), min(n - 1, m) + 1):
+            total += x[i] * reversed_kernel[m - i]
+        return total
+
+    return -math.sqrt(width) * (full_convolution(position + 1) - full_convolution(position))
+
+
+@njit(cache=True, error_model="numpy")
+def sample_entropy(x: np.ndarray, std: float) -> float:
+    """-log(A / B): template matches of length 3 (A) and 2 (B) within 0.2 standard deviations.
+
+    Pairs are found by scanning the templates sorted by their first value and stopping as
+    soon as that value differs by more than the tolerance, instead of comparing all pairs.
+    """
+    n = x.shape[0]
+    tolerance = 0.2 * std
+    templates = n - 1
+    if templates <= 0:
+        return NAN
+    order = np.argsort(x[:templates], kind="mergesort")
+    longer = n - 2
+    a_matches = 0
+    b_matches = 0
+    for first in range(templates):
+        i = order[first]
+        for second in range(first + 1, templates):
+            j = order[second]
+            if x[j] - x[i] > tolerance:
+                break
+            if abs(x[i + 1] - x[j + 1]) <= tolerance:
+                b_matches += 2
+                if i < longer and j < longer and abs(x[i + 2] - x[j + 2]) <= tolerance:
+                    a_matches += 2
+    return -math.log(a_matches / b_matches)
+
+
+@njit(cache=True, error_model="numpy")
+def approximate_entropy(x: np.ndarray, std: float, m: int, r: float) -> float:
+    """|phi(m) - phi(m+1)| with tolerance r standard deviations, by a sorted neighbour scan."""
+    n = x.shape[0]
+    tolerance = r * std
+    if n <= m + 1:
+        return 0.0
+    short = n - m + 1
+    long = n - m
+    order = np.argsort(x[:short], kind="mergesort")
+    short_counts = np.ones(short)
+    long_counts = np.ones(long)
+    for first in range(short):
+        i = order[first]
+        for second in range(first + 1, short):
+            j = order[second]
+            if x[j] - x[i] > tolerance:
+                break
+            match = True
+            for k in range(1, m):
+                if abs(x[i + k] - x[j + k]) > tolerance:
+                    match = False
+                    break
+            if match:
+                short_counts[i] += 1.0
+                short_counts[j] += 1.0
+                if i < long and j < long and abs(x[i + m] - x[j + m]) <= tolerance:
+                    long_counts[i] += 1.0
+                    long_counts[j] += 1.0
+    phi_short = 0.0
+    for i in range(short):
+        phi_short += math.log(short_counts[i] / short)
+    phi_long = 0.0
+    for i in range(long):
+        phi_long += math.log(long_counts[i] / long)
+    return abs(phi_short / short - phi_long / long)
+
+
 # --------------------------------------------------------------------------------------
 # The catalogue
 # --------------------------------------------------------------------------------------
@@ -869,6 +1198,7 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator("sum_of_reoccurring_values", 30),
     Calculator("sum_of_reoccurring_data_points", 31),
     Calculator("ratio_value_number_to_time_series_length", 32),
+    Calculator("sample_entropy", 71, high_cost=True),
     Calculator("maximum", 33, minimal=True),
     Calculator("absolute_maximum", 34, minimal=True),
     Calculator("minimum", 35, minimal=True),
@@ -911,6 +1241,25 @@ CALCULATORS: tuple[Calculator, ...] = (
         _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]),
     ),
     Calculator(
+        "cwt_coefficients",
+        70,
+        (Parameter("coeff", integer=True), Parameter("w"), Parameter("widths", name_only=True)),
+        tuple(
+            {"widths": (2, 5, 10, 20), "coeff": coeff, "w": w}
+            for coeff in range(15)
+            for w in (2, 5, 10, 20)
+        ),
+    ),
+    Calculator(
+        "spkt_welch_density", 66, (Parameter("coeff", integer=True),), _grid(coeff=[2, 5, 8])
+    ),
+    Calculator(
+        "ar_coefficient",
+        67,
+        (Parameter("coeff", integer=True), Parameter("k", integer=True)),
+        _grid(coeff=list(range(11)), k=[10]),
+    ),
+    Calculator(
         "change_quantiles",
         49,
         (
@@ -948,6 +1297,29 @@ CALCULATORS: tuple[Calculator, ...] = (
         ({"min": -1, "max": 1}, {"min": -1e12, "max": 0}, {"min": 0, "max": 1e12}),
     ),
     Calculator(
+        "approximate_entropy",
+        72,
+        (Parameter("m", integer=True), Parameter("r")),
+        _grid(m=[2], r=[0.1, 0.3, 0.5, 0.7, 0.9]),
+        high_cost=True,
+    ),
+    Calculator(
+        "friedrich_coefficients",
+        68,
+        (
+            Parameter("coeff", integer=True),
+            Parameter("m", integer=True),
+            Parameter("r", integer=True),
+        ),
+        _grid(coeff=list(range(4)), m=[3], r=[30]),
+    ),
+    Calculator(
+        "max_langevin_fixed_point",
+        69,
+        (Parameter("m", integer=True), Parameter("r", integer=True)),
+        _grid(m=[3], r=[30]),
+    ),
+    Calculator(
         "linear_trend", 54, (Parameter("attr", choices=TREND_ATTR),), _grid(attr=list(TREND_ATTR))
     ),
     Calculator(
@@ -980,6 +1352,15 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator("count_above", 59, (Parameter("t"),), _grid(t=[0])),
     Calculator("count_below", 60, (Parameter("t"),), _grid(t=[0])),
     Calculator(
+        "lempel_ziv_complexity",
+        64,
+        (Parameter("bins", integer=True),),
+        _grid(bins=[2, 3, 5, 10, 100]),
+    ),
+    Calculator(
+        "fourier_entropy", 65, (Parameter("bins", integer=True),), _grid(bins=[2, 3, 5, 10, 100])
+    ),
+    Calculator(
         "permutation_entropy",
         61,
         (Parameter("tau", integer=True), Parameter("dimension", integer=True)),
@@ -1006,22 +1387,13 @@ CALCULATORS_BY_NAME: dict[str, Calculator] = {
 
 #: Calculators of tsfresh 0.21's ComprehensiveFCParameters that featurekit lacks so far.
 NOT_YET_IMPLEMENTED: tuple[str, ...] = (
-    "sample_entropy",
-    "approximate_entropy",
     "number_cwt_peaks",
-    "cwt_coefficients",
-    "spkt_welch_density",
-    "ar_coefficient",
-    "friedrich_coefficients",
-    "max_langevin_fixed_point",
     "augmented_dickey_fuller",
-    "lempel_ziv_complexity",
-    "fourier_entropy",
     "linear_trend_timewise",
 )
 
 #: tsfresh's preset membership of the calculators above, for when they arrive.
-NOT_YET_IMPLEMENTED_HIGH_COST: frozenset[str] = frozenset({"sample_entropy", "approximate_entropy"})
+NOT_YET_IMPLEMENTED_HIGH_COST: frozenset[str] = frozenset()
 
 
 def preset(name: str) -> dict[str, tuple[Mapping[str, Any], ...] | None]:

@@ -24,10 +24,12 @@ NAN = np.nan
 SORTED_CODES = frozenset({4, 10, 28, 29, 30, 31, 32, 40, 42, 49})
 FFT_COEFFICIENT_CODE = 50
 FFT_AGGREGATED_CODE = 51
+#: Codes whose calculator needs the Welch power spectral density of the window.
+WELCH_CODES = frozenset({65, 66})
 
 
 @njit(cache=True, error_model="numpy")
-def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, available):  # noqa: C901
+def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, available, density):
     n = x.shape[0]
     if code == 1:
         return 1.0 if variance > std else 0.0
@@ -191,6 +193,27 @@ def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, avail
             return NAN
         magnitudes = np.sort(np.abs(x))
         return calc.pairwise_sum(magnitudes[n - k :]) / k
+    if code == 64:
+        return calc.lempel_ziv_complexity(x, int(p[0]))
+    if code == 65:
+        return calc.fourier_entropy(density, int(p[0]))
+    if code == 66:
+        coefficient = int(p[0])
+        return density[coefficient] if coefficient < density.shape[0] else NAN
+    if code == 67:
+        return calc.ar_coefficient(x, int(p[0]), int(p[1]))
+    if code == 68:
+        coefficient = int(p[0])
+        polynomial = calc.friedrich_polynomial(x, int(p[1]), int(p[2]))
+        return polynomial[coefficient] if 0 <= coefficient < polynomial.shape[0] else NAN
+    if code == 69:
+        return calc.max_langevin_fixed_point(x, int(p[0]), int(p[1]))
+    if code == 70:
+        return calc.cwt_coefficient(x, p[1], int(p[0]))
+    if code == 71:
+        return calc.sample_entropy(x, std)
+    if code == 72:
+        return calc.approximate_entropy(x, std, int(p[0]), p[1])
     return NAN
 
 
@@ -204,6 +227,7 @@ def extract_windows(
     needs_sorted: bool,
     fft_coefficients: int,
     fft_full: bool,
+    needs_welch: bool,
     out: np.ndarray,
 ) -> None:
     """Fill ``out[window, row]`` with plan row ``row`` evaluated on ``values[start:stop]``."""
@@ -223,6 +247,7 @@ def extract_windows(
         available = n // 2 + 1
         wanted = available if fft_full else min(fft_coefficients, available)
         real, imag = calc.real_dft(x, mean, wanted)
+        density = calc.welch_density(x) if needs_welch else np.empty(0)
         for r in range(rows):
             out[w, r] = _evaluate(
                 codes[r],
@@ -237,6 +262,7 @@ def extract_windows(
                 real,
                 imag,
                 available,
+                density,
             )
 
 
@@ -255,6 +281,7 @@ def run_plan(
     fft_rows = codes == FFT_COEFFICIENT_CODE
     fft_coefficients = int(parameters[fft_rows, 0].max()) + 1 if fft_rows.any() else 0
     fft_full = bool((codes == FFT_AGGREGATED_CODE).any())
+    needs_welch = bool(np.isin(codes, list(WELCH_CODES)).any())
     extract_windows(
         np.ascontiguousarray(values, dtype=np.float64),
         np.ascontiguousarray(starts, dtype=np.int64),
@@ -264,6 +291,7 @@ def run_plan(
         needs_sorted,
         fft_coefficients,
         fft_full,
+        needs_welch,
         out,
     )
     return out

@@ -180,7 +180,10 @@ def test_unknown_preset_is_rejected():
 def test_calculators_not_implemented_yet_say_so():
     with pytest.raises(FeaturekitError, match="not implemented"):
         fkts.extract(
-            long_frame(), column_id="id", column_sort="time", settings={"sample_entropy": None}
+            long_frame(),
+            column_id="id",
+            column_sort="time",
+            settings={"augmented_dickey_fuller": None},
         )
 
 

@@ -923,13 +923,15 @@ def fourier_entropy(density: np.ndarray, bins: int) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def ar_coefficient(x: np.ndarray, coeff: int, order: int) -> float:
-    """Coefficient ``coeff`` (0: intercept) of the least-squares AR(``order``) fit."""
+def ar_parameters(x: np.ndarray, order: int) -> np.ndarray:
+    """Intercept and lag coefficients of the least-squares AR(``order``) fit (minimum norm).
+
+    Too short a series (fewer rows than parameters) gives ``order`` NaNs instead, one fewer
+    than a fit, which :func:`ar_coefficient` turns into tsfresh's values for that case.
+    """
     n = x.shape[0]
-    if coeff > order:
-        return NAN
     if n - order < order + 1:
-        return 0.0 if coeff == order else NAN
+        return np.full(order, NAN)
     rows = n - order
     design = np.empty((rows, order + 1))
     target = np.empty(rows)
@@ -938,8 +940,17 @@ def ar_coefficient(x: np.ndarray, coeff: int, order: int) -> float:
         for lag in range(1, order + 1):
             design[t, lag] = x[order + t - lag]
         target[t] = x[order + t]
-    solution = np.linalg.pinv(design, rcond=1e-15) @ target
-    return solution[coeff]
+    return np.linalg.pinv(design, rcond=1e-15) @ target
+
+
+@njit(cache=True, error_model="numpy")
+def ar_coefficient(parameters: np.ndarray, coeff: int, order: int) -> float:
+    """Coefficient ``coeff`` (0: intercept) from :func:`ar_parameters` of that order."""
+    if coeff > order or coeff < 0:
+        return NAN
+    if parameters.shape[0] == order:  # no fit; tsfresh reports 0 for the last coefficient
+        return 0.0 if coeff == order else NAN
+    return parameters[coeff]
 
 
 @njit(cache=True, error_model="numpy")
@@ -999,9 +1010,8 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
 
 
 @njit(cache=True, error_model="numpy")
-def max_langevin_fixed_point(x: np.ndarray, degree: int, quantiles: int) -> float:
-    """Largest real part among the roots of the Friedrich polynomial."""
-    coefficients = friedrich_polynomial(x, degree, quantiles)
+def max_langevin_fixed_point(coefficients: np.ndarray) -> float:
+    """Largest real part among the roots of a Friedrich polynomial."""
     for value in coefficients:
         if not math.isfinite(value):
             return NAN

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.linalg.cython_lapack
 from numba import njit, prange
+from threadpoolctl import ThreadpoolController
 
 from featurekit.primitives import timeseries as calc
 
@@ -26,6 +28,13 @@ FFT_COEFFICIENT_CODE = 50
 FFT_AGGREGATED_CODE = 51
 #: Codes whose calculator needs the Welch power spectral density of the window.
 WELCH_CODES = frozenset({65, 66})
+AR_CODE = 67
+FRIEDRICH_CODE = 68
+LANGEVIN_CODE = 69
+# The AR fit calls LAPACK (through scipy, which numba binds to); its own BLAS threads would
+# fight the kernel's threads, so they are limited to one while the kernel runs.
+_ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of thread pools
+_THREADPOOLS = ThreadpoolController()
 
 
 @njit(cache=True, error_model="numpy")
@@ -200,14 +209,6 @@ def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, avail
     if code == 66:
         coefficient = int(p[0])
         return density[coefficient] if coefficient < density.shape[0] else NAN
-    if code == 67:
-        return calc.ar_coefficient(x, int(p[0]), int(p[1]))
-    if code == 68:
-        coefficient = int(p[0])
-        polynomial = calc.friedrich_polynomial(x, int(p[1]), int(p[2]))
-        return polynomial[coefficient] if 0 <= coefficient < polynomial.shape[0] else NAN
-    if code == 69:
-        return calc.max_langevin_fixed_point(x, int(p[0]), int(p[1]))
     if code == 70:
         return calc.cwt_coefficient(x, p[1], int(p[0]))
     if code == 71:
@@ -248,7 +249,35 @@ def extract_windows(
         wanted = available if fft_full else min(fft_coefficients, available)
         real, imag = calc.real_dft(x, mean, wanted)
         density = calc.welch_density(x) if needs_welch else np.empty(0)
+        # fits shared by consecutive rows with the same model parameters
+        ar_order = -1
+        ar_fit = np.empty(0)
+        friedrich_key = -1
+        friedrich_fit = np.empty(0)
         for r in range(rows):
+            code = codes[r]
+            if code == AR_CODE:
+                order = int(parameters[r, 1])
+                if order != ar_order:
+                    ar_fit = calc.ar_parameters(x, order)
+                    ar_order = order
+                out[w, r] = calc.ar_coefficient(ar_fit, int(parameters[r, 0]), order)
+                continue
+            if code == FRIEDRICH_CODE or code == LANGEVIN_CODE:
+                first = 1 if code == FRIEDRICH_CODE else 0
+                degree = int(parameters[r, first])
+                quantiles = int(parameters[r, first + 1])
+                key = degree * 1_000_003 + quantiles
+                if key != friedrich_key:
+                    friedrich_fit = calc.friedrich_polynomial(x, degree, quantiles)
+                    friedrich_key = key
+                if code == LANGEVIN_CODE:
+                    out[w, r] = calc.max_langevin_fixed_point(friedrich_fit)
+                else:
+                    coefficient = int(parameters[r, 0])
+                    inside = 0 <= coefficient < friedrich_fit.shape[0]
+                    out[w, r] = friedrich_fit[coefficient] if inside else NAN
+                continue
             out[w, r] = _evaluate(
                 codes[r],
                 parameters[r],
@@ -282,16 +311,23 @@ def run_plan(
     fft_coefficients = int(parameters[fft_rows, 0].max()) + 1 if fft_rows.any() else 0
     fft_full = bool((codes == FFT_AGGREGATED_CODE).any())
     needs_welch = bool(np.isin(codes, list(WELCH_CODES)).any())
-    extract_windows(
-        np.ascontiguousarray(values, dtype=np.float64),
-        np.ascontiguousarray(starts, dtype=np.int64),
-        np.ascontiguousarray(stops, dtype=np.int64),
-        np.ascontiguousarray(codes, dtype=np.int64),
-        np.ascontiguousarray(parameters, dtype=np.float64),
-        needs_sorted,
-        fft_coefficients,
-        fft_full,
-        needs_welch,
-        out,
-    )
+    # One compiled signature only: the values buffer is always passed read-only (the kernel
+    # never writes it, and polars hands out read-only views).
+    buffer = np.ascontiguousarray(values, dtype=np.float64)
+    if buffer.flags.writeable:
+        buffer = buffer.view()
+        buffer.flags.writeable = False
+    with _THREADPOOLS.limit(limits=1, user_api="blas"):
+        extract_windows(
+            buffer,
+            np.ascontiguousarray(starts, dtype=np.int64),
+            np.ascontiguousarray(stops, dtype=np.int64),
+            np.ascontiguousarray(codes, dtype=np.int64),
+            np.ascontiguousarray(parameters, dtype=np.float64),
+            needs_sorted,
+            fft_coefficients,
+            fft_full,
+            needs_welch,
+            out,
+        )
     return out

@@ -743,16 +743,88 @@ def permutation_entropy(x: np.ndarray, tau: int, dimension: int) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def smallest_factor(n: int) -> int:
+    """The smallest prime factor of ``n`` (``n`` itself when prime)."""
+    if n % 2 == 0:
+        return 2
+    factor = 3
+    while factor * factor <= n:
+        if n % factor == 0:
+            return factor
+        factor += 2
+    return n
+
+
+@njit(cache=True, error_model="numpy")
+def fft_of_real(values: np.ndarray, cosines: np.ndarray, sines: np.ndarray) -> tuple:
+    """Mixed-radix FFT (decimation in time, bottom-up) of real ``values``.
+
+    ``cosines``/``sines`` hold cos/sin(2 pi j / n). The length is split into its prime
+    factors; inputs are placed in digit-reversed order and blocks are combined level by
+    level, each radix-p combination being a small DFT (so prime lengths cost n^2).
+    """
+    n = values.shape[0]
+    factors = np.empty(64, dtype=np.int64)
+    count = 0
+    rest = n
+    while rest > 1:
+        factors[count] = smallest_factor(rest)
+        rest //= factors[count]
+        count += 1
+    # block length below each level: sizes[d] = product of factors[d:]
+    sizes = np.ones(count + 1, dtype=np.int64)
+    for d in range(count - 1, -1, -1):
+        sizes[d] = sizes[d + 1] * factors[d]
+    out_re = np.empty(n)
+    out_im = np.zeros(n)
+    for i in range(n):
+        position = 0
+        digits = i
+        for d in range(count):
+            position += (digits % factors[d]) * sizes[d + 1]
+            digits //= factors[d]
+        out_re[position] = values[i]
+    twisted_re = np.empty(n)
+    twisted_im = np.empty(n)
+    for d in range(count - 1, -1, -1):
+        length = sizes[d]
+        radix = factors[d]
+        m = length // radix
+        step = n // length
+        radix_step = n // radix
+        for block in range(0, n, length):
+            for k1 in range(m):
+                for q in range(radix):
+                    y_re = out_re[block + q * m + k1]
+                    y_im = out_im[block + q * m + k1]
+                    index = ((q * k1) % length) * step
+                    twisted_re[q] = y_re * cosines[index] + y_im * sines[index]
+                    twisted_im[q] = y_im * cosines[index] - y_re * sines[index]
+                for k2 in range(radix):
+                    sum_re = 0.0
+                    sum_im = 0.0
+                    for q in range(radix):
+                        index = ((q * k2) % radix) * radix_step
+                        sum_re += twisted_re[q] * cosines[index] + twisted_im[q] * sines[index]
+                        sum_im += twisted_im[q] * cosines[index] - twisted_re[q] * sines[index]
+                    out_re[block + k1 + m * k2] = sum_re
+                    out_im[block + k1 + m * k2] = sum_im
+    return out_re, out_im
+
+
+@njit(cache=True, error_model="numpy")
 def real_dft(x: np.ndarray, mean: float, coefficients: int) -> tuple[np.ndarray, np.ndarray]:
     """The first ``coefficients`` terms of the real discrete Fourier transform of ``x``.
 
     The mean is removed before the transform and added back to term 0 only, which leaves
-    the other terms unchanged but keeps them exactly zero for a constant series.
+    the other terms unchanged but keeps them exactly zero for a constant series; the
+    Nyquist term of an even length is computed exactly real. A mixed-radix FFT is used
+    when many terms are wanted, a direct sum when only a few are.
     """
     n = x.shape[0]
     real = np.zeros(coefficients)
     imag = np.zeros(coefficients)
-    if n == 0:
+    if n == 0 or coefficients == 0:
         return real, imag
     cosines = np.empty(n)
     sines = np.empty(n)
@@ -763,21 +835,46 @@ def real_dft(x: np.ndarray, mean: float, coefficients: int) -> tuple[np.ndarray,
     if n % 2 == 0:  # exact values at the half turn, so the Nyquist term is real
         cosines[n // 2] = -1.0
         sines[n // 2] = 0.0
-    for k in range(coefficients):
-        re = 0.0
-        im = 0.0
-        index = 0
+    if n % 4 == 0:
+        cosines[n // 4] = 0.0
+        sines[n // 4] = 1.0
+        cosines[3 * n // 4] = 0.0
+        sines[3 * n // 4] = -1.0
+    centred = np.empty(n)
+    for t in range(n):
+        centred[t] = x[t] - mean
+    factor_sum = 0
+    rest = n
+    while rest > 1:
+        factor = smallest_factor(rest)
+        factor_sum += factor
+        rest //= factor
+    if coefficients > 2 * factor_sum:
+        full_re, full_im = fft_of_real(centred, cosines, sines)
+        for k in range(coefficients):
+            real[k] = full_re[k]
+            imag[k] = full_im[k]
+    else:
+        for k in range(coefficients):
+            re = 0.0
+            im = 0.0
+            index = 0
+            for t in range(n):
+                re += centred[t] * cosines[index]
+                im -= centred[t] * sines[index]
+                index += k
+                if index >= n:
+                    index -= n
+            real[k] = re
+            imag[k] = im
+    if n % 2 == 0 and coefficients > n // 2:
+        alternating = 0.0
         for t in range(n):
-            centred = x[t] - mean
-            re += centred * cosines[index]
-            im -= centred * sines[index]
-            index += k
-            if index >= n:
-                index -= n
-        real[k] = re
-        imag[k] = im
-    if coefficients > 0:
-        real[0] = pairwise_sum(x)
+            alternating += centred[t] if t % 2 == 0 else -centred[t]
+        real[n // 2] = alternating
+        imag[n // 2] = 0.0
+    real[0] = pairwise_sum(x)
+    imag[0] = 0.0
     return real, imag
 
 

@@ -170,29 +170,27 @@ def extract(
     if frame[column_id].null_count():
         raise schema_error(TABLE, column_id, "the id column has nulls", "drop or fill them")
 
-    # (kind name, frame holding only that kind's rows, its value column)
-    kinds: list[tuple[str, pl.DataFrame, str]]
-    if column_kind is not None:
-        kind_names = frame[column_kind].unique().sort().to_list()
-        kinds = [
-            (str(kind), frame.filter(pl.col(column_kind) == kind), values[0]) for kind in kind_names
-        ]
-    else:
-        kinds = [(name, frame, name) for name in values]
-
     keys = [column_id] + ([column_sort] if column_sort is not None else [])
     if column_sort is not None:
         duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
         _check_duplicates(frame, duplicate_keys)
 
-    results: list[pl.DataFrame] = []
-    for kind, kind_frame, value_column in kinds:
+    # (kind name, that kind's rows sorted by (id, sort), its value column); a wide frame is
+    # sorted once and shared by all its kinds.
+    kinds: list[tuple[str, pl.DataFrame, str]]
+    if column_kind is not None:
+        kind_names = frame[column_kind].unique().sort().to_list()
+        kinds = [
+            (str(kind), _sorted(frame.filter(pl.col(column_kind) == kind), keys, values), values[0])
+            for kind in kind_names
+        ]
+    else:
+        ordered = _sorted(frame, keys, values)
+        kinds = [(name, ordered, name) for name in values]
+
+    parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
+    for kind, ordered, value_column in kinds:
         plan = build_plan(kind_settings.get(kind, settings) if kind_settings else settings)
-        if column_sort is not None:
-            ordered = kind_frame.select([*keys, value_column]).sort(keys, maintain_order=True)
-        else:
-            ordered = kind_frame.select([column_id, value_column]).with_row_index("__row")
-            ordered = ordered.sort([column_id, "__row"], maintain_order=True)
         buffer, segment_ids, sort_values, offsets = _segments(
             ordered, column_id, column_sort, value_column
         )
@@ -201,23 +199,47 @@ def extract(
         else:
             starts, stops, series = window.bounds(offsets)
         matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters)
-        columns = {column_id: segment_ids.gather(series)}
+        key_columns = {column_id: segment_ids.gather(series)}
         if window is not None:
             end_name = column_sort if column_sort is not None else WINDOW_END
             if sort_values is not None:
-                columns[end_name] = pl.Series(end_name, sort_values[stops - 1])
+                key_columns[end_name] = pl.Series(end_name, sort_values[stops - 1])
             else:
-                columns[end_name] = pl.Series(end_name, stops - 1 - offsets[series])
-        for position, suffix in enumerate(plan.suffixes):
-            columns[f"{kind}__{suffix}"] = pl.Series(matrix[:, position])
-        results.append(pl.DataFrame(columns))
+                key_columns[end_name] = pl.Series(end_name, stops - 1 - offsets[series])
+        names = [f"{kind}__{suffix}" for suffix in plan.suffixes]
+        parts.append((pl.DataFrame(key_columns), names, matrix))
+    return _assemble(parts, was_pandas)
 
-    join_keys = [column_id] if window is None else [column_id, results[0].columns[1]]
-    result = results[0]
-    for other in results[1:]:
+
+def _sorted(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
+    """The rows sorted by (id, sort); without a sort column, by id in their given order."""
+    return frame.select([*keys, *values]).sort(keys, maintain_order=True)
+
+
+def _assemble(
+    parts: list[tuple[pl.DataFrame, list[str], np.ndarray]], was_pandas: bool
+) -> pd.DataFrame | pl.DataFrame:
+    """One frame from each kind's (keys, column names, values); joined only if keys differ."""
+    key_frame = parts[0][0]
+    join_keys = key_frame.columns
+    if all(part[0].equals(key_frame) for part in parts[1:]):
+        names = [name for part in parts for name in part[1]]
+        matrix = parts[0][2] if len(parts) == 1 else np.hstack([part[2] for part in parts])
+        if was_pandas:
+            keys = key_frame.to_pandas()
+            if len(join_keys) == 1:
+                index = pd.Index(keys[join_keys[0]], name=join_keys[0])
+            else:
+                index = pd.MultiIndex.from_frame(keys)
+            return pd.DataFrame(matrix, index=index, columns=names, copy=False)
+        return key_frame.hstack(pl.from_numpy(matrix, schema=names, orient="row"))
+    frames = [
+        part[0].hstack(pl.from_numpy(part[2], schema=part[1], orient="row")) for part in parts
+    ]
+    result = frames[0]
+    for other in frames[1:]:
         result = result.join(other, on=join_keys, how="full", coalesce=True, nulls_equal=True)
     result = result.sort(join_keys)
     if not was_pandas:
         return result
-    output = result.to_pandas()
-    return output.set_index(join_keys)
+    return result.to_pandas().set_index(join_keys)

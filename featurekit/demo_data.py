@@ -9,7 +9,9 @@ import pandas as pd
 ZIP_CODES = np.array(["02116", "10001", "60601", "94103", "98101"])
 DEVICES = np.array(["desktop", "mobile", "tablet"])
 BRANDS = np.array(["A", "B", "C"])
-WORDS = np.array(["soft", "blue", "large", "organic", "cotton", "shirt", "lamp", "mug", "steel", "mini"])
+WORDS = np.array(
+    ["soft", "blue", "large", "organic", "cotton", "shirt", "lamp", "mug", "steel", "mini"]
+)
 START = np.datetime64("2020-01-01T00:00:00", "s")
 
 

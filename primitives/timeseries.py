@@ -1264,6 +1264,177 @@ def approximate_entropy(x: np.ndarray, std: float, m: int, r: float) -> float:
     return abs(phi_short / short - phi_long / long)
 
 
+@njit(cache=True, error_model="numpy")
+def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
+    """Minimum-norm least squares by SVD.
+
+    Returns the coefficients, the residual sum of squares, the numerical rank and the
+    diagonal of the pseudo-inverse of design'design (for standard errors).
+    """
+    rows, columns = design.shape
+    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    largest = singular.max() if singular.shape[0] > 0 else 0.0
+    cutoff = 1e-15 * largest
+    rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
+    rank = 0
+    projected = u.T @ target
+    coefficients = np.zeros(columns)
+    inverse_gram_diagonal = np.zeros(columns)
+    for i in range(singular.shape[0]):
+        if singular[i] > rank_tolerance:
+            rank += 1
+        if singular[i] > cutoff:
+            for j in range(columns):
+                coefficients[j] += vt[i, j] * projected[i] / singular[i]
+                inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    residual = 0.0
+    for r in range(rows):
+        fitted = 0.0
+        for j in range(columns):
+            fitted += design[r, j] * coefficients[j]
+        residual += (target[r] - fitted) ** 2
+    return coefficients, residual, rank, inverse_gram_diagonal
+
+
+@njit(cache=True, error_model="numpy")
+def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Residual sums of squares of regressing ``target`` on the first k columns, every k.
+
+    One Householder QR of the whole design gives them all: entry k is the squared norm of
+    the rotated target beyond its first k components. Entries are NaN from the first
+    column that is (numerically) dependent on the previous ones.
+    """
+    rows, columns = design.shape
+    a = design.copy()
+    b = target.copy()
+    result = np.full(columns + 1, NAN)
+    diagonal = np.zeros(columns)
+    usable = columns
+    for j in range(min(columns, rows)):
+        norm = 0.0
+        for i in range(j, rows):
+            norm += a[i, j] * a[i, j]
+        norm = math.sqrt(norm)
+        alpha = -norm if a[j, j] > 0 else norm
+        head = a[j, j] - alpha
+        v_norm2 = head * head + (norm * norm - a[j, j] * a[j, j])
+        if v_norm2 > 0.0:
+            for c in range(j, columns):
+                dot = head * a[j, c]
+                for i in range(j + 1, rows):
+                    dot += a[i, j] * a[i, c]
+                factor = 2.0 * dot / v_norm2
+                a[j, c] -= factor * head
+                for i in range(j + 1, rows):
+                    a[i, c] -= factor * a[i, j] if c != j else 0.0
+            dot = head * b[j]
+            for i in range(j + 1, rows):
+                dot += a[i, j] * b[i]
+            factor = 2.0 * dot / v_norm2
+            b[j] -= factor * head
+            for i in range(j + 1, rows):
+                b[i] -= factor * a[i, j]
+        diagonal[j] = abs(a[j, j])
+    if rows < columns:
+        usable = rows
+    largest = diagonal.max()
+    for j in range(usable):
+        if not diagonal[j] > 1e-10 * largest:
+            usable = j
+            break
+    tail = 0.0
+    for i in range(columns, rows):
+        tail += b[i] * b[i]
+    for k in range(columns, -1, -1):
+        if k < columns:
+            tail += b[k] * b[k]
+        if k <= usable:
+            result[k] = tail
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def mackinnon_pvalue(statistic: float) -> float:
+    """MacKinnon's (1994) approximate p-value of a Dickey-Fuller statistic (constant, N=1)."""
+    if math.isnan(statistic):
+        return NAN
+    if statistic > 2.74:
+        return 1.0
+    if statistic < -18.83:
+        return 0.0
+    if statistic <= -1.61:
+        z = 2.1659 + 1.4412 * statistic + 0.038269 * statistic**2
+    else:
+        z = 1.7339 + 0.93202 * statistic - 0.12745 * statistic**2 - 0.010368 * statistic**3
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+@njit(cache=True, error_model="numpy")
+def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
+    """Augmented Dickey-Fuller test with a constant, the number of lags chosen by AIC.
+
+    Returns (test statistic, MacKinnon p-value, lags used); NaNs when the series is
+    constant or too short for even zero lags.
+    """
+    result = np.full(3, NAN)
+    n = x.shape[0]
+    if n == 0 or x.max() == x.min():
+        return result
+    max_lag = int(math.ceil(12.0 * (n / 100.0) ** 0.25))
+    max_lag = min(n // 2 - 2, max_lag)
+    if max_lag < 0:
+        return result
+    changes = np.empty(n - 1)
+    for t in range(n - 1):
+        changes[t] = x[t + 1] - x[t]
+    rows = n - 1 - max_lag
+    if rows <= 0:
+        return result
+    # every candidate model uses the same rows: [constant, level, lagged changes...]
+    full = np.empty((rows, max_lag + 2))
+    target = np.empty(rows)
+    for r in range(rows):
+        t = max_lag + r
+        full[r, 0] = 1.0
+        full[r, 1] = x[t]
+        for lag in range(1, max_lag + 1):
+            full[r, 1 + lag] = changes[t - lag]
+        target[r] = changes[t]
+    residuals = nested_residuals(full, target)
+    best_aic = np.inf
+    best_lag = 0
+    for lags in range(max_lag + 1):
+        if math.isnan(residuals[lags + 2]):  # rank-deficient: fit this model on its own
+            design = np.ascontiguousarray(full[:, : lags + 2])
+            _, residual, rank, _ = least_squares(design, target)
+        else:
+            residual = residuals[lags + 2]
+            rank = lags + 2
+        log_likelihood = -rows / 2.0 * (math.log(2.0 * math.pi) + math.log(residual / rows) + 1.0)
+        aic = -2.0 * log_likelihood + 2.0 * rank
+        if lags == 0 or aic < best_aic:
+            best_aic = aic
+            best_lag = lags
+    # refit with the chosen lags on every row they allow: [level, lagged changes..., constant]
+    rows = n - 1 - best_lag
+    design = np.empty((rows, best_lag + 2))
+    target = np.empty(rows)
+    for r in range(rows):
+        t = best_lag + r
+        design[r, 0] = x[t]
+        for lag in range(1, best_lag + 1):
+            design[r, lag] = changes[t - lag]
+        design[r, best_lag + 1] = 1.0
+        target[r] = changes[t]
+    coefficients, residual, rank, inverse_gram_diagonal = least_squares(design, target)
+    scale = residual / (rows - rank)
+    statistic = coefficients[0] / math.sqrt(scale * inverse_gram_diagonal[0])
+    result[0] = statistic
+    result[1] = mackinnon_pvalue(statistic)
+    result[2] = best_lag
+    return result
+
+
 # --------------------------------------------------------------------------------------
 # The catalogue
 # --------------------------------------------------------------------------------------
@@ -1443,6 +1614,17 @@ CALCULATORS: tuple[Calculator, ...] = (
             f_agg=["max", "min", "mean", "var"],
         ),
     ),
+    Calculator(
+        "augmented_dickey_fuller",
+        73,
+        (
+            Parameter("attr", choices=("teststat", "pvalue", "usedlag")),
+            Parameter("autolag", choices=("AIC",), optional=True),
+        ),
+        _grid(attr=["teststat", "pvalue", "usedlag"]),
+        fixed_name_parts={"autolag": "AIC"},
+        description="lags chosen by AIC only, as tsfresh's default",
+    ),
     Calculator("number_crossing_m", 56, (Parameter("m"),), _grid(m=[0, -1, 1])),
     Calculator(
         "energy_ratio_by_chunks",
@@ -1495,7 +1677,6 @@ CALCULATORS_BY_NAME: dict[str, Calculator] = {
 #: Calculators of tsfresh 0.21's ComprehensiveFCParameters that featurekit lacks so far.
 NOT_YET_IMPLEMENTED: tuple[str, ...] = (
     "number_cwt_peaks",
-    "augmented_dickey_fuller",
     "linear_trend_timewise",
 )
 

@@ -31,6 +31,7 @@ WELCH_CODES = frozenset({65, 66})
 AR_CODE = 67
 FRIEDRICH_CODE = 68
 LANGEVIN_CODE = 69
+ADF_CODE = 73
 # The AR fit calls LAPACK (through scipy, which numba binds to); its own BLAS threads would
 # fight the kernel's threads, so they are limited to one while the kernel runs.
 _ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of thread pools
@@ -254,6 +255,7 @@ def extract_windows(
         ar_fit = np.empty(0)
         friedrich_key = -1
         friedrich_fit = np.empty(0)
+        adf_fit = np.empty(0)
         for r in range(rows):
             code = codes[r]
             if code == AR_CODE:
@@ -262,6 +264,11 @@ def extract_windows(
                     ar_fit = calc.ar_parameters(x, order)
                     ar_order = order
                 out[w, r] = calc.ar_coefficient(ar_fit, int(parameters[r, 0]), order)
+                continue
+            if code == ADF_CODE:
+                if adf_fit.shape[0] == 0:
+                    adf_fit = calc.augmented_dickey_fuller(x)
+                out[w, r] = adf_fit[int(parameters[r, 0])]
                 continue
             if code == FRIEDRICH_CODE or code == LANGEVIN_CODE:
                 first = 1 if code == FRIEDRICH_CODE else 0

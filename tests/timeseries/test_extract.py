@@ -183,7 +183,7 @@ def test_calculators_not_implemented_yet_say_so():
             long_frame(),
             column_id="id",
             column_sort="time",
-            settings={"augmented_dickey_fuller": None},
+            settings={"number_cwt_peaks": [{"n": 1}]},
         )
 
 

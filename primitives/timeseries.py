@@ -78,6 +78,7 @@ class Calculator:
     high_cost: bool = False
     description: str = ""
     fixed_name_parts: Mapping[str, Any] = field(default_factory=dict)
+    needs_time: bool = False  # computed only when the series have datetime timestamps
 
     @property
     def presets(self) -> frozenset[str]:
@@ -273,16 +274,22 @@ def student_two_sided_pvalue(t: float, dof: float) -> float:
 @njit(cache=True, error_model="numpy")
 def linear_regression(y: np.ndarray, attr: int) -> float:
     """Least squares of ``y`` on 0..n-1, attribute ``attr`` of TREND_ATTR, as scipy's linregress."""
+    return regression_on(np.arange(y.shape[0]).astype(np.float64), y, attr)
+
+
+@njit(cache=True, error_model="numpy")
+def regression_on(xs: np.ndarray, y: np.ndarray, attr: int) -> float:
+    """Least squares of ``y`` on ``xs``, attribute ``attr`` of TREND_ATTR, as scipy's linregress."""
     n = y.shape[0]
     if n < 2:
         return NAN
-    x_mean = (n - 1) / 2.0
+    x_mean = pairwise_sum(xs) / n
     y_mean = pairwise_sum(y) / n
     ssxm = 0.0
     ssym = 0.0
     ssxym = 0.0
     for i in range(n):
-        dx = i - x_mean
+        dx = xs[i] - x_mean
         dy = y[i] - y_mean
         ssxm += dx * dx
         ssym += dy * dy
@@ -1638,6 +1645,14 @@ CALCULATORS: tuple[Calculator, ...] = (
         (Parameter("r"),),
         _grid(r=[0.5, 1, 1.5, 2, 2.5, 3, 5, 6, 7, 10]),
     ),
+    Calculator(
+        "linear_trend_timewise",
+        74,
+        (Parameter("attr", choices=TREND_ATTR),),
+        _grid(attr=list(TREND_ATTR)),
+        needs_time=True,
+        description="x axis: hours since the window's first timestamp; datetime sort only",
+    ),
     Calculator("count_above", 59, (Parameter("t"),), _grid(t=[0])),
     Calculator("count_below", 60, (Parameter("t"),), _grid(t=[0])),
     Calculator(
@@ -1675,10 +1690,7 @@ CALCULATORS_BY_NAME: dict[str, Calculator] = {
 }
 
 #: Calculators of tsfresh 0.21's ComprehensiveFCParameters that featurekit lacks so far.
-NOT_YET_IMPLEMENTED: tuple[str, ...] = (
-    "number_cwt_peaks",
-    "linear_trend_timewise",
-)
+NOT_YET_IMPLEMENTED: tuple[str, ...] = ("number_cwt_peaks",)
 
 #: tsfresh's preset membership of the calculators above, for when they arrive.
 NOT_YET_IMPLEMENTED_HIGH_COST: frozenset[str] = frozenset()

@@ -24,6 +24,9 @@ from featurekit.timeseries.settings import Settings, build_plan
 from featurekit.timeseries.windows import Expanding, Rolling, Tumbling, whole_series
 
 TABLE = "time series"
+# A pandas DatetimeIndex travels with the rows under this name: like tsfresh, featurekit
+# computes time-aware calculators (linear_trend_timewise) only from such an index.
+TIME_COLUMN = "__featurekit_index_time__"
 WINDOW_END = "window_end"
 
 
@@ -73,7 +76,7 @@ def _value_columns(
     """The value columns: one for long input, every other column for wide input."""
     if column_value is not None:
         return [column_value]
-    reserved = {column_id, column_sort, column_kind} - {None}
+    reserved = {column_id, column_sort, column_kind, TIME_COLUMN} - {None}
     others = [name for name in frame.columns if name not in reserved]
     if column_kind is not None and len(others) != 1:
         raise schema_error(
@@ -161,6 +164,8 @@ def extract(
     1      2.333333
     """
     frame, was_pandas = _to_polars(df)
+    if was_pandas and isinstance(df.index, pd.DatetimeIndex):
+        frame = frame.with_columns(pl.Series(TIME_COLUMN, df.index.as_unit("ns").asi8))
     _require(frame, column_id, "column_id")
     _require(frame, column_sort, "column_sort")
     _require(frame, column_kind, "column_kind")
@@ -190,7 +195,10 @@ def extract(
 
     parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
     for kind, ordered, value_column in kinds:
-        plan = build_plan(kind_settings.get(kind, settings) if kind_settings else settings)
+        has_time = TIME_COLUMN in ordered.columns
+        plan = build_plan(
+            kind_settings.get(kind, settings) if kind_settings else settings, has_time=has_time
+        )
         buffer, segment_ids, sort_values, offsets = _segments(
             ordered, column_id, column_sort, value_column
         )
@@ -198,7 +206,8 @@ def extract(
             starts, stops, series = whole_series(offsets)
         else:
             starts, stops, series = window.bounds(offsets)
-        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters)
+        times = ordered[TIME_COLUMN].to_numpy() if has_time else None
+        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters, times)
         key_columns = {column_id: segment_ids.gather(series)}
         if window is not None:
             end_name = column_sort if column_sort is not None else WINDOW_END
@@ -213,7 +222,8 @@ def extract(
 
 def _sorted(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
     """The rows sorted by (id, sort); without a sort column, by id in their given order."""
-    return frame.select([*keys, *values]).sort(keys, maintain_order=True)
+    extra = [TIME_COLUMN] if TIME_COLUMN in frame.columns else []
+    return frame.select([*keys, *values, *extra]).sort(keys, maintain_order=True)
 
 
 def _assemble(

@@ -39,7 +39,9 @@ _THREADPOOLS = ThreadpoolController()
 
 
 @njit(cache=True, error_model="numpy")
-def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, available, density):
+def _evaluate(
+    code, p, x, srt, mean, variance, std, low, high, real, imag, available, density, hours
+):
     n = x.shape[0]
     if code == 1:
         return 1.0 if variance > std else 0.0
@@ -203,6 +205,8 @@ def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, avail
             return NAN
         magnitudes = np.sort(np.abs(x))
         return calc.pairwise_sum(magnitudes[n - k :]) / k
+    if code == 74:
+        return calc.regression_on(hours, x, int(p[0]))
     if code == 64:
         return calc.lempel_ziv_complexity(x, int(p[0]))
     if code == 65:
@@ -222,6 +226,7 @@ def _evaluate(code, p, x, srt, mean, variance, std, low, high, real, imag, avail
 @njit(parallel=True, cache=True, error_model="numpy")
 def extract_windows(
     values: np.ndarray,
+    times: np.ndarray,
     starts: np.ndarray,
     stops: np.ndarray,
     codes: np.ndarray,
@@ -250,6 +255,9 @@ def extract_windows(
         wanted = available if fft_full else min(fft_coefficients, available)
         real, imag = calc.real_dft(x, mean, wanted)
         density = calc.welch_density(x) if needs_welch else np.empty(0)
+        hours = np.empty(n if times.shape[0] > 0 else 0)
+        for i in range(hours.shape[0]):
+            hours[i] = (times[starts[w] + i] - times[starts[w]]) / 1e9 / 3600.0
         # fits shared by consecutive rows with the same model parameters
         ar_order = -1
         ar_fit = np.empty(0)
@@ -299,6 +307,7 @@ def extract_windows(
                 imag,
                 available,
                 density,
+                hours,
             )
 
 
@@ -308,8 +317,13 @@ def run_plan(
     stops: np.ndarray,
     codes: np.ndarray,
     parameters: np.ndarray,
+    times: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Evaluate a plan over windows; returns a (windows x plan rows) float64 matrix."""
+    """Evaluate a plan over windows; returns a (windows x plan rows) float64 matrix.
+
+    ``times`` (int64 nanoseconds, aligned with ``values``) is needed only by time-aware
+    calculators such as linear_trend_timewise.
+    """
     out = np.empty((starts.shape[0], codes.shape[0]), dtype=np.float64)
     if out.size == 0:
         return out
@@ -327,6 +341,7 @@ def run_plan(
     with _THREADPOOLS.limit(limits=1, user_api="blas"):
         extract_windows(
             buffer,
+            np.zeros(0, dtype=np.int64) if times is None else np.ascontiguousarray(times, np.int64),
             np.ascontiguousarray(starts, dtype=np.int64),
             np.ascontiguousarray(stops, dtype=np.int64),
             np.ascontiguousarray(codes, dtype=np.int64),

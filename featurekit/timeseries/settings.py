@@ -53,8 +53,12 @@ def resolve(settings: Settings) -> dict[str, Sequence[Mapping[str, Any]] | None]
     return dict(settings)
 
 
-def build_plan(settings: Settings) -> Plan:
-    """Validate settings against the catalogue and build the kernel plan."""
+def build_plan(settings: Settings, has_time: bool = False) -> Plan:
+    """Validate settings against the catalogue and build the kernel plan.
+
+    Calculators that need timestamps are left out when ``has_time`` is false, as tsfresh
+    leaves them out for series without a datetime index.
+    """
     suffixes: list[str] = []
     codes: list[int] = []
     rows: list[tuple[float, ...]] = []
@@ -72,6 +76,8 @@ def build_plan(settings: Settings) -> Plan:
                 f"unknown calculator {name!r}; did you mean {_closest(name, known)!r}? "
                 "Fix: use a tsfresh calculator name."
             )
+        if calculator.needs_time and not has_time:
+            continue
         combos: Sequence[Mapping[str, Any] | None]
         if parameter_list is None:
             if calculator.parameters and not all(p.optional for p in calculator.parameters):

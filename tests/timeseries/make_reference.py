@@ -5,10 +5,12 @@ never a featurekit dependency):
 
     /work/venv-tsfresh/bin/python tests/timeseries/make_reference.py
 
-It writes three files under ``tests/data``: the input series in long format
-(``tsfresh_reference_input.parquet``), tsfresh's comprehensive features for them
-(``tsfresh_reference.parquet``, one row per id, an ``id`` column first) and the preset
-membership of every calculator (``tsfresh_presets.json``).
+It writes four files under ``tests/data``: the input series in long format
+(``tsfresh_reference_input.parquet``, with an irregular ``timestamp`` column), tsfresh's
+comprehensive features for them (``tsfresh_reference.parquet``, one row per id, an ``id``
+column first), the time-aware features tsfresh computes when the frame is indexed by those
+timestamps (``tsfresh_reference_timewise.parquet``) and the preset membership of every
+calculator (``tsfresh_presets.json``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def reference_series() -> pd.DataFrame:
         for identifier, values in enumerate(series)
     ]
     frame = pd.concat(frames, ignore_index=True)
+    gaps = rng.integers(1, 5_000, len(frame)).astype("timedelta64[s]")
+    frame["timestamp"] = np.datetime64("2024-01-01T00:00:00", "ns") + np.cumsum(gaps)
     # A shuffled row order checks that extraction sorts by (id, time) itself.
     return frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
 
@@ -63,13 +67,25 @@ def main() -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     frame = reference_series()
     features = extract_features(
-        frame,
+        frame.drop(columns="timestamp"),
         column_id="id",
         column_sort="time",
         default_fc_parameters=ComprehensiveFCParameters(),
         n_jobs=0,
         disable_progressbar=True,
     )
+    timewise = extract_features(
+        frame.sort_values(["id", "time"]).set_index("timestamp").drop(columns="time"),
+        column_id="id",
+        default_fc_parameters={
+            "linear_trend_timewise": ComprehensiveFCParameters()["linear_trend_timewise"],
+            "mean": None,
+        },
+        n_jobs=0,
+        disable_progressbar=True,
+    ).astype("float64")
+    timewise.index.name = "id"
+    timewise.reset_index().to_parquet(DATA_DIR / "tsfresh_reference_timewise.parquet", index=False)
     features = features.astype("float64")
     features.index.name = "id"
     features = features.reset_index()

@@ -26,7 +26,7 @@ ABSOLUTE_TOLERANCE = 1e-9
 
 @pytest.fixture(scope="module")
 def reference_input() -> pd.DataFrame:
-    return pd.read_parquet(DATA / "tsfresh_reference_input.parquet")
+    return pd.read_parquet(DATA / "tsfresh_reference_input.parquet").drop(columns="timestamp")
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +142,21 @@ def test_polars_input_gives_the_same_values_as_pandas(ours, reference_input):
     assert isinstance(from_polars, pl.DataFrame)
     assert from_polars["id"].to_list() == list(ours.index)
     np.testing.assert_array_equal(from_polars.drop("id").to_numpy(), ours.to_numpy())
+
+
+def test_linear_trend_timewise_matches_tsfresh_on_a_datetime_index():
+    frame = pd.read_parquet(DATA / "tsfresh_reference_input.parquet")
+    expected = pd.read_parquet(DATA / "tsfresh_reference_timewise.parquet").set_index("id")
+    indexed = frame.sort_values(["id", "time"]).set_index("timestamp").drop(columns="time")
+    settings = {"linear_trend_timewise": catalogue.preset("comprehensive")["linear_trend_timewise"]}
+    settings["mean"] = None
+    ours = fkts.extract(indexed, column_id="id", settings=settings)
+    assert list(ours.columns) == list(expected.columns)
+    np.testing.assert_array_equal(np.isnan(ours.to_numpy()), np.isnan(expected.to_numpy()))
+    np.testing.assert_allclose(ours.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-12)
+
+
+def test_linear_trend_timewise_is_left_out_without_timestamps(reference_input):
+    settings = {"linear_trend_timewise": [{"attr": "slope"}], "mean": None}
+    ours = fkts.extract(reference_input, column_id="id", column_sort="time", settings=settings)
+    assert list(ours.columns) == ["value__mean"]

@@ -205,6 +205,8 @@ def _evaluate(
             return NAN
         magnitudes = np.sort(np.abs(x))
         return calc.pairwise_sum(magnitudes[n - k :]) / k
+    if code == 75:
+        return calc.number_cwt_peaks(x, int(p[0]))
     if code == 74:
         return calc.regression_on(hours, x, int(p[0]))
     if code == 64:

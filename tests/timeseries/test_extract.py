@@ -177,16 +177,6 @@ def test_unknown_preset_is_rejected():
         fkts.extract(long_frame(), column_id="id", column_sort="time", settings="eficient")
 
 
-def test_calculators_not_implemented_yet_say_so():
-    with pytest.raises(FeaturekitError, match="not implemented"):
-        fkts.extract(
-            long_frame(),
-            column_id="id",
-            column_sort="time",
-            settings={"number_cwt_peaks": [{"n": 1}]},
-        )
-
-
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])
 def test_window_sizes_must_be_positive_row_counts(bad):
     with pytest.raises(FeaturekitError):

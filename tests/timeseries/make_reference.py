@@ -43,6 +43,19 @@ def reference_series() -> pd.DataFrame:
         np.sin(np.arange(200) / 7.0) + rng.normal(0.0, 0.3, 200),
         np.round(rng.normal(10.0, 3.0, 400), 1),
         np.cumsum(rng.normal(0.0, 1.0, 1300)),
+        # more shapes for the harder calculators: ties, steps, spikes, scales, signs
+        np.repeat(rng.integers(0, 5, 30), 3).astype(float),
+        np.where(np.arange(80) % 20 == 0, 25.0, 0.0) + rng.normal(0.0, 0.1, 80),
+        np.tile([1.0, -1.0], 45),
+        np.exp(np.linspace(0.0, 14.0, 120)),
+        rng.normal(0.0, 1e-6, 70),
+        -rng.gamma(2.0, 3.0, 55),
+        np.concatenate([np.zeros(30), np.ones(30), np.full(30, 2.0)]),
+        np.round(np.cumsum(rng.normal(0.0, 1.0, 300))),
+        rng.standard_t(2.0, 500),
+        np.sin(np.arange(257) * 2.0 * np.pi / 16.0),
+        rng.integers(0, 2, 64).astype(float),
+        rng.normal(5.0, 2.0, 9),
     ]
     frames = [
         pd.DataFrame({"id": identifier, "time": np.arange(len(values)), "value": values})

@@ -54,14 +54,63 @@ def implemented_reference_columns(reference: pd.DataFrame) -> list[str]:
     return [c for c in reference.columns if calculator_of(c) in catalogue.CALCULATORS_BY_NAME]
 
 
-def tie_dependent(column: str, series: np.ndarray) -> bool:
-    """tsfresh ranks ordinal patterns with numpy's default (unstable) argsort, so with ties
-    its permutation_entropy depends on the CPU's sort kernel (AVX-512 or not); featurekit
-    breaks ties by position. Those cells are compared only for series without ties."""
-    has_ties = len(np.unique(series)) < len(series)
-    return (
-        calculator_of(column) == "permutation_entropy" and "dimension_3_" not in column and has_ties
+def ar_design_condition(series: np.ndarray, order: int = 10) -> float:
+    rows = len(series) - order
+    if rows < order + 1:
+        return 0.0
+    design = np.column_stack(
+        [np.ones(rows)] + [series[order - lag : len(series) - lag] for lag in range(1, order + 1)]
     )
+    return float(np.linalg.cond(design))
+
+
+def wavelet_transform_has_ties(series: np.ndarray, max_width: int) -> bool:
+    for width in range(1, max_width + 1):
+        points = min(10 * width, len(series))
+        offsets = np.arange(points) - (points - 1) / 2
+        kernel = (1 - offsets**2 / width**2) * np.exp(-(offsets**2) / (2 * width**2))
+        row = np.convolve(series, kernel, mode="same")
+        scale = np.abs(row).max()
+        if scale > 0 and (np.abs(np.diff(row)) <= 1e-9 * scale).any():
+            return True
+    return False
+
+
+def rounding_dependent(column: str, series: np.ndarray, reference_row: pd.Series) -> bool:
+    """Cells whose tsfresh value is decided by rounding noise or by numpy's sort kernel.
+
+    Each rule names a case where two correct implementations legitimately disagree:
+    - permutation_entropy (dimension >= 4) with ties: tsfresh ranks patterns with numpy's
+      default argsort, which is unstable on AVX-512 machines; featurekit breaks ties by
+      position (dimension 3 is stable in numpy too, so it is compared);
+    - the angle of an FFT term that is zero up to rounding (e.g. every third term of a
+      series repeated in threes);
+    - number_cwt_peaks when neighbouring values of the Ricker transform tie (periodic or
+      two-valued series): the tie is then broken by the summation order of the convolution;
+    - augmented_dickey_fuller when the fit is perfect (|statistic| > 1e10, the statistic
+      is rounding noise divided by rounding noise);
+    - ar_coefficient when the AR design is singular (condition > 1e12): the minimum-norm
+      solution is then set by rounding;
+    - max_langevin_fixed_point beyond a million times the series' scale (an almost
+      vanishing leading coefficient).
+    """
+    calculator = calculator_of(column)
+    distinct = len(np.unique(series))
+    if calculator == "permutation_entropy":
+        return "dimension_3_" not in column and distinct < len(series)
+    if calculator == "fft_coefficient" and '"angle"' in column:
+        magnitude = reference_row[column.replace('"angle"', '"abs"')]
+        return bool(magnitude <= 1e-8 * np.abs(series).sum())
+    if calculator == "number_cwt_peaks":
+        return wavelet_transform_has_ties(series, int(column.rsplit("_", 1)[1]))
+    if calculator == "augmented_dickey_fuller":
+        statistic = reference_row['value__augmented_dickey_fuller__attr_"teststat"__autolag_"AIC"']
+        return bool(abs(statistic) > 1e10)
+    if calculator == "ar_coefficient":
+        return ar_design_condition(series) > 1e12
+    if calculator == "max_langevin_fixed_point":
+        return bool(abs(reference_row[column]) > 1e6 * np.abs(series).max())
+    return False
 
 
 def test_implemented_columns_have_tsfresh_names_in_tsfresh_order(ours, reference):
@@ -78,11 +127,13 @@ def test_values_match_tsfresh_within_tolerance_and_nan_where_tsfresh_is_nan(
     }
     failures = []
     compared = 0
+    skipped = 0
     for column in implemented_reference_columns(reference):
         for identifier in reference.index:
             expected = reference.at[identifier, column]
             actual = ours.at[identifier, column]
-            if tie_dependent(column, series[identifier]):
+            if rounding_dependent(column, series[identifier], reference.loc[identifier]):
+                skipped += 1
                 continue
             compared += 1
             if actual == expected:  # also infinities, as tsfresh's sample_entropy can give
@@ -94,7 +145,7 @@ def test_values_match_tsfresh_within_tolerance_and_nan_where_tsfresh_is_nan(
             allowed = RELATIVE_TOLERANCE * abs(expected) + ABSOLUTE_TOLERANCE
             if not abs(actual - expected) <= allowed:
                 failures.append((identifier, column, actual, expected))
-    assert compared > 0.95 * len(reference.index) * len(implemented_reference_columns(reference))
+    assert skipped < 0.01 * (compared + skipped)
     assert failures == []
 
 

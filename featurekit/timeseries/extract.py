@@ -108,6 +108,9 @@ def _check_values(frame: pl.DataFrame, columns: list[str]) -> None:
             )
 
 
+DUPLICATE_POLICIES = ("raise", "mean", "median", "sum", "min", "max", "first", "last")
+
+
 def _check_duplicates(frame: pl.DataFrame, keys: list[str]) -> None:
     duplicated = int(frame.select(pl.struct(keys).is_duplicated().sum()).item())
     if duplicated:
@@ -116,7 +119,8 @@ def _check_duplicates(frame: pl.DataFrame, keys: list[str]) -> None:
             TABLE,
             keys[-1],
             f"{pairs} duplicate ({', '.join(keys)}) pairs ({duplicated} rows involved)",
-            f"aggregate them first, e.g. df.group_by({keys}).agg(pl.all().mean())",
+            "pass duplicates='mean' (or 'median', 'sum', 'min', 'max', 'first', 'last') "
+            "to aggregate them, or deduplicate the frame first",
         )
 
 
@@ -146,6 +150,7 @@ def extract(
     settings: Settings = "efficient",
     window: Rolling | Expanding | Tumbling | None = None,
     kind_settings: Mapping[str, Settings] | None = None,
+    duplicates: str = "raise",
 ) -> pd.DataFrame | pl.DataFrame:
     """Extract tsfresh's features for every id (and window), named as tsfresh names them.
 
@@ -154,6 +159,8 @@ def extract(
     ``{calculator: [parameter dicts] or None}``; ``kind_settings`` overrides it per kind.
     Without ``window`` there is one row per id; with one, one row per (id, window end),
     where the end is the sort value (or the row number) of the window's last row.
+    Repeated (id, sort) pairs raise an error unless ``duplicates`` names how to aggregate
+    their values ("mean", "median", "sum", "min", "max", "first" or "last").
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"id": [1, 1, 1], "time": [0, 1, 2], "value": [1.0, 2.0, 4.0]})
@@ -176,9 +183,21 @@ def extract(
         raise schema_error(TABLE, column_id, "the id column has nulls", "drop or fill them")
 
     keys = [column_id] + ([column_sort] if column_sort is not None else [])
+    if duplicates not in DUPLICATE_POLICIES:
+        raise schema_error(
+            TABLE,
+            None,
+            f"unknown duplicates policy {duplicates!r}",
+            f"use one of {DUPLICATE_POLICIES}",
+        )
     if column_sort is not None:
         duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
-        _check_duplicates(frame, duplicate_keys)
+        if duplicates == "raise":
+            _check_duplicates(frame, duplicate_keys)
+        else:
+            frame = frame.group_by(duplicate_keys, maintain_order=True).agg(
+                getattr(pl.col(name), duplicates)() for name in values
+            )
 
     # (kind name, that kind's rows sorted by (id, sort), its value column); a wide frame is
     # sorted once and shared by all its kinds.

@@ -151,6 +151,20 @@ def test_duplicate_id_sort_pairs_are_reported_with_their_count():
         fkts.extract(doubled, column_id="id", column_sort="time")
 
 
+@pytest.mark.parametrize("policy", ["mean", "max", "last"])
+def test_duplicates_can_be_aggregated_instead(policy):
+    frame = long_frame()
+    doubled = pd.concat([frame, frame.iloc[:5].assign(a=lambda f: f["a"] + 1.0)])
+    result = fkts.extract(
+        doubled, column_id="id", column_sort="time", settings=SETTINGS, duplicates=policy
+    )
+    aggregated = doubled.groupby(["id", "time"], sort=False).agg(policy).reset_index()
+    expected = fkts.extract(aggregated, column_id="id", column_sort="time", settings=SETTINGS)
+    pd.testing.assert_frame_equal(result, expected)
+    plain = fkts.extract(frame, column_id="id", column_sort="time", settings=SETTINGS)
+    assert not np.allclose(result.to_numpy(), plain.to_numpy(), equal_nan=True)
+
+
 def test_nan_values_are_rejected_as_in_tsfresh():
     frame = long_frame()
     frame.iloc[2, frame.columns.get_loc("a")] = np.nan

@@ -224,7 +224,7 @@ def extract(
         if window is None:
             starts, stops, series = whole_series(offsets)
         else:
-            starts, stops, series = window.bounds(offsets)
+            starts, stops, series = window.bounds(offsets, _sort_times(ordered, column_sort))
         times = ordered[TIME_COLUMN].to_numpy() if has_time else None
         matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters, times)
         key_columns = {column_id: segment_ids.gather(series)}
@@ -237,6 +237,17 @@ def extract(
         names = [f"{kind}__{suffix}" for suffix in plan.suffixes]
         parts.append((pl.DataFrame(key_columns), names, matrix))
     return _assemble(parts, was_pandas)
+
+
+def _sort_times(ordered: pl.DataFrame, column_sort: str | None) -> np.ndarray | None:
+    """The sort column as int64 nanoseconds if it holds dates or datetimes, else None."""
+    if column_sort is None:
+        return None
+    dtype = ordered.schema[column_sort]
+    if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        return None
+    stamps = ordered[column_sort].cast(pl.Datetime("ns")).dt.replace_time_zone(None)
+    return stamps.to_physical().to_numpy()
 
 
 def _sorted(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:

@@ -64,6 +64,75 @@ def test_each_window_equals_extracting_that_window_sliced_by_hand(window):
     pd.testing.assert_frame_equal(windowed, expected, check_exact=False, rtol=1e-12)
 
 
+def timed_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    frames = []
+    for identifier, length in enumerate((40, 3, 25)):
+        stamps = np.datetime64("2024-03-01T00:00:00", "ns") + np.cumsum(
+            rng.integers(1, 20 * 3600, length)
+        ).astype("timedelta64[s]")
+        frames.append(
+            pd.DataFrame({"id": identifier, "time": stamps, "a": rng.normal(size=length)})
+        )
+    return pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=1)
+
+
+def test_duration_rolling_windows_hold_the_rows_of_the_trailing_period():
+    frame = timed_frame()
+    size = pd.Timedelta(days=2)
+    result = fkts.extract(
+        frame,
+        column_id="id",
+        column_sort="time",
+        settings=SETTINGS,
+        window=fkts.Rolling("2d", step=2),
+    )
+    expected_rows = []
+    for identifier, group in frame.sort_values("time").groupby("id"):
+        for position in range(0, len(group), 2):
+            end = group["time"].iloc[position]
+            piece = group[(group["time"] > end - size) & (group["time"] <= end)]
+            row = fkts.extract(piece, column_id="id", column_sort="time", settings=SETTINGS)
+            row.index = pd.MultiIndex.from_tuples([(identifier, end)], names=["id", "time"])
+            expected_rows.append(row)
+    expected = pd.concat(expected_rows)
+    assert len(result) == len(expected) > 10
+    pd.testing.assert_frame_equal(result, expected, check_exact=False, rtol=1e-12)
+
+
+def test_duration_tumbling_windows_are_calendar_periods():
+    frame = timed_frame()
+    result = fkts.extract(
+        frame,
+        column_id="id",
+        column_sort="time",
+        settings={"length": None, "maximum": None},
+        window=fkts.Tumbling("1d"),
+    )
+    by_day = frame.assign(day=frame["time"].dt.floor("1D")).groupby(["id", "day"])
+    assert result["a__length"].tolist() == by_day["a"].size().tolist()
+    assert result["a__maximum"].tolist() == by_day["a"].max().tolist()
+    assert result.index.get_level_values("time").tolist() == by_day["time"].max().tolist()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("7d", "7 days"), ("12h", "12 hours"), ("1h30m", "90 minutes"), ("250ms", "250 milliseconds")],
+)
+def test_duration_strings_are_read_like_polars_durations(text, expected):
+    window = fkts.Rolling(text)
+    stamps = np.array([0, pd.Timedelta(expected).value], dtype=np.int64)
+    starts, stops, _ = window.bounds(np.array([0, 2]), stamps)
+    assert starts.tolist() == [0, 1] and stops.tolist() == [1, 2]
+    nearly = np.array([0, pd.Timedelta(expected).value - 1], dtype=np.int64)
+    assert window.bounds(np.array([0, 2]), nearly)[0].tolist() == [0, 0]
+
+
+def test_duration_windows_need_a_datetime_sort_column():
+    with pytest.raises(FeaturekitError, match="datetime sort column"):
+        fkts.extract(long_frame(), column_id="id", column_sort="time", window=fkts.Rolling("1d"))
+
+
 def test_tumbling_windows_cover_every_row_once():
     starts, stops, series = fkts.Tumbling(size=4).bounds(np.array([0, 10, 13]))
     covered = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
@@ -191,7 +260,7 @@ def test_unknown_preset_is_rejected():
         fkts.extract(long_frame(), column_id="id", column_sort="time", settings="eficient")
 
 
-@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "soon", "-1d", "3 parsecs"])
 def test_window_sizes_must_be_positive_row_counts(bad):
     with pytest.raises(FeaturekitError):
         fkts.Rolling(size=bad)

@@ -1,10 +1,13 @@
 """Benchmark: featurekit's time-series extractor against tsfresh and tsfresh-rs, same data, same run.
 
     python3 benchmarks/bench_timeseries.py [--series 100] [--length 1000] [--settings efficient]
+    python3 benchmarks/bench_timeseries.py --rolling [--length 1000000]
 
 featurekit runs in this process (first call and the median of repeated calls). When the
 tsfresh virtualenv exists (``/work/venv-tsfresh`` or ``$TSFRESH_VENV``), tsfresh and
 tsfresh-rs run on the very same rows in a subprocess of that venv, and the ratios are printed.
+``--rolling`` instead times rolling windows (1,000 rows, step 100) over one long series and
+reports the growth of peak memory next to the sizes of input and output (featurekit only).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,8 +45,8 @@ for library in ("tsfresh", "tsfresh_rs"):
         start = time.perf_counter()
         result = module.extract_features(
             frame, column_id="id", column_sort="time", default_fc_parameters=parameters,
-            n_jobs=0, disable_progressbar=True,
-        )
+            disable_progressbar=True,
+        )  # each library's default n_jobs: all cores, like featurekit
         runs.append(time.perf_counter() - start)
     timings[library] = {"median": statistics.median(runs), "runs": runs, "columns": result.shape[1]}
 print(json.dumps(timings))
@@ -101,6 +105,30 @@ def time_peers(frame: pd.DataFrame, settings: str, repeats: int) -> dict | None:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def rolling(length: int, settings: str) -> None:
+    """Rolling windows over one series: time, and peak memory against input and output."""
+    import featurekit.timeseries as fkts
+
+    frame = make_data(1, length)
+    window = fkts.Rolling(size=1000, step=100)
+    fkts.extract(
+        frame.iloc[:5000], column_id="id", column_sort="time", settings=settings, window=window
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    result = fkts.extract(
+        frame, column_id="id", column_sort="time", settings=settings, window=window
+    )
+    elapsed = time.perf_counter() - start
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    input_mb = frame.memory_usage(deep=True).sum() / 2**20
+    output_mb = result.memory_usage(deep=True).sum() / 2**20
+    print(
+        f"rolling 1000/100 over {length} points, {settings}: {elapsed:.2f} s, {len(result)} windows; "
+        f"peak memory grew {growth:.0f} MiB (input {input_mb:.0f} MiB, output {output_mb:.0f} MiB)"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=100)
@@ -108,7 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--settings", default="efficient")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-repeats", type=int, default=3)
+    parser.add_argument("--rolling", action="store_true")
     arguments = parser.parse_args(argv)
+    if arguments.rolling:
+        rolling(arguments.length if arguments.length != 1000 else 1_000_000, arguments.settings)
+        return
 
     frame = make_data(arguments.series, arguments.length)
     print(

@@ -1,16 +1,22 @@
 """Time-series calculators for the extractor: what each computes, its parameters and presets.
 
-Every calculator here follows the definition of the tsfresh 0.21 calculator of the same
-name (same values, same NaN cases) and is written from that definition. Each one is
-described by a :class:`Calculator` record: its name, its parameters (how string and
-boolean values are encoded for the kernels), the parameter grid of the comprehensive
-preset and the flags the presets are derived from (``minimal``, ``high_cost``). The
-numeric work is done by the ``@njit`` functions below, one per calculator, called by the
-extractor's window kernel in ``featurekit.timeseries.kernels`` on a read-only view of one
-window; they never see frames, ids or settings.
+All 75 calculators of tsfresh 0.21's comprehensive preset are here, each following the
+definition of the tsfresh calculator of the same name (same values, same NaN cases) and
+written from that definition. Each is described by a :class:`Calculator` record: its name,
+its kernel code, its parameters (how string and boolean values reach the kernels), the
+parameter grid of the comprehensive preset and the flags the presets are derived from
+(``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
+functions below, called by the window kernel in ``featurekit.timeseries.kernels`` on a view
+of one window (the simplest statistics are inlined there); they never see frames, ids or
+settings.
 
-Calculators of tsfresh's comprehensive preset that are not implemented yet are listed in
-:data:`NOT_YET_IMPLEMENTED`, so the gap stays visible.
+Known differences from tsfresh: permutation_entropy breaks ties between equal values by
+position (tsfresh's result then depends on numpy's sort kernel); query_similarity_count
+supports only ``query=None`` (always NaN, tsfresh's default). Calculators that tsfresh has
+and featurekit lacks would be listed in :data:`NOT_YET_IMPLEMENTED`; it is empty.
+
+Editing this file does not invalidate numba's cached copy of the kernel that inlines these
+functions; delete ``featurekit/timeseries/__pycache__/*.nb*`` after changing a calculator.
 """
 
 from __future__ import annotations
@@ -1234,41 +1240,55 @@ def sample_entropy(x: np.ndarray, std: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def approximate_entropy(x: np.ndarray, std: float, m: int, r: float) -> float:
-    """|phi(m) - phi(m+1)| with tolerance r standard deviations, by a sorted neighbour scan."""
+def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray) -> np.ndarray:
+    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations at once.
+
+    One scan of the template pairs, sorted by their first value and cut off at the largest
+    tolerance, counts the matches of every tolerance (a pair matches when its largest
+    coordinate difference is within it), instead of comparing all pairs once per tolerance.
+    """
     n = x.shape[0]
-    tolerance = r * std
-    if n <= m + 1:
-        return 0.0
+    count = ratios.shape[0]
+    result = np.zeros(count)
+    if n <= m + 1 or count == 0:
+        return result
+    tolerances = ratios * std
+    widest = tolerances.max()
     short = n - m + 1
     long = n - m
     order = np.argsort(x[:short], kind="mergesort")
-    short_counts = np.ones(short)
-    long_counts = np.ones(long)
+    short_counts = np.ones((count, short))
+    long_counts = np.ones((count, long))
     for first in range(short):
         i = order[first]
         for second in range(first + 1, short):
             j = order[second]
-            if x[j] - x[i] > tolerance:
+            distance = x[j] - x[i]
+            if distance > widest:
                 break
-            match = True
             for k in range(1, m):
-                if abs(x[i + k] - x[j + k]) > tolerance:
-                    match = False
-                    break
-            if match:
-                short_counts[i] += 1.0
-                short_counts[j] += 1.0
-                if i < long and j < long and abs(x[i + m] - x[j + m]) <= tolerance:
-                    long_counts[i] += 1.0
-                    long_counts[j] += 1.0
-    phi_short = 0.0
-    for i in range(short):
-        phi_short += math.log(short_counts[i] / short)
-    phi_long = 0.0
-    for i in range(long):
-        phi_long += math.log(long_counts[i] / long)
-    return abs(phi_short / short - phi_long / long)
+                distance = max(distance, abs(x[i + k] - x[j + k]))
+            if distance > widest:
+                continue
+            extended = NAN
+            if i < long and j < long:
+                extended = max(distance, abs(x[i + m] - x[j + m]))
+            for t in range(count):
+                if distance <= tolerances[t]:
+                    short_counts[t, i] += 1.0
+                    short_counts[t, j] += 1.0
+                    if extended <= tolerances[t]:
+                        long_counts[t, i] += 1.0
+                        long_counts[t, j] += 1.0
+    for t in range(count):
+        phi_short = 0.0
+        for i in range(short):
+            phi_short += math.log(short_counts[t, i] / short)
+        phi_long = 0.0
+        for i in range(long):
+            phi_long += math.log(long_counts[t, i] / long)
+        result[t] = abs(phi_short / short - phi_long / long)
+    return result
 
 
 @njit(cache=True, error_model="numpy")

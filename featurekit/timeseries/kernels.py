@@ -1,11 +1,13 @@
 """The numba window kernel: every requested calculator for every window in one parallel pass.
 
 A *plan* is one row per output column: the calculator's code and up to four encoded
-parameters (see ``primitives/timeseries.py``). For each window, the kernel reads a view of
-the shared values buffer, computes what many calculators share once (mean and variance,
-one sort, one discrete Fourier transform) and then evaluates every plan row. Windows run in
-parallel with ``prange``; nothing is copied per window except the sort and the spectrum.
-There is a single compiled kernel whatever the settings, so the on-disk cache stays small.
+parameters (see ``primitives/timeseries.py``). For each window the kernel reads a view of
+the shared values buffer, computes once what many calculators share (mean and variance,
+one sort, one FFT, one Welch spectrum; the AR, Friedrich and Dickey-Fuller fits once per
+model) and then evaluates every plan row. Windows run in parallel with ``prange``; the
+data is never copied per window, only small per-window temporaries are allocated. There is
+a single compiled kernel whatever the settings, cached on disk by numba, so a fresh process
+pays for loading it, not for compiling it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ AR_CODE = 67
 FRIEDRICH_CODE = 68
 LANGEVIN_CODE = 69
 ADF_CODE = 73
+APEN_CODE = 72
 # The AR fit calls LAPACK (through scipy, which numba binds to); its own BLAS threads would
 # fight the kernel's threads, so they are limited to one while the kernel runs.
 _ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of thread pools
@@ -220,9 +223,34 @@ def _evaluate(
         return calc.cwt_coefficient(x, p[1], int(p[0]))
     if code == 71:
         return calc.sample_entropy(x, std)
-    if code == 72:
-        return calc.approximate_entropy(x, std, int(p[0]), p[1])
     return NAN
+
+
+@njit(cache=True, error_model="numpy")
+def _all_approximate_entropies(x, std, codes, parameters, out, w):
+    """Fill every approximate_entropy row of window ``w``, one pair scan per embedding m."""
+    rows = codes.shape[0]
+    done = np.zeros(rows, dtype=np.bool_)
+    for r in range(rows):
+        if codes[r] != APEN_CODE or done[r]:
+            continue
+        m = parameters[r, 0]
+        members = 0
+        for q in range(r, rows):
+            if codes[q] == APEN_CODE and parameters[q, 0] == m:
+                members += 1
+        indices = np.empty(members, dtype=np.int64)
+        ratios = np.empty(members)
+        members = 0
+        for q in range(r, rows):
+            if codes[q] == APEN_CODE and parameters[q, 0] == m:
+                indices[members] = q
+                ratios[members] = parameters[q, 1]
+                members += 1
+        values = calc.approximate_entropies(x, std, int(m), ratios)
+        for k in range(indices.shape[0]):
+            out[w, indices[k]] = values[k]
+            done[indices[k]] = True
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -266,6 +294,7 @@ def extract_windows(
         friedrich_key = -1
         friedrich_fit = np.empty(0)
         adf_fit = np.empty(0)
+        entropies_done = False
         for r in range(rows):
             code = codes[r]
             if code == AR_CODE:
@@ -274,6 +303,11 @@ def extract_windows(
                     ar_fit = calc.ar_parameters(x, order)
                     ar_order = order
                 out[w, r] = calc.ar_coefficient(ar_fit, int(parameters[r, 0]), order)
+                continue
+            if code == APEN_CODE:
+                if not entropies_done:
+                    _all_approximate_entropies(x, std, codes, parameters, out, w)
+                    entropies_done = True
                 continue
             if code == ADF_CODE:
                 if adf_fit.shape[0] == 0:

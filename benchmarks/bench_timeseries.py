@@ -30,10 +30,10 @@ PEER_SCRIPT = r"""
 import json, statistics, sys, time, warnings
 import pandas as pd
 warnings.simplefilter("ignore")
-path, settings, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, settings, repeats, libraries = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 frame = pd.read_parquet(path)
 timings = {}
-for library in ("tsfresh", "tsfresh_rs"):
+for library in libraries.split(","):
     module = __import__(library)
     parameters = {
         "minimal": module.feature_extraction.MinimalFCParameters,
@@ -87,7 +87,7 @@ def time_featurekit(frame: pd.DataFrame, settings: str, repeats: int) -> dict[st
     }
 
 
-def time_peers(frame: pd.DataFrame, settings: str, repeats: int) -> dict | None:
+def time_peers(frame: pd.DataFrame, settings: str, repeats: int, peers: str) -> dict | None:
     """tsfresh and tsfresh-rs timings from the tsfresh venv, or None if it is absent."""
     venv = Path(os.environ.get("TSFRESH_VENV", "/work/venv-tsfresh"))
     python = venv / "bin" / "python"
@@ -97,7 +97,7 @@ def time_peers(frame: pd.DataFrame, settings: str, repeats: int) -> dict | None:
         path = Path(folder) / "series.parquet"
         frame.to_parquet(path)
         completed = subprocess.run(
-            [str(python), "-c", PEER_SCRIPT, str(path), settings, str(repeats)],
+            [str(python), "-c", PEER_SCRIPT, str(path), settings, str(repeats), peers],
             capture_output=True,
             text=True,
             check=True,
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-repeats", type=int, default=3)
     parser.add_argument("--rolling", action="store_true")
+    parser.add_argument("--peers", default="tsfresh,tsfresh_rs", help="comma-separated")
     arguments = parser.parse_args(argv)
     if arguments.rolling:
         rolling(arguments.length if arguments.length != 1000 else 1_000_000, arguments.settings)
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
         f"(first call {ours['first']:.3f} s, import {ours['import']:.3f} s), "
         f"{ours['columns']} columns"
     )
-    peers = time_peers(frame, arguments.settings, arguments.peer_repeats)
+    peers = time_peers(frame, arguments.settings, arguments.peer_repeats, arguments.peers)
     if peers is None:
         print("tsfresh venv not found; peers skipped")
         return

@@ -111,14 +111,22 @@ def _check_values(frame: pl.DataFrame, columns: list[str]) -> None:
 DUPLICATE_POLICIES = ("raise", "mean", "median", "sum", "min", "max", "first", "last")
 
 
-def _check_duplicates(frame: pl.DataFrame, keys: list[str]) -> None:
-    duplicated = int(frame.select(pl.struct(keys).is_duplicated().sum()).item())
-    if duplicated:
-        pairs = frame.group_by(keys).len().filter(pl.col("len") > 1).height
+def _check_duplicates(ordered: pl.DataFrame, keys: list[str], kind: str | None) -> None:
+    """Raise if (id, sort) pairs repeat; ``ordered`` is sorted by ``keys``, so repeats are
+    adjacent and found in one linear pass without a hash table."""
+    repeats = None
+    for key in keys:
+        same = ordered[key].eq_missing(ordered[key].shift(1)).fill_null(False)
+        repeats = same if repeats is None else repeats & same
+    extra_rows = int(repeats.sum()) if repeats is not None else 0
+    if extra_rows:
+        pairs = int((repeats & ~repeats.shift(1).fill_null(False)).sum())
+        where = f" in kind {kind!r}" if kind is not None else ""
         raise schema_error(
             TABLE,
             keys[-1],
-            f"{pairs} duplicate ({', '.join(keys)}) pairs ({duplicated} rows involved)",
+            f"{pairs} duplicate ({', '.join(keys)}) pairs{where} "
+            f"({pairs + extra_rows} rows involved)",
             "pass duplicates='mean' (or 'median', 'sum', 'min', 'max', 'first', 'last') "
             "to aggregate them, or deduplicate the frame first",
         )
@@ -192,9 +200,7 @@ def extract(
         )
     if column_sort is not None:
         duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
-        if duplicates == "raise":
-            _check_duplicates(frame, duplicate_keys)
-        else:
+        if duplicates != "raise":
             frame = frame.group_by(duplicate_keys, maintain_order=True).agg(
                 getattr(pl.col(name), duplicates)() for name in values
             )
@@ -211,6 +217,10 @@ def extract(
     else:
         ordered = _sorted(frame, keys, values)
         kinds = [(name, ordered, name) for name in values]
+    if column_sort is not None and duplicates == "raise":
+        checked = kinds if column_kind is not None else kinds[:1]
+        for kind, ordered, _ in checked:
+            _check_duplicates(ordered, keys, kind if column_kind is not None else None)
 
     parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
     for kind, ordered, value_column in kinds:

@@ -220,6 +220,15 @@ def test_duplicate_id_sort_pairs_are_reported_with_their_count():
         fkts.extract(doubled, column_id="id", column_sort="time")
 
 
+def test_duplicates_in_long_input_name_their_kind():
+    long = long_frame().melt(id_vars=["id", "time"], var_name="kind", value_name="value")
+    doubled = pd.concat([long, long[long["kind"] == "b"].iloc[:2]])
+    with pytest.raises(SchemaError, match=r"2 duplicate \(id, time\) pairs in kind 'b' \(4 rows"):
+        fkts.extract(
+            doubled, column_id="id", column_sort="time", column_kind="kind", column_value="value"
+        )
+
+
 @pytest.mark.parametrize("policy", ["mean", "max", "last"])
 def test_duplicates_can_be_aggregated_instead(policy):
     frame = long_frame()

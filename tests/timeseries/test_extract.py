@@ -273,3 +273,29 @@ def test_unknown_preset_is_rejected():
 def test_window_sizes_must_be_positive_row_counts(bad):
     with pytest.raises(FeaturekitError):
         fkts.Rolling(size=bad)
+
+
+def test_an_empty_frame_gives_no_rows_but_every_column():
+    empty = long_frame().iloc[:0]
+    result = fkts.extract(empty, column_id="id", column_sort="time", settings=SETTINGS)
+    assert len(result) == 0
+    assert len(result.columns) == 2 * len(SETTINGS)
+
+
+def test_arrow_tables_and_parquet_paths_are_read(tmp_path):
+    import pyarrow as pa
+
+    frame = long_frame()
+    expected = fkts.extract(frame, column_id="id", column_sort="time", settings=SETTINGS)
+    from_arrow = fkts.extract(
+        pa.Table.from_pandas(frame, preserve_index=False),
+        column_id="id",
+        column_sort="time",
+        settings=SETTINGS,
+    )
+    path = tmp_path / "series.parquet"
+    frame.to_parquet(path, index=False)
+    from_path = fkts.extract(str(path), column_id="id", column_sort="time", settings=SETTINGS)
+    for result in (from_arrow, from_path):
+        assert isinstance(result, pl.DataFrame)
+        np.testing.assert_allclose(result.drop("id").to_numpy(), expected.to_numpy(), rtol=1e-12)

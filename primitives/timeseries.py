@@ -1244,50 +1244,67 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations at once.
 
     One scan of the template pairs, sorted by their first value and cut off at the largest
-    tolerance, counts the matches of every tolerance (a pair matches when its largest
-    coordinate difference is within it), instead of comparing all pairs once per tolerance.
+    tolerance, finds for each matching pair the smallest tolerance it satisfies (a pair
+    matches when its largest coordinate difference is within the tolerance); cumulative
+    sums over the tolerances then give every count, instead of comparing all pairs once
+    per tolerance.
     """
     n = x.shape[0]
     count = ratios.shape[0]
     result = np.zeros(count)
     if n <= m + 1 or count == 0:
         return result
-    tolerances = ratios * std
-    widest = tolerances.max()
+    rank = np.argsort(ratios, kind="mergesort")
+    tolerances = np.empty(count)
+    for t in range(count):
+        tolerances[t] = ratios[rank[t]] * std
+    widest = tolerances[count - 1]
     short = n - m + 1
     long = n - m
     order = np.argsort(x[:short], kind="mergesort")
-    short_counts = np.ones((count, short))
-    long_counts = np.ones((count, long))
+    # coordinates of the templates in sorted order, contiguous for the inner loop
+    coordinates = np.empty((short, m + 1))
+    for a in range(short):
+        i = order[a]
+        for k in range(m + 1):
+            coordinates[a, k] = x[i + k] if i + k < n else NAN
+    short_hits = np.zeros((short, count + 1))
+    long_hits = np.zeros((short, count + 1))
     for first in range(short):
-        i = order[first]
         for second in range(first + 1, short):
-            j = order[second]
-            distance = x[j] - x[i]
+            distance = coordinates[second, 0] - coordinates[first, 0]
             if distance > widest:
                 break
             for k in range(1, m):
-                distance = max(distance, abs(x[i + k] - x[j + k]))
+                distance = max(distance, abs(coordinates[first, k] - coordinates[second, k]))
             if distance > widest:
                 continue
-            extended = NAN
-            if i < long and j < long:
-                extended = max(distance, abs(x[i + m] - x[j + m]))
-            for t in range(count):
-                if distance <= tolerances[t]:
-                    short_counts[t, i] += 1.0
-                    short_counts[t, j] += 1.0
-                    if extended <= tolerances[t]:
-                        long_counts[t, i] += 1.0
-                        long_counts[t, j] += 1.0
+            level = 0
+            while tolerances[level] < distance:
+                level += 1
+            short_hits[first, level] += 1.0
+            short_hits[second, level] += 1.0
+            if order[first] < long and order[second] < long:
+                extended = max(distance, abs(coordinates[first, m] - coordinates[second, m]))
+                if extended <= widest:
+                    while tolerances[level] < extended:
+                        level += 1
+                    long_hits[first, level] += 1.0
+                    long_hits[second, level] += 1.0
+    phi_short = np.zeros(count)
+    phi_long = np.zeros(count)
+    for a in range(short):
+        matches_short = 1.0
+        matches_long = 1.0
+        in_long = order[a] < long
+        for t in range(count):
+            matches_short += short_hits[a, t]
+            phi_short[t] += math.log(matches_short / short)
+            if in_long:
+                matches_long += long_hits[a, t]
+                phi_long[t] += math.log(matches_long / long)
     for t in range(count):
-        phi_short = 0.0
-        for i in range(short):
-            phi_short += math.log(short_counts[t, i] / short)
-        phi_long = 0.0
-        for i in range(long):
-            phi_long += math.log(long_counts[t, i] / long)
-        result[t] = abs(phi_short / short - phi_long / long)
+        result[rank[t]] = abs(phi_short[t] / short - phi_long[t] / long)
     return result
 
 

@@ -9,9 +9,7 @@ import pandas as pd
 ZIP_CODES = np.array(["02116", "10001", "60601", "94103", "98101"])
 DEVICES = np.array(["desktop", "mobile", "tablet"])
 BRANDS = np.array(["A", "B", "C"])
-WORDS = np.array(
-    ["soft", "blue", "large", "organic", "cotton", "shirt", "lamp", "mug", "steel", "mini"]
-)
+WORDS = np.array(["soft", "blue", "large", "organic", "cotton", "shirt", "lamp", "mug", "steel", "mini"])
 START = np.datetime64("2020-01-01T00:00:00", "s")
 
 
@@ -84,7 +82,7 @@ def retail_tables(
         {
             "product_id": np.arange(1, n_products + 1, dtype=np.int64),
             "brand": BRANDS[rng.integers(0, len(BRANDS), n_products)],
-            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word, strict=True)],
+            "description": [f"{a} {b} item" for a, b in zip(first_word, second_word, strict=False)],
         }
     )
     return {

@@ -1,0 +1,295 @@
+"""``extract``: tsfresh-compatible feature extraction from long or wide time-series frames.
+
+The input is validated, sorted once by (kind, id, sort) into a contiguous float64 buffer
+with segment offsets, cut into windows (index pairs, never copies) and handed to the numba
+kernel. Frames of either library come in; the output follows the input's library.
+
+Values must be finite or infinite numbers: NaN raises an error, as in tsfresh (impute or
+drop missing values first); infinities are passed to the calculators unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from featurekit.errors import SchemaError, schema_error
+from featurekit.timeseries.kernels import run_plan
+from featurekit.timeseries.settings import Settings, build_plan
+from featurekit.timeseries.windows import Expanding, Rolling, Tumbling, whole_series
+
+TABLE = "time series"
+# A pandas DatetimeIndex travels with the rows under this name: like tsfresh, featurekit
+# computes time-aware calculators (linear_trend_timewise) only from such an index.
+TIME_COLUMN = "__featurekit_index_time__"
+WINDOW_END = "window_end"
+
+
+def _to_polars(df: Any) -> tuple[pl.DataFrame, bool]:
+    """The input as a polars frame (never the caller's object) and whether it was pandas."""
+    if isinstance(df, pd.DataFrame):
+        return pl.from_pandas(df, include_index=False), True
+    if isinstance(df, pl.LazyFrame):
+        return df.collect(), False
+    if isinstance(df, pl.DataFrame):
+        return df, False
+    if isinstance(df, str | Path):
+        path = Path(df)
+        if path.suffix == ".csv":
+            return pl.read_csv(path), False
+        return pl.read_parquet(path), False
+    try:
+        import pyarrow as pa
+
+        if isinstance(df, pa.Table):
+            return pl.from_arrow(df), False  # type: ignore[return-value]
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        pass
+    raise SchemaError(
+        f"table {TABLE!r}: cannot read a {type(df).__name__}. "
+        "Fix: pass a pandas or polars DataFrame, a pyarrow Table or a parquet/CSV path."
+    )
+
+
+def _require(frame: pl.DataFrame, column: str | None, role: str) -> None:
+    if column is not None and column not in frame.columns:
+        raise schema_error(
+            TABLE,
+            column,
+            f"the {role} column is missing (columns are {frame.columns})",
+            f"pass the name of an existing column as {role}",
+        )
+
+
+def _value_columns(
+    frame: pl.DataFrame,
+    column_id: str,
+    column_sort: str | None,
+    column_kind: str | None,
+    column_value: str | None,
+) -> list[str]:
+    """The value columns: one for long input, every other column for wide input."""
+    if column_value is not None:
+        return [column_value]
+    reserved = {column_id, column_sort, column_kind, TIME_COLUMN} - {None}
+    others = [name for name in frame.columns if name not in reserved]
+    if column_kind is not None and len(others) != 1:
+        raise schema_error(
+            TABLE,
+            None,
+            f"with column_kind={column_kind!r} there must be exactly one value column, "
+            f"found {others}",
+            "pass column_value",
+        )
+    if not others:
+        raise schema_error(TABLE, None, "there is no value column", "add a numeric value column")
+    return others
+
+
+def _check_values(frame: pl.DataFrame, columns: list[str]) -> None:
+    for name in columns:
+        dtype = frame.schema[name]
+        if not (dtype.is_numeric() or dtype == pl.Boolean):
+            raise schema_error(
+                TABLE, name, f"values must be numeric, found {dtype}", "cast the column to float"
+            )
+        missing = frame[name].cast(pl.Float64).is_nan().sum() + frame[name].null_count()
+        if missing:
+            raise schema_error(
+                TABLE,
+                name,
+                f"{missing} missing (null/NaN) values",
+                "impute or drop them first (tsfresh refuses them too)",
+            )
+
+
+DUPLICATE_POLICIES = ("raise", "mean", "median", "sum", "min", "max", "first", "last")
+
+
+def _check_duplicates(ordered: pl.DataFrame, keys: list[str], kind: str | None) -> None:
+    """Raise if (id, sort) pairs repeat; ``ordered`` is sorted by ``keys``, so repeats are
+    adjacent and found in one linear pass without a hash table."""
+    repeats = None
+    for key in keys:
+        same = ordered[key].eq_missing(ordered[key].shift(1)).fill_null(False)
+        repeats = same if repeats is None else repeats & same
+    extra_rows = int(repeats.sum()) if repeats is not None else 0
+    if extra_rows:
+        pairs = int((repeats & ~repeats.shift(1).fill_null(False)).sum())
+        where = f" in kind {kind!r}" if kind is not None else ""
+        raise schema_error(
+            TABLE,
+            keys[-1],
+            f"{pairs} duplicate ({', '.join(keys)}) pairs{where} "
+            f"({pairs + extra_rows} rows involved)",
+            "pass duplicates='mean' (or 'median', 'sum', 'min', 'max', 'first', 'last') "
+            "to aggregate them, or deduplicate the frame first",
+        )
+
+
+def _segments(
+    frame: pl.DataFrame, column_id: str, column_sort: str | None, value: str
+) -> tuple[np.ndarray, pl.Series, np.ndarray | None, np.ndarray]:
+    """Values buffer, id per segment, sort value per row and segment offsets (sorted frame)."""
+    ids = frame[column_id]
+    buffer = frame[value].cast(pl.Float64).to_numpy()
+    boundaries = np.flatnonzero(ids.ne_missing(ids.shift(1)).fill_null(True).to_numpy())
+    offsets = np.append(boundaries, frame.height).astype(np.int64)
+    sort_values = frame[column_sort].to_numpy() if column_sort is not None else None
+    return (
+        np.ascontiguousarray(buffer, dtype=np.float64),
+        ids.gather(boundaries),
+        sort_values,
+        offsets,
+    )
+
+
+def extract(
+    df: Any,
+    column_id: str,
+    column_sort: str | None = None,
+    column_kind: str | None = None,
+    column_value: str | None = None,
+    settings: Settings = "efficient",
+    window: Rolling | Expanding | Tumbling | None = None,
+    kind_settings: Mapping[str, Settings] | None = None,
+    duplicates: str = "raise",
+) -> pd.DataFrame | pl.DataFrame:
+    """Extract tsfresh's features for every id (and window), named as tsfresh names them.
+
+    ``df`` is long (``column_kind`` and ``column_value``) or wide (every column other than
+    id and sort is a kind). ``settings`` is "minimal", "efficient", "comprehensive" or a dict
+    ``{calculator: [parameter dicts] or None}``; ``kind_settings`` overrides it per kind.
+    Without ``window`` there is one row per id; with one, one row per (id, window end),
+    where the end is the sort value (or the row number) of the window's last row.
+    Repeated (id, sort) pairs raise an error unless ``duplicates`` names how to aggregate
+    their values ("mean", "median", "sum", "min", "max", "first" or "last").
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"id": [1, 1, 1], "time": [0, 1, 2], "value": [1.0, 2.0, 4.0]})
+    >>> extract(frame, column_id="id", column_sort="time", settings={"mean": None})
+    ... # doctest: +NORMALIZE_WHITESPACE
+        value__mean
+    id
+    1      2.333333
+    """
+    frame, was_pandas = _to_polars(df)
+    if was_pandas and isinstance(df.index, pd.DatetimeIndex):
+        frame = frame.with_columns(pl.Series(TIME_COLUMN, df.index.as_unit("ns").asi8))
+    _require(frame, column_id, "column_id")
+    _require(frame, column_sort, "column_sort")
+    _require(frame, column_kind, "column_kind")
+    _require(frame, column_value, "column_value")
+    values = _value_columns(frame, column_id, column_sort, column_kind, column_value)
+    _check_values(frame, values)
+    if frame[column_id].null_count():
+        raise schema_error(TABLE, column_id, "the id column has nulls", "drop or fill them")
+
+    keys = [column_id] + ([column_sort] if column_sort is not None else [])
+    if duplicates not in DUPLICATE_POLICIES:
+        raise schema_error(
+            TABLE,
+            None,
+            f"unknown duplicates policy {duplicates!r}",
+            f"use one of {DUPLICATE_POLICIES}",
+        )
+    if column_sort is not None:
+        duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
+        if duplicates != "raise":
+            frame = frame.group_by(duplicate_keys, maintain_order=True).agg(
+                getattr(pl.col(name), duplicates)() for name in values
+            )
+
+    # (kind name, that kind's rows sorted by (id, sort), its value column); a wide frame is
+    # sorted once and shared by all its kinds.
+    kinds: list[tuple[str, pl.DataFrame, str]]
+    if column_kind is not None:
+        kind_names = frame[column_kind].unique().sort().to_list()
+        kinds = [
+            (str(kind), _sorted(frame.filter(pl.col(column_kind) == kind), keys, values), values[0])
+            for kind in kind_names
+        ]
+    else:
+        ordered = _sorted(frame, keys, values)
+        kinds = [(name, ordered, name) for name in values]
+    if column_sort is not None and duplicates == "raise":
+        checked = kinds if column_kind is not None else kinds[:1]
+        for kind, ordered, _ in checked:
+            _check_duplicates(ordered, keys, kind if column_kind is not None else None)
+
+    parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
+    for kind, ordered, value_column in kinds:
+        has_time = TIME_COLUMN in ordered.columns
+        plan = build_plan(
+            kind_settings.get(kind, settings) if kind_settings else settings, has_time=has_time
+        )
+        buffer, segment_ids, sort_values, offsets = _segments(
+            ordered, column_id, column_sort, value_column
+        )
+        if window is None:
+            starts, stops, series = whole_series(offsets)
+        else:
+            starts, stops, series = window.bounds(offsets, _sort_times(ordered, column_sort))
+        times = ordered[TIME_COLUMN].to_numpy() if has_time else None
+        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters, times)
+        key_columns = {column_id: segment_ids.gather(series)}
+        if window is not None:
+            end_name = column_sort if column_sort is not None else WINDOW_END
+            if sort_values is not None:
+                key_columns[end_name] = pl.Series(end_name, sort_values[stops - 1])
+            else:
+                key_columns[end_name] = pl.Series(end_name, stops - 1 - offsets[series])
+        names = [f"{kind}__{suffix}" for suffix in plan.suffixes]
+        parts.append((pl.DataFrame(key_columns), names, matrix))
+    return _assemble(parts, was_pandas)
+
+
+def _sort_times(ordered: pl.DataFrame, column_sort: str | None) -> np.ndarray | None:
+    """The sort column as int64 nanoseconds if it holds dates or datetimes, else None."""
+    if column_sort is None:
+        return None
+    dtype = ordered.schema[column_sort]
+    if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        return None
+    stamps = ordered[column_sort].cast(pl.Datetime("ns")).dt.replace_time_zone(None)
+    return stamps.to_physical().to_numpy()
+
+
+def _sorted(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataFrame:
+    """The rows sorted by (id, sort); without a sort column, by id in their given order."""
+    extra = [TIME_COLUMN] if TIME_COLUMN in frame.columns else []
+    return frame.select([*keys, *values, *extra]).sort(keys, maintain_order=True)
+
+
+def _assemble(
+    parts: list[tuple[pl.DataFrame, list[str], np.ndarray]], was_pandas: bool
+) -> pd.DataFrame | pl.DataFrame:
+    """One frame from each kind's (keys, column names, values); joined only if keys differ."""
+    key_frame = parts[0][0]
+    join_keys = key_frame.columns
+    if all(part[0].equals(key_frame) for part in parts[1:]):
+        names = [name for part in parts for name in part[1]]
+        matrix = parts[0][2] if len(parts) == 1 else np.hstack([part[2] for part in parts])
+        if was_pandas:
+            keys = key_frame.to_pandas()
+            if len(join_keys) == 1:
+                index = pd.Index(keys[join_keys[0]], name=join_keys[0])
+            else:
+                index = pd.MultiIndex.from_frame(keys)
+            return pd.DataFrame(matrix, index=index, columns=names, copy=False)
+        return key_frame.hstack(pl.from_numpy(matrix, schema=names, orient="row"))
+    frames = [
+        part[0].hstack(pl.from_numpy(part[2], schema=part[1], orient="row")) for part in parts
+    ]
+    result = frames[0]
+    for other in frames[1:]:
+        result = result.join(other, on=join_keys, how="full", coalesce=True, nulls_equal=True)
+    result = result.sort(join_keys)
+    if not was_pandas:
+        return result
+    return result.to_pandas().set_index(join_keys)

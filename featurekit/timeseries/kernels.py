@@ -1,0 +1,391 @@
+"""The numba window kernel: every requested calculator for every window in one parallel pass.
+
+A *plan* is one row per output column: the calculator's code and up to four encoded
+parameters (see ``primitives/timeseries.py``). For each window the kernel reads a view of
+the shared values buffer, computes once what many calculators share (mean and variance,
+one sort, one FFT, one Welch spectrum; the AR, Friedrich and Dickey-Fuller fits once per
+model) and then evaluates every plan row. Windows run in parallel with ``prange``; the
+data is never copied per window, only small per-window temporaries are allocated. There is
+a single compiled kernel whatever the settings, cached on disk by numba, so a fresh process
+pays for loading it, not for compiling it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg.cython_lapack
+from numba import njit, prange
+from threadpoolctl import ThreadpoolController
+
+from featurekit.primitives import timeseries as calc
+
+PARAMETER_SLOTS = 4
+NAN = np.nan
+
+#: Codes whose calculator needs the sorted window.
+SORTED_CODES = frozenset({4, 10, 28, 29, 30, 31, 32, 40, 42, 49})
+FFT_COEFFICIENT_CODE = 50
+FFT_AGGREGATED_CODE = 51
+#: Codes whose calculator needs the Welch power spectral density of the window.
+WELCH_CODES = frozenset({65, 66})
+AR_CODE = 67
+FRIEDRICH_CODE = 68
+LANGEVIN_CODE = 69
+ADF_CODE = 73
+APEN_CODE = 72
+# The AR fit calls LAPACK (through scipy, which numba binds to); its own BLAS threads would
+# fight the kernel's threads, so they are limited to one while the kernel runs.
+_ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of thread pools
+_THREADPOOLS = ThreadpoolController()
+
+
+@njit(cache=True, error_model="numpy")
+def _evaluate(
+    code, p, x, srt, mean, variance, std, low, high, real, imag, available, density, hours
+):
+    n = x.shape[0]
+    if code == 1:
+        return 1.0 if variance > std else 0.0
+    if code == 2 or code == 3:
+        target = high if code == 2 else low
+        count = 0
+        for i in range(n):
+            if x[i] == target:
+                count += 1
+        return 1.0 if count >= 2 else 0.0
+    if code == 4:
+        for i in range(1, n):
+            if srt[i] == srt[i - 1]:
+                return 1.0
+        return 0.0
+    if code == 5:
+        return calc.pairwise_sum(x)
+    if code == 6:
+        total = 0.0
+        for i in range(n):
+            total += x[i] * x[i]
+        return total
+    if code == 7 or code == 19:
+        changes = np.empty(max(n - 1, 0))
+        for i in range(n - 1):
+            changes[i] = abs(x[i + 1] - x[i])
+        total = calc.pairwise_sum(changes)
+        if code == 19:
+            return total
+        return total / (n - 1) if n > 1 else NAN
+    if code == 8:
+        return (x[n - 1] - x[0]) / (n - 1) if n > 1 else NAN
+    if code == 9:
+        return (x[n - 1] - x[n - 2] - x[1] + x[0]) / (2.0 * (n - 2)) if n > 2 else NAN
+    if code == 10:
+        return calc.sorted_quantile(srt, 0.5)
+    if code == 11:
+        return mean
+    if code == 12:
+        return float(n)
+    if code == 13:
+        return std
+    if code == 14:
+        return std / mean if mean != 0.0 else NAN
+    if code == 15:
+        return variance
+    if code == 16:
+        return calc.skewness(x, mean)
+    if code == 17:
+        return calc.kurtosis(x, mean)
+    if code == 18:
+        squares = np.empty(n)
+        for i in range(n):
+            squares[i] = x[i] * x[i]
+        return math.sqrt(calc.pairwise_sum(squares) / n)
+    if code == 20 or code == 21:
+        return calc.longest_strike(x, mean, code == 21)
+    if code == 22 or code == 23:
+        count = 0
+        for i in range(n):
+            if (x[i] > mean) if code == 22 else (x[i] < mean):
+                count += 1
+        return float(count)
+    if code == 24:
+        return calc.location_of_extreme(x, True, True)
+    if code == 25:
+        return calc.location_of_extreme(x, True, False)
+    if code == 26:
+        return calc.location_of_extreme(x, False, True)
+    if code == 27:
+        return calc.location_of_extreme(x, False, False)
+    if 28 <= code <= 32:
+        return calc.reoccurrence(srt, code - 28)
+    if code == 33:
+        return high
+    if code == 34:
+        return max(abs(low), abs(high))
+    if code == 35:
+        return low
+    if code == 36:
+        return calc.benford_correlation(x)
+    if code == 37 or code == 38:
+        return calc.lagged_products(x, int(p[0]), code == 37)
+    if code == 39:
+        return calc.cid_ce(x, mean, std, p[0] != 0.0)
+    if code == 40:
+        median = calc.sorted_quantile(srt, 0.5)
+        return 1.0 if abs(mean - median) < p[0] * (high - low) else 0.0
+    if code == 41:
+        return 1.0 if std > p[0] * (high - low) else 0.0
+    if code == 42:
+        return calc.sorted_quantile(srt, p[0])
+    if code == 43:
+        return calc.autocorrelation(x, mean, variance, int(p[0]))
+    if code == 44:
+        return calc.agg_autocorrelation(x, mean, variance, int(p[0]), int(p[1]))
+    if code == 45:
+        return calc.partial_autocorrelation(x, mean, int(p[0]))
+    if code == 46:
+        return calc.number_peaks(x, int(p[0]))
+    if code == 47:
+        return calc.binned_entropy(x, int(p[0]))
+    if code == 48:
+        return calc.index_mass_quantile(x, p[0])
+    if code == 49:
+        return calc.change_quantiles(x, srt, p[0], p[1], p[2] != 0.0, int(p[3]))
+    if code == 50:
+        return calc.fft_coefficient(real, imag, available, int(p[0]), int(p[1]))
+    if code == 51:
+        return calc.fft_aggregated(real, imag, available, int(p[0]))
+    if code == 52:
+        count = 0
+        for i in range(n):
+            if x[i] == p[0]:
+                count += 1
+        return float(count)
+    if code == 53:
+        count = 0
+        for i in range(n):
+            if p[0] <= x[i] < p[1]:
+                count += 1
+        return float(count)
+    if code == 54:
+        return calc.linear_regression(x, int(p[0]))
+    if code == 55:
+        chunk = int(p[1])
+        if chunk >= n:
+            return NAN
+        chunks = (n + chunk - 1) // chunk
+        aggregates = np.empty(chunks)
+        for i in range(chunks):
+            aggregates[i] = calc.aggregate(x[i * chunk : min((i + 1) * chunk, n)], int(p[2]))
+        return calc.linear_regression(aggregates, int(p[0]))
+    if code == 56:
+        crossings = 0
+        for i in range(n - 1):
+            if (x[i] > p[0]) != (x[i + 1] > p[0]):
+                crossings += 1
+        return float(crossings)
+    if code == 57:
+        return calc.energy_ratio_by_chunks(x, int(p[0]), int(p[1]))
+    if code == 58:
+        count = 0
+        for i in range(n):
+            if abs(x[i] - mean) > p[0] * std:
+                count += 1
+        return count / n
+    if code == 59 or code == 60:
+        count = 0
+        for i in range(n):
+            if (x[i] >= p[0]) if code == 59 else (x[i] <= p[0]):
+                count += 1
+        return count / n
+    if code == 61:
+        return calc.permutation_entropy(x, int(p[0]), int(p[1]))
+    if code == 62:
+        return NAN
+    if code == 63:
+        k = int(p[0])
+        if n <= k:
+            return NAN
+        magnitudes = np.sort(np.abs(x))
+        return calc.pairwise_sum(magnitudes[n - k :]) / k
+    if code == 75:
+        return calc.number_cwt_peaks(x, int(p[0]))
+    if code == 74:
+        return calc.regression_on(hours, x, int(p[0]))
+    if code == 64:
+        return calc.lempel_ziv_complexity(x, int(p[0]))
+    if code == 65:
+        return calc.fourier_entropy(density, int(p[0]))
+    if code == 66:
+        coefficient = int(p[0])
+        return density[coefficient] if coefficient < density.shape[0] else NAN
+    if code == 70:
+        return calc.cwt_coefficient(x, p[1], int(p[0]))
+    if code == 71:
+        return calc.sample_entropy(x, std)
+    return NAN
+
+
+@njit(cache=True, error_model="numpy")
+def _all_approximate_entropies(x, std, codes, parameters, out, w):
+    """Fill every approximate_entropy row of window ``w``, one pair scan per embedding m."""
+    rows = codes.shape[0]
+    done = np.zeros(rows, dtype=np.bool_)
+    for r in range(rows):
+        if codes[r] != APEN_CODE or done[r]:
+            continue
+        m = parameters[r, 0]
+        members = 0
+        for q in range(r, rows):
+            if codes[q] == APEN_CODE and parameters[q, 0] == m:
+                members += 1
+        indices = np.empty(members, dtype=np.int64)
+        ratios = np.empty(members)
+        members = 0
+        for q in range(r, rows):
+            if codes[q] == APEN_CODE and parameters[q, 0] == m:
+                indices[members] = q
+                ratios[members] = parameters[q, 1]
+                members += 1
+        values = calc.approximate_entropies(x, std, int(m), ratios)
+        for k in range(indices.shape[0]):
+            out[w, indices[k]] = values[k]
+            done[indices[k]] = True
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def extract_windows(
+    values: np.ndarray,
+    times: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    codes: np.ndarray,
+    parameters: np.ndarray,
+    needs_sorted: bool,
+    fft_coefficients: int,
+    fft_full: bool,
+    needs_welch: bool,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out[window, row]`` with plan row ``row`` evaluated on ``values[start:stop]``."""
+    rows = codes.shape[0]
+    for w in prange(starts.shape[0]):
+        x = values[starts[w] : stops[w]]
+        n = x.shape[0]
+        if n == 0:
+            for r in range(rows):
+                out[w, r] = NAN
+            continue
+        mean, variance = calc.mean_and_variance(x)
+        std = math.sqrt(variance)
+        low = x.min()
+        high = x.max()
+        srt = np.sort(x) if needs_sorted else np.empty(0)
+        available = n // 2 + 1
+        wanted = available if fft_full else min(fft_coefficients, available)
+        real, imag = calc.real_dft(x, mean, wanted)
+        density = calc.welch_density(x) if needs_welch else np.empty(0)
+        hours = np.empty(n if times.shape[0] > 0 else 0)
+        for i in range(hours.shape[0]):
+            hours[i] = (times[starts[w] + i] - times[starts[w]]) / 1e9 / 3600.0
+        # fits shared by consecutive rows with the same model parameters
+        ar_order = -1
+        ar_fit = np.empty(0)
+        friedrich_key = -1
+        friedrich_fit = np.empty(0)
+        adf_fit = np.empty(0)
+        entropies_done = False
+        for r in range(rows):
+            code = codes[r]
+            if code == AR_CODE:
+                order = int(parameters[r, 1])
+                if order != ar_order:
+                    ar_fit = calc.ar_parameters(x, order)
+                    ar_order = order
+                out[w, r] = calc.ar_coefficient(ar_fit, int(parameters[r, 0]), order)
+                continue
+            if code == APEN_CODE:
+                if not entropies_done:
+                    _all_approximate_entropies(x, std, codes, parameters, out, w)
+                    entropies_done = True
+                continue
+            if code == ADF_CODE:
+                if adf_fit.shape[0] == 0:
+                    adf_fit = calc.augmented_dickey_fuller(x)
+                out[w, r] = adf_fit[int(parameters[r, 0])]
+                continue
+            if code == FRIEDRICH_CODE or code == LANGEVIN_CODE:
+                first = 1 if code == FRIEDRICH_CODE else 0
+                degree = int(parameters[r, first])
+                quantiles = int(parameters[r, first + 1])
+                key = degree * 1_000_003 + quantiles
+                if key != friedrich_key:
+                    friedrich_fit = calc.friedrich_polynomial(x, degree, quantiles)
+                    friedrich_key = key
+                if code == LANGEVIN_CODE:
+                    out[w, r] = calc.max_langevin_fixed_point(friedrich_fit)
+                else:
+                    coefficient = int(parameters[r, 0])
+                    inside = 0 <= coefficient < friedrich_fit.shape[0]
+                    out[w, r] = friedrich_fit[coefficient] if inside else NAN
+                continue
+            out[w, r] = _evaluate(
+                codes[r],
+                parameters[r],
+                x,
+                srt,
+                mean,
+                variance,
+                std,
+                low,
+                high,
+                real,
+                imag,
+                available,
+                density,
+                hours,
+            )
+
+
+def run_plan(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    codes: np.ndarray,
+    parameters: np.ndarray,
+    times: np.ndarray | None = None,
+) -> np.ndarray:
+    """Evaluate a plan over windows; returns a (windows x plan rows) float64 matrix.
+
+    ``times`` (int64 nanoseconds, aligned with ``values``) is needed only by time-aware
+    calculators such as linear_trend_timewise.
+    """
+    out = np.empty((starts.shape[0], codes.shape[0]), dtype=np.float64)
+    if out.size == 0:
+        return out
+    needs_sorted = bool(np.isin(codes, list(SORTED_CODES)).any())
+    fft_rows = codes == FFT_COEFFICIENT_CODE
+    fft_coefficients = int(parameters[fft_rows, 0].max()) + 1 if fft_rows.any() else 0
+    fft_full = bool((codes == FFT_AGGREGATED_CODE).any())
+    needs_welch = bool(np.isin(codes, list(WELCH_CODES)).any())
+    # One compiled signature only: the values buffer is always passed read-only (the kernel
+    # never writes it, and polars hands out read-only views).
+    buffer = np.ascontiguousarray(values, dtype=np.float64)
+    if buffer.flags.writeable:
+        buffer = buffer.view()
+        buffer.flags.writeable = False
+    with _THREADPOOLS.limit(limits=1, user_api="blas"):
+        extract_windows(
+            buffer,
+            np.zeros(0, dtype=np.int64) if times is None else np.ascontiguousarray(times, np.int64),
+            np.ascontiguousarray(starts, dtype=np.int64),
+            np.ascontiguousarray(stops, dtype=np.int64),
+            np.ascontiguousarray(codes, dtype=np.int64),
+            np.ascontiguousarray(parameters, dtype=np.float64),
+            needs_sorted,
+            fft_coefficients,
+            fft_full,
+            needs_welch,
+            out,
+        )
+    return out

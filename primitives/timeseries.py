@@ -1,0 +1,1881 @@
+"""Time-series calculators for the extractor: what each computes, its parameters and presets.
+
+All 75 calculators of tsfresh 0.21's comprehensive preset are here, each following the
+definition of the tsfresh calculator of the same name (same values, same NaN cases) and
+written from that definition. Each is described by a :class:`Calculator` record: its name,
+its kernel code, its parameters (how string and boolean values reach the kernels), the
+parameter grid of the comprehensive preset and the flags the presets are derived from
+(``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
+functions below, called by the window kernel in ``featurekit.timeseries.kernels`` on a view
+of one window (the simplest statistics are inlined there); they never see frames, ids or
+settings.
+
+Known differences from tsfresh: permutation_entropy breaks ties between equal values by
+position (tsfresh's result then depends on numpy's sort kernel); query_similarity_count
+supports only ``query=None`` (always NaN, tsfresh's default). Calculators that tsfresh has
+and featurekit lacks would be listed in :data:`NOT_YET_IMPLEMENTED`; it is empty.
+
+Editing this file does not invalidate numba's cached copy of the kernel that inlines these
+functions; delete ``featurekit/timeseries/__pycache__/*.nb*`` after changing a calculator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+
+# --------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One named parameter of a calculator and how the kernels receive it (as a float)."""
+
+    name: str
+    choices: tuple[str, ...] | None = None  # string parameters: encoded as their position
+    boolean: bool = False
+    integer: bool = False
+    optional: bool = False  # may be None (encoded as NaN)
+    name_only: bool = False  # appears in the column name only; the kernels ignore it
+
+    def encode(self, value: Any) -> float:
+        """Return the float the kernels receive for ``value``; raise ValueError if invalid."""
+        if self.name_only:
+            return 0.0
+        if value is None:
+            if self.optional:
+                return NAN
+            raise ValueError(f"parameter {self.name!r} may not be None")
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(
+                    f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}"
+                )
+            return float(self.choices.index(value))
+        if self.boolean:
+            if not isinstance(value, bool | np.bool_):
+                raise ValueError(f"parameter {self.name!r} must be True or False, got {value!r}")
+            return float(bool(value))
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise ValueError(f"parameter {self.name!r} must be a number, got {value!r}")
+        if self.integer and float(value) != int(value):
+            raise ValueError(f"parameter {self.name!r} must be an integer, got {value!r}")
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """A time-series calculator: one output column per parameter combination."""
+
+    name: str
+    code: int
+    parameters: tuple[Parameter, ...] = ()
+    grid: tuple[Mapping[str, Any], ...] | None = None  # comprehensive preset's grid
+    minimal: bool = False
+    high_cost: bool = False
+    description: str = ""
+    fixed_name_parts: Mapping[str, Any] = field(default_factory=dict)
+    needs_time: bool = False  # computed only when the series have datetime timestamps
+
+    @property
+    def presets(self) -> frozenset[str]:
+        """The presets this calculator belongs to, derived from its flags."""
+        names = {"comprehensive"}
+        if not self.high_cost:
+            names.add("efficient")
+        if self.minimal:
+            names.add("minimal")
+        return frozenset(names)
+
+    def encode(self, params: Mapping[str, Any] | None) -> tuple[float, ...]:
+        """Encode one parameter combination as the kernel's float parameters."""
+        params = dict(params or {})
+        expected = {parameter.name for parameter in self.parameters}
+        unknown = sorted(set(params) - expected)
+        if unknown:
+            raise KeyError(unknown[0])
+        missing = [p.name for p in self.parameters if p.name not in params and not p.optional]
+        if missing:
+            raise ValueError(f"calculator {self.name!r} needs parameter(s) {missing}")
+        return tuple(parameter.encode(params.get(parameter.name)) for parameter in self.parameters)
+
+    def column_suffix(self, params: Mapping[str, Any] | None) -> str:
+        """The part of the column name after the kind, following tsfresh's naming."""
+        parts = dict(params or {})
+        parts.update(self.fixed_name_parts)
+        if not parts:
+            return self.name
+        rendered = "__".join(f"{key}_{_render(parts[key])}" for key in sorted(parts))
+        return f"{self.name}__{rendered}"
+
+
+def _render(value: Any) -> str:
+    """Render a parameter value in a column name: strings quoted, the rest by ``str``."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
+
+
+def _grid(**axes: list[Any]) -> tuple[dict[str, Any], ...]:
+    """The cartesian product of the given axes, first axis varying slowest."""
+    combos: list[dict[str, Any]] = [{}]
+    for key, values in axes.items():
+        combos = [{**combo, key: value} for combo in combos for value in values]
+    return tuple(combos)
+
+
+def _float_steps(start: int, stop: int) -> list[float]:
+    """``[i * 0.05 for i in range(start, stop)]``: the r grids, float noise included."""
+    return [i * 0.05 for i in range(start, stop)]
+
+
+F_AGG = ("mean", "median", "var", "std", "max", "min")
+FFT_ATTR = ("real", "imag", "abs", "angle")
+SPECTRUM_AGG = ("centroid", "variance", "skew", "kurtosis")
+TREND_ATTR = ("pvalue", "rvalue", "intercept", "slope", "stderr")
+
+# --------------------------------------------------------------------------------------
+# Shared numeric helpers
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def pairwise_sum(x: np.ndarray) -> float:
+    """Sum with the blocked pairwise order numpy uses, so means match numpy bit for bit."""
+    n = x.shape[0]
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += x[i]
+        return total
+    if n <= 128:
+        r0, r1, r2, r3 = x[0], x[1], x[2], x[3]
+        r4, r5, r6, r7 = x[4], x[5], x[6], x[7]
+        whole = n - n % 8
+        for i in range(8, whole, 8):
+            r0 += x[i]
+            r1 += x[i + 1]
+            r2 += x[i + 2]
+            r3 += x[i + 3]
+            r4 += x[i + 4]
+            r5 += x[i + 5]
+            r6 += x[i + 6]
+            r7 += x[i + 7]
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for i in range(whole, n):
+            total += x[i]
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(x[:half]) + pairwise_sum(x[half:])
+
+
+@njit(cache=True, error_model="numpy")
+def sorted_quantile(srt: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of already sorted values (numpy's 'linear' method)."""
+    n = srt.shape[0]
+    if n == 0:
+        return NAN
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if below < 0:
+        below = 0.0
+    if below > n - 1:
+        below = float(n - 1)
+    lower = int(below)
+    upper = min(lower + 1, n - 1)
+    gamma = virtual - below
+    a = srt[lower]
+    b = srt[upper]
+    difference = b - a
+    if gamma >= 0.5:
+        return b - difference * (1.0 - gamma)
+    return a + difference * gamma
+
+
+@njit(cache=True, error_model="numpy")
+def aggregate(values: np.ndarray, how: int) -> float:
+    """Apply one of F_AGG (mean, median, var, std, max, min) to ``values``."""
+    n = values.shape[0]
+    if n == 0:
+        return NAN
+    if how == 1:
+        return sorted_quantile(np.sort(values), 0.5)
+    if how == 4:
+        return values.max()
+    if how == 5:
+        return values.min()
+    mean = pairwise_sum(values) / n
+    if how == 0:
+        return mean
+    deviations = np.empty(n)
+    for i in range(n):
+        deviations[i] = (values[i] - mean) ** 2
+    variance = pairwise_sum(deviations) / n
+    if how == 2:
+        return variance
+    return math.sqrt(variance)
+
+
+@njit(cache=True, error_model="numpy")
+def regularized_incomplete_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b) by the continued fraction (modified Lentz), using the symmetry for large x."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - regularized_incomplete_beta(b, a, 1.0 - x)
+    tiny = 1e-300
+    c = 1.0
+    d = 1.0 - (a + b) * x / (a + 1.0)
+    if abs(d) < tiny:
+        d = tiny
+    d = 1.0 / d
+    fraction = d
+    for m in range(1, 500):
+        m2 = 2 * m
+        numerator = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2))
+        d = 1.0 + numerator * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + numerator / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        fraction *= d * c
+        numerator = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))
+        d = 1.0 + numerator * d
+        d = tiny if abs(d) < tiny else d
+        c = 1.0 + numerator / c
+        c = tiny if abs(c) < tiny else c
+        d = 1.0 / d
+        step = d * c
+        fraction *= step
+        if abs(step - 1.0) < 1e-16:
+            break
+    return math.exp(log_front) * fraction / a
+
+
+@njit(cache=True, error_model="numpy")
+def student_two_sided_pvalue(t: float, dof: float) -> float:
+    """P(|T| > |t|) for Student's t with ``dof`` degrees of freedom."""
+    if math.isnan(t):
+        return NAN
+    if math.isinf(t):
+        return 0.0
+    return regularized_incomplete_beta(0.5 * dof, 0.5, dof / (dof + t * t))
+
+
+@njit(cache=True, error_model="numpy")
+def linear_regression(y: np.ndarray, attr: int) -> float:
+    """Least squares of ``y`` on 0..n-1, attribute ``attr`` of TREND_ATTR, as scipy's linregress."""
+    return regression_on(np.arange(y.shape[0]).astype(np.float64), y, attr)
+
+
+@njit(cache=True, error_model="numpy")
+def regression_on(xs: np.ndarray, y: np.ndarray, attr: int) -> float:
+    """Least squares of ``y`` on ``xs``, attribute ``attr`` of TREND_ATTR, as scipy's linregress."""
+    n = y.shape[0]
+    if n < 2:
+        return NAN
+    x_mean = pairwise_sum(xs) / n
+    y_mean = pairwise_sum(y) / n
+    ssxm = 0.0
+    ssym = 0.0
+    ssxym = 0.0
+    for i in range(n):
+        dx = xs[i] - x_mean
+        dy = y[i] - y_mean
+        ssxm += dx * dx
+        ssym += dy * dy
+        ssxym += dx * dy
+    ssxm /= n
+    ssym /= n
+    ssxym /= n
+    slope = ssxym / ssxm
+    if attr == 3:
+        return slope
+    if attr == 2:
+        return y_mean - slope * x_mean
+    denominator = math.sqrt(ssxm * ssym)
+    r = ssxym / denominator if denominator != 0.0 else NAN
+    if r > 1.0:
+        r = 1.0
+    elif r < -1.0:
+        r = -1.0
+    if attr == 1:
+        return r
+    if n == 2:
+        if attr == 4:
+            return 0.0
+        return 1.0 if y[0] == y[1] else 0.0
+    dof = n - 2.0
+    if attr == 4:
+        return math.sqrt((1.0 - r * r) * ssym / ssxm / dof)
+    tiny = 1.0e-20
+    t = r * math.sqrt(dof / ((1.0 - r + tiny) * (1.0 + r + tiny)))
+    return student_two_sided_pvalue(t, dof)
+
+
+@njit(cache=True, error_model="numpy")
+def mean_and_variance(x: np.ndarray) -> tuple[float, float]:
+    """numpy's mean and population variance of ``x`` (NaN for an empty window)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN, NAN
+    mean = pairwise_sum(x) / n
+    squares = np.empty(n)
+    for i in range(n):
+        squares[i] = (x[i] - mean) ** 2
+    return mean, pairwise_sum(squares) / n
+
+
+@njit(cache=True, error_model="numpy")
+def autocovariance_adjusted(x: np.ndarray, mean: float, max_lag: int) -> np.ndarray:
+    """sum((x_t - mean)(x_{t+k} - mean)) / (n - k) for k = 0..max_lag (max_lag < n)."""
+    n = x.shape[0]
+    result = np.zeros(max_lag + 1)
+    for k in range(max_lag + 1):
+        total = 0.0
+        for t in range(n - k):
+            total += (x[t] - mean) * (x[t + k] - mean)
+        result[k] = total / (n - k)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Calculators without parameters (x: the window; srt: it sorted; mean/var: numpy's)
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def skewness(x: np.ndarray, mean: float) -> float:
+    """Adjusted Fisher-Pearson skewness (pandas' Series.skew); NaN below 3 points or if flat."""
+    n = x.shape[0]
+    if n < 3:
+        return NAN
+    shift = pairwise_sum(x - mean) / n
+    m2 = 0.0
+    m3 = 0.0
+    for i in range(n):
+        d = x[i] - mean - shift
+        m2 += d * d
+        m3 += d * d * d
+    if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
+        return NAN
+    return (n * (n - 1) ** 0.5 / (n - 2)) * (m3 / m2**1.5)
+
+
+@njit(cache=True, error_model="numpy")
+def kurtosis(x: np.ndarray, mean: float) -> float:
+    """Unbiased excess kurtosis (pandas' Series.kurt); NaN below 4 points or if flat."""
+    n = x.shape[0]
+    if n < 4:
+        return NAN
+    shift = pairwise_sum(x - mean) / n
+    m2 = 0.0
+    m4 = 0.0
+    for i in range(n):
+        d = x[i] - mean - shift
+        d2 = d * d
+        m2 += d2
+        m4 += d2 * d2
+    if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
+        return NAN
+    adjustment = 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    return n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2 * m2) - adjustment
+
+
+@njit(cache=True, error_model="numpy")
+def longest_strike(x: np.ndarray, mean: float, above: bool) -> float:
+    """Length of the longest run of points strictly above (or below) the mean."""
+    best = 0
+    run = 0
+    for i in range(x.shape[0]):
+        inside = x[i] > mean if above else x[i] < mean
+        if inside:
+            run += 1
+            if run > best:
+                best = run
+        else:
+            run = 0
+    return float(best)
+
+
+@njit(cache=True, error_model="numpy")
+def location_of_extreme(x: np.ndarray, maximum: bool, last: bool) -> float:
+    """Relative position of the first (or last) maximum (or minimum)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    best = 0
+    for i in range(1, n):
+        better = x[i] > x[best] if maximum else x[i] < x[best]
+        tie = x[i] == x[best]
+        if better or (last and tie):
+            best = i
+    if last:
+        return 1.0 - (n - 1 - best) / n
+    return best / n
+
+
+@njit(cache=True, error_model="numpy")
+def reoccurrence(srt: np.ndarray, what: int) -> float:
+    """Statistics of repeated values from the sorted window.
+
+    what: 0 share of distinct values that repeat, 1 share of points whose value repeats,
+    2 sum of distinct repeated values, 3 sum of points whose value repeats,
+    4 distinct values per point.
+    """
+    n = srt.shape[0]
+    if n == 0:
+        return NAN if what in (0, 1, 4) else 0.0
+    distinct = 0
+    repeated_distinct = 0
+    repeated_points = 0
+    sum_distinct = 0.0
+    sum_points = 0.0
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and srt[j] == srt[i]:
+            j += 1
+        distinct += 1
+        if j - i > 1:
+            repeated_distinct += 1
+            repeated_points += j - i
+            sum_distinct += srt[i]
+            sum_points += srt[i] * (j - i)
+        i = j
+    if what == 0:
+        return repeated_distinct / distinct
+    if what == 1:
+        return repeated_points / n
+    if what == 2:
+        return sum_distinct
+    if what == 3:
+        return sum_points
+    return distinct / n
+
+
+@njit(cache=True, error_model="numpy")
+def first_digit(value: float) -> int:
+    """Leading decimal digit of a positive finite number (0 for zero)."""
+    if value == 0.0 or not math.isfinite(value):
+        return 0
+    exponent = math.floor(math.log10(value))
+    if exponent < 0:
+        scaled = value * 10.0 ** (-exponent)
+    else:
+        scaled = value / 10.0**exponent
+    while scaled >= 10.0:
+        scaled /= 10.0
+    while scaled < 1.0:
+        scaled *= 10.0
+    return int(scaled)
+
+
+@njit(cache=True, error_model="numpy")
+def benford_correlation(x: np.ndarray) -> float:
+    """Pearson correlation of the leading-digit frequencies with Benford's law."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    counts = np.zeros(10)
+    for i in range(n):
+        counts[first_digit(abs(x[i]))] += 1.0
+    observed = counts[1:] / n
+    benford = np.empty(9)
+    for d in range(1, 10):
+        benford[d - 1] = math.log10(1.0 + 1.0 / d)
+    mean_o = observed.mean()
+    mean_b = benford.mean()
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for i in range(9):
+        sxy += (observed[i] - mean_o) * (benford[i] - mean_b)
+        sxx += (observed[i] - mean_o) ** 2
+        syy += (benford[i] - mean_b) ** 2
+    if sxx == 0.0:
+        return NAN
+    return sxy / math.sqrt(sxx * syy)
+
+
+# --------------------------------------------------------------------------------------
+# Calculators with parameters
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def lagged_products(x: np.ndarray, lag: int, reversal: bool) -> float:
+    """c3 (mean of x_{t+2l} x_{t+l} x_t) or the time-reversal asymmetry statistic."""
+    n = x.shape[0]
+    terms = n - 2 * lag
+    if terms <= 0:
+        return 0.0
+    values = np.empty(terms)
+    for t in range(terms):
+        if reversal:
+            values[t] = x[t + 2 * lag] * x[t + 2 * lag] * x[t + lag] - x[t + lag] * x[t] * x[t]
+        else:
+            values[t] = x[t + 2 * lag] * x[t + lag] * x[t]
+    return pairwise_sum(values) / terms
+
+
+@njit(cache=True, error_model="numpy")
+def cid_ce(x: np.ndarray, mean: float, std: float, normalize: bool) -> float:
+    """Complexity estimate: length of the (optionally z-normalised) series' polyline."""
+    n = x.shape[0]
+    if normalize:
+        if std == 0.0 or math.isnan(std):
+            return 0.0
+    total = 0.0
+    for i in range(n - 1):
+        if normalize:
+            step = (x[i + 1] - mean) / std - (x[i] - mean) / std
+        else:
+            step = x[i + 1] - x[i]
+        total += step * step
+    return math.sqrt(total)
+
+
+@njit(cache=True, error_model="numpy")
+def autocorrelation(x: np.ndarray, mean: float, variance: float, lag: int) -> float:
+    """Autocorrelation at ``lag`` normalised by the full-series variance."""
+    n = x.shape[0]
+    if n <= lag or abs(variance) <= 1e-8:
+        return NAN
+    total = 0.0
+    for t in range(n - lag):
+        total += (x[t] - mean) * (x[t + lag] - mean)
+    return total / ((n - lag) * variance)
+
+
+@njit(cache=True, error_model="numpy")
+def agg_autocorrelation(
+    x: np.ndarray, mean: float, variance: float, how: int, max_lag: int
+) -> float:
+    """Aggregate (F_AGG) of the adjusted autocorrelations at lags 1..max_lag."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    if abs(variance) < 1e-10 or n == 1:
+        return aggregate(np.zeros(n), how)
+    lags = min(max_lag, n - 1)
+    acov = autocovariance_adjusted(x, mean, lags)
+    acf = acov[1:] / acov[0]
+    return aggregate(acf, how)
+
+
+@njit(cache=True, error_model="numpy")
+def partial_autocorrelation(x: np.ndarray, mean: float, lag: int) -> float:
+    """Partial autocorrelation at ``lag`` by Levinson-Durbin on adjusted autocovariances."""
+    n = x.shape[0]
+    usable = n // 2 - 1  # statsmodels computes lags below half the length only
+    if n <= 1 or usable <= 0 or lag > usable:
+        return NAN
+    if lag == 0:
+        return 1.0
+    acov = autocovariance_adjusted(x, mean, lag)
+    phi = np.zeros(lag + 1)
+    previous = np.zeros(lag + 1)
+    error = acov[0]
+    result = NAN
+    for k in range(1, lag + 1):
+        accumulated = acov[k]
+        for j in range(1, k):
+            accumulated -= previous[j] * acov[k - j]
+        reflection = accumulated / error
+        phi[k] = reflection
+        for j in range(1, k):
+            phi[j] = previous[j] - reflection * previous[k - j]
+        error *= 1.0 - reflection * reflection
+        for j in range(1, k + 1):
+            previous[j] = phi[j]
+        result = reflection
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def number_peaks(x: np.ndarray, support: int) -> float:
+    """Points greater than their ``support`` neighbours on each side."""
+    n = x.shape[0]
+    count = 0
+    for i in range(support, n - support):
+        peak = True
+        for k in range(1, support + 1):
+            if not (x[i] > x[i - k] and x[i] > x[i + k]):
+                peak = False
+                break
+        if peak:
+            count += 1
+    return float(count)
+
+
+@njit(cache=True, error_model="numpy")
+def binned_entropy(x: np.ndarray, max_bins: int) -> float:
+    """Entropy of the histogram of ``max_bins`` equal-width bins (numpy's bin edges)."""
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    low = x.min()
+    high = x.max()
+    if low == high:
+        low -= 0.5
+        high += 0.5
+    edges = np.empty(max_bins + 1)
+    step = (high - low) / max_bins
+    for i in range(max_bins + 1):
+        edges[i] = low + i * step
+    edges[max_bins] = high
+    counts = np.zeros(max_bins)
+    scale = max_bins / (high - low)
+    for i in range(n):
+        value = x[i]
+        index = int((value - low) * scale)
+        if index >= max_bins:
+            index = max_bins - 1
+        if index > 0 and value < edges[index]:
+            index -= 1
+        elif index < max_bins - 1 and value >= edges[index + 1]:
+            index += 1
+        counts[index] += 1.0
+    entropy = 0.0
+    for i in range(max_bins):
+        if counts[i] > 0:
+            p = counts[i] / n
+            entropy -= p * math.log(p)
+    return entropy
+
+
+@njit(cache=True, error_model="numpy")
+def index_mass_quantile(x: np.ndarray, q: float) -> float:
+    """Relative index where the cumulative absolute mass first reaches ``q``."""
+    n = x.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += abs(x[i])
+    if n == 0 or total == 0.0:
+        return NAN
+    running = 0.0
+    for i in range(n):
+        running += abs(x[i])
+        if running / total >= q:
+            return (i + 1) / n
+    return 1.0 / n
+
+
+@njit(cache=True, error_model="numpy")
+def change_quantiles(
+    x: np.ndarray, srt: np.ndarray, ql: float, qh: float, isabs: bool, how: int
+) -> float:
+    """Aggregate of consecutive changes while both points lie in the [ql, qh] quantile corridor."""
+    n = x.shape[0]
+    if ql >= qh or n == 0:
+        return 0.0
+    low = sorted_quantile(srt, ql)
+    high = sorted_quantile(srt, qh)
+    if low == high:
+        return 0.0
+    changes = np.empty(n)
+    count = 0
+    for i in range(n - 1):
+        if low <= x[i] <= high and low <= x[i + 1] <= high:
+            change = x[i + 1] - x[i]
+            changes[count] = abs(change) if isabs else change
+            count += 1
+    if count == 0:
+        return 0.0
+    return aggregate(changes[:count], how)
+
+
+@njit(cache=True, error_model="numpy")
+def energy_ratio_by_chunks(x: np.ndarray, segments: int, focus: int) -> float:
+    """Share of the total energy in chunk ``focus`` of ``segments`` near-equal chunks."""
+    n = x.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += x[i] * x[i]
+    if total == 0.0 or n == 0:
+        return NAN
+    base = n // segments
+    extra = n % segments
+    start = focus * base + min(focus, extra)
+    size = base + (1 if focus < extra else 0)
+    part = 0.0
+    for i in range(start, min(start + size, n)):
+        part += x[i] * x[i]
+    return part / total
+
+
+@njit(cache=True, error_model="numpy")
+def permutation_entropy(x: np.ndarray, tau: int, dimension: int) -> float:
+    """Entropy of the ordinal patterns of ``dimension`` points ``tau`` apart."""
+    n = x.shape[0]
+    count = n - (dimension - 1) * tau
+    if count <= 0:
+        return NAN
+    codes = np.empty(count, dtype=np.int64)
+    ranks = np.empty(dimension, dtype=np.int64)
+    for start in range(count):
+        # stable argsort of the embedded vector, encoded in base `dimension`
+        for j in range(dimension):
+            ranks[j] = j
+        for j in range(1, dimension):
+            k = j
+            while k > 0 and x[start + ranks[k] * tau] < x[start + ranks[k - 1] * tau]:
+                ranks[k], ranks[k - 1] = ranks[k - 1], ranks[k]
+                k -= 1
+        code = 0
+        for j in range(dimension):
+            code = code * dimension + ranks[j]
+        codes[start] = code
+    codes.sort()
+    entropy = 0.0
+    i = 0
+    while i < count:
+        j = i + 1
+        while j < count and codes[j] == codes[i]:
+            j += 1
+        p = (j - i) / count
+        entropy -= p * math.log(p)
+        i = j
+    return entropy
+
+
+@njit(cache=True, error_model="numpy")
+def smallest_factor(n: int) -> int:
+    """The smallest prime factor of ``n`` (``n`` itself when prime)."""
+    if n % 2 == 0:
+        return 2
+    factor = 3
+    while factor * factor <= n:
+        if n % factor == 0:
+            return factor
+        factor += 2
+    return n
+
+
+@njit(cache=True, error_model="numpy")
+def fft_of_real(values: np.ndarray, cosines: np.ndarray, sines: np.ndarray) -> tuple:
+    """Mixed-radix FFT (decimation in time, bottom-up) of real ``values``.
+
+    ``cosines``/``sines`` hold cos/sin(2 pi j / n). The length is split into its prime
+    factors; inputs are placed in digit-reversed order and blocks are combined level by
+    level, each radix-p combination being a small DFT (so prime lengths cost n^2).
+    """
+    n = values.shape[0]
+    factors = np.empty(64, dtype=np.int64)
+    count = 0
+    rest = n
+    while rest > 1:
+        factors[count] = smallest_factor(rest)
+        rest //= factors[count]
+        count += 1
+    # block length below each level: sizes[d] = product of factors[d:]
+    sizes = np.ones(count + 1, dtype=np.int64)
+    for d in range(count - 1, -1, -1):
+        sizes[d] = sizes[d + 1] * factors[d]
+    out_re = np.empty(n)
+    out_im = np.zeros(n)
+    for i in range(n):
+        position = 0
+        digits = i
+        for d in range(count):
+            position += (digits % factors[d]) * sizes[d + 1]
+            digits //= factors[d]
+        out_re[position] = values[i]
+    twisted_re = np.empty(n)
+    twisted_im = np.empty(n)
+    for d in range(count - 1, -1, -1):
+        length = sizes[d]
+        radix = factors[d]
+        m = length // radix
+        step = n // length
+        radix_step = n // radix
+        for block in range(0, n, length):
+            for k1 in range(m):
+                for q in range(radix):
+                    y_re = out_re[block + q * m + k1]
+                    y_im = out_im[block + q * m + k1]
+                    index = ((q * k1) % length) * step
+                    twisted_re[q] = y_re * cosines[index] + y_im * sines[index]
+                    twisted_im[q] = y_im * cosines[index] - y_re * sines[index]
+                for k2 in range(radix):
+                    sum_re = 0.0
+                    sum_im = 0.0
+                    for q in range(radix):
+                        index = ((q * k2) % radix) * radix_step
+                        sum_re += twisted_re[q] * cosines[index] + twisted_im[q] * sines[index]
+                        sum_im += twisted_im[q] * cosines[index] - twisted_re[q] * sines[index]
+                    out_re[block + k1 + m * k2] = sum_re
+                    out_im[block + k1 + m * k2] = sum_im
+    return out_re, out_im
+
+
+@njit(cache=True, error_model="numpy")
+def real_dft(x: np.ndarray, mean: float, coefficients: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``coefficients`` terms of the real discrete Fourier transform of ``x``.
+
+    The mean is removed before the transform and added back to term 0 only, which leaves
+    the other terms unchanged but keeps them exactly zero for a constant series; the
+    Nyquist term of an even length is computed exactly real. A mixed-radix FFT is used
+    when many terms are wanted, a direct sum when only a few are.
+    """
+    n = x.shape[0]
+    real = np.zeros(coefficients)
+    imag = np.zeros(coefficients)
+    if n == 0 or coefficients == 0:
+        return real, imag
+    cosines = np.empty(n)
+    sines = np.empty(n)
+    for m in range(n):
+        angle = 2.0 * math.pi * m / n
+        cosines[m] = math.cos(angle)
+        sines[m] = math.sin(angle)
+    if n % 2 == 0:  # exact values at the half turn, so the Nyquist term is real
+        cosines[n // 2] = -1.0
+        sines[n // 2] = 0.0
+    if n % 4 == 0:
+        cosines[n // 4] = 0.0
+        sines[n // 4] = 1.0
+        cosines[3 * n // 4] = 0.0
+        sines[3 * n // 4] = -1.0
+    centred = np.empty(n)
+    for t in range(n):
+        centred[t] = x[t] - mean
+    factor_sum = 0
+    rest = n
+    while rest > 1:
+        factor = smallest_factor(rest)
+        factor_sum += factor
+        rest //= factor
+    if coefficients > 2 * factor_sum:
+        full_re, full_im = fft_of_real(centred, cosines, sines)
+        for k in range(coefficients):
+            real[k] = full_re[k]
+            imag[k] = full_im[k]
+    else:
+        for k in range(coefficients):
+            re = 0.0
+            im = 0.0
+            index = 0
+            for t in range(n):
+                re += centred[t] * cosines[index]
+                im -= centred[t] * sines[index]
+                index += k
+                if index >= n:
+                    index -= n
+            real[k] = re
+            imag[k] = im
+    if n % 2 == 0 and coefficients > n // 2:
+        alternating = 0.0
+        for t in range(n):
+            alternating += centred[t] if t % 2 == 0 else -centred[t]
+        real[n // 2] = alternating
+        imag[n // 2] = 0.0
+    real[0] = pairwise_sum(x)
+    imag[0] = 0.0
+    return real, imag
+
+
+@njit(cache=True, error_model="numpy")
+def fft_coefficient(
+    real: np.ndarray, imag: np.ndarray, available: int, coeff: int, attr: int
+) -> float:
+    """One attribute (FFT_ATTR) of one real-FFT coefficient; NaN beyond the spectrum."""
+    if coeff >= available:
+        return NAN
+    re = real[coeff]
+    im = imag[coeff]
+    if attr == 0:
+        return re
+    if attr == 1:
+        return im
+    if attr == 2:
+        return math.sqrt(re * re + im * im)
+    return math.degrees(math.atan2(im, re))
+
+
+@njit(cache=True, error_model="numpy")
+def fft_aggregated(real: np.ndarray, imag: np.ndarray, available: int, aggtype: int) -> float:
+    """Centroid, variance, skew or kurtosis of the absolute spectrum seen as a distribution."""
+    total = 0.0
+    m1 = 0.0
+    m2 = 0.0
+    m3 = 0.0
+    m4 = 0.0
+    for k in range(available):
+        weight = math.sqrt(real[k] * real[k] + imag[k] * imag[k])
+        total += weight
+        m1 += weight * k
+        m2 += weight * k * k
+        m3 += weight * k * k * k
+        m4 += weight * k * k * k * k
+    m1 /= total
+    m2 /= total
+    m3 /= total
+    m4 /= total
+    variance = m2 - m1 * m1
+    if aggtype == 0:
+        return m1
+    if aggtype == 1:
+        return variance
+    if not variance >= 0.5:
+        return NAN
+    if aggtype == 2:
+        return (m3 - 3.0 * m1 * variance - m1**3) / variance**1.5
+    # tsfresh 0.21's kurtosis subtracts 3 * centroid (not its fourth power); kept for parity
+    return (m4 - 4.0 * m1 * m3 + 6.0 * m2 * m1 * m1 - 3.0 * m1) / (variance * variance)
+
+
+@njit(cache=True, error_model="numpy")
+def lempel_ziv_complexity(x: np.ndarray, bins: int) -> float:
+    """Distinct phrases of the Lempel-Ziv parse of the binned series, per point.
+
+    Values are binned by the upper edges of ``bins`` equal-width bins (left-closed search,
+    as numpy's searchsorted). The phrase set is prefix-closed, so it is kept as a trie
+    whose edges live in a dict keyed by (node, symbol).
+    """
+    n = x.shape[0]
+    if n == 0:
+        return NAN
+    low = x.min()
+    high = x.max()
+    step = (high - low) / bins
+    edges = np.empty(bins)
+    for i in range(1, bins + 1):
+        edges[i - 1] = i * step + low
+    edges[bins - 1] = high
+    symbols = np.searchsorted(edges, x)
+    children = dict()
+    children[-1] = -1
+    nodes = 1
+    phrases = 0
+    start = 0
+    length = 1
+    node = 0
+    while start + length <= n:
+        key = node * (bins + 1) + symbols[start + length - 1]
+        child = children.get(key, -1)
+        if child >= 0:
+            node = child
+            length += 1
+        else:
+            children[key] = nodes
+            nodes += 1
+            phrases += 1
+            start += length
+            length = 1
+            node = 0
+    return phrases / n
+
+
+@njit(cache=True, error_model="numpy")
+def welch_density(x: np.ndarray) -> np.ndarray:
+    """Welch power spectral density (Hann window, half overlap, segments of min(n, 256))."""
+    n = x.shape[0]
+    size = min(n, 256)
+    if size == 0:
+        return np.empty(0)
+    overlap = size // 2
+    stride = size - overlap
+    segments = (n - overlap) // stride
+    window = np.empty(size)
+    if size == 1:
+        window[0] = 1.0
+    else:
+        for k in range(size):
+            window[k] = 0.5 - 0.5 * math.cos(2.0 * math.pi * k / size)
+    scale = 0.0
+    for k in range(size):
+        scale += window[k] * window[k]
+    frequencies = size // 2 + 1
+    density = np.zeros(frequencies)
+    tapered = np.empty(size)
+    for segment in range(segments):
+        piece = x[segment * stride : segment * stride + size]
+        centre = pairwise_sum(piece) / size
+        for k in range(size):
+            tapered[k] = (piece[k] - centre) * window[k]
+        real, imag = real_dft(tapered, 0.0, frequencies)
+        for f in range(frequencies):
+            density[f] += real[f] * real[f] + imag[f] * imag[f]
+    for f in range(frequencies):
+        density[f] /= scale * segments
+        last = frequencies - 1 if size % 2 == 0 else frequencies
+        if 0 < f < last:
+            density[f] *= 2.0
+    return density
+
+
+@njit(cache=True, error_model="numpy")
+def fourier_entropy(density: np.ndarray, bins: int) -> float:
+    """Binned entropy of the Welch density scaled by its maximum."""
+    if density.shape[0] == 0:
+        return NAN
+    peak = density.max()
+    if not (peak > 0.0) or not math.isfinite(peak):
+        return NAN
+    return binned_entropy(density / peak, bins)
+
+
+@njit(cache=True, error_model="numpy")
+def ar_parameters(x: np.ndarray, order: int) -> np.ndarray:
+    """Intercept and lag coefficients of the least-squares AR(``order``) fit (minimum norm).
+
+    Too short a series (fewer rows than parameters) gives ``order`` NaNs instead, one fewer
+    than a fit, which :func:`ar_coefficient` turns into tsfresh's values for that case.
+    """
+    n = x.shape[0]
+    if n - order < order + 1:
+        return np.full(order, NAN)
+    rows = n - order
+    design = np.empty((rows, order + 1))
+    target = np.empty(rows)
+    for t in range(rows):
+        design[t, 0] = 1.0
+        for lag in range(1, order + 1):
+            design[t, lag] = x[order + t - lag]
+        target[t] = x[order + t]
+    return np.linalg.pinv(design, rcond=1e-15) @ target
+
+
+@njit(cache=True, error_model="numpy")
+def ar_coefficient(parameters: np.ndarray, coeff: int, order: int) -> float:
+    """Coefficient ``coeff`` (0: intercept) from :func:`ar_parameters` of that order."""
+    if coeff > order or coeff < 0:
+        return NAN
+    if parameters.shape[0] == order:  # no fit; tsfresh reports 0 for the last coefficient
+        return 0.0 if coeff == order else NAN
+    return parameters[coeff]
+
+
+@njit(cache=True, error_model="numpy")
+def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarray:
+    """Polynomial (highest power first) fitted to the mean change per quantile bin of the level.
+
+    NaN coefficients when the bins cannot be formed (repeated quantile edges, too few points).
+    """
+    failed = np.full(degree + 1, NAN)
+    n = x.shape[0]
+    if n < 2:
+        return failed
+    level = x[:-1]
+    count = n - 1
+    srt = np.sort(level)
+    edges = np.empty(quantiles + 1)
+    step = 1.0 / quantiles
+    for i in range(quantiles + 1):
+        edges[i] = sorted_quantile(srt, i * step if i < quantiles else 1.0)
+    for i in range(quantiles):
+        if edges[i + 1] == edges[i]:
+            return failed
+    sums_level = np.zeros(quantiles)
+    sums_change = np.zeros(quantiles)
+    members = np.zeros(quantiles)
+    for t in range(count):
+        bin_index = np.searchsorted(edges, level[t]) - 1
+        if bin_index < 0:
+            bin_index = 0
+        sums_level[bin_index] += level[t]
+        sums_change[bin_index] += x[t + 1] - x[t]
+        members[bin_index] += 1.0
+    used = 0
+    for i in range(quantiles):
+        if members[i] > 0:
+            used += 1
+    design = np.empty((used, degree + 1))
+    target = np.empty(used)
+    row = 0
+    for i in range(quantiles):
+        if members[i] > 0:
+            mean_level = sums_level[i] / members[i]
+            for power in range(degree + 1):
+                design[row, power] = mean_level ** (degree - power)
+            target[row] = sums_change[i] / members[i]
+            row += 1
+    scale = np.empty(degree + 1)
+    for power in range(degree + 1):
+        total = 0.0
+        for r in range(used):
+            total += design[r, power] * design[r, power]
+        scale[power] = math.sqrt(total)
+        for r in range(used):
+            design[r, power] /= scale[power]
+    solution = np.linalg.lstsq(design, target, rcond=used * 2.220446049250313e-16)[0]
+    return solution / scale
+
+
+@njit(cache=True, error_model="numpy")
+def max_langevin_fixed_point(coefficients: np.ndarray) -> float:
+    """Largest real part among the roots of a Friedrich polynomial."""
+    for value in coefficients:
+        if not math.isfinite(value):
+            return NAN
+    first = -1
+    last = -1
+    for i in range(coefficients.shape[0]):
+        if coefficients[i] != 0.0:
+            if first < 0:
+                first = i
+            last = i
+    if first < 0:
+        return NAN
+    trimmed = coefficients[first : last + 1]
+    size = trimmed.shape[0]
+    best = 0.0 if last < coefficients.shape[0] - 1 else -np.inf
+    if size > 1:
+        companion = np.zeros((size - 1, size - 1), dtype=np.complex128)
+        for j in range(size - 1):
+            companion[0, j] = -trimmed[j + 1] / trimmed[0]
+        for j in range(1, size - 1):
+            companion[j, j - 1] = 1.0
+        roots = np.linalg.eigvals(companion)
+        for root in roots:
+            if root.real > best:
+                best = root.real
+    if best == -np.inf:
+        return NAN
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def mexican_hat_integral() -> tuple[np.ndarray, float]:
+    """Running integral of the Mexican-hat wavelet on 4096 points over [-8, 8], and the step."""
+    points = 4096
+    grid_step = 16.0 / (points - 1)
+    grid = np.empty(points)
+    for i in range(points):
+        grid[i] = i * grid_step - 8.0
+    grid[points - 1] = 8.0
+    step = grid[1] - grid[0]
+    norm = 2.0 / (math.sqrt(3.0) * math.pi**0.25)
+    integral = np.empty(points)
+    running = 0.0
+    for i in range(points):
+        t = grid[i]
+        running += norm * (1.0 - t * t) * math.exp(-t * t / 2.0)
+        integral[i] = running * step
+    return integral, step
+
+
+# Computed once at import (by the compiled function, so the values are the kernel's own).
+MEXICAN_HAT_INTEGRAL, MEXICAN_HAT_STEP = mexican_hat_integral()
+
+
+@njit(cache=True, error_model="numpy")
+def cwt_coefficient(x: np.ndarray, width: float, coeff: int) -> float:
+    """Term ``coeff`` of the Mexican-hat continuous wavelet transform at scale ``width``.
+
+    The integrated wavelet is resampled at the scale, convolved with the series and
+    differenced, then centred (the integrate-then-differentiate scheme of PyWavelets).
+    """
+    n = x.shape[0]
+    if coeff >= n or width <= 0:
+        return NAN
+    integral = MEXICAN_HAT_INTEGRAL
+    step = MEXICAN_HAT_STEP
+    taps = int(width * 16.0 + 1.0)
+    kernel = np.empty(taps)
+    used = 0
+    for k in range(taps):
+        index = int(k / (width * step))
+        if index < integral.shape[0]:
+            kernel[used] = integral[index]
+            used += 1
+    reversed_kernel = kernel[:used][::-1]
+    excess = (used - 2) / 2.0
+    offset = int(math.floor(excess)) if excess > 0 else 0
+    position = offset + coeff
+
+    def full_convolution(m: int) -> float:
+        total = 0.0
+        for i in range(max(0, m - used + 1), min(n - 1, m) + 1):
+            total += x[i] * reversed_kernel[m - i]
+        return total
+
+    return -math.sqrt(width) * (full_convolution(position + 1) - full_convolution(position))
+
+
+@njit(cache=True, error_model="numpy")
+def sample_entropy(x: np.ndarray, std: float) -> float:
+    """-log(A / B): template matches of length 3 (A) and 2 (B) within 0.2 standard deviations.
+
+    Pairs are found by scanning the templates sorted by their first value and stopping as
+    soon as that value differs by more than the tolerance, instead of comparing all pairs.
+    """
+    n = x.shape[0]
+    tolerance = 0.2 * std
+    templates = n - 1
+    if templates <= 0:
+        return NAN
+    order = np.argsort(x[:templates], kind="mergesort")
+    longer = n - 2
+    a_matches = 0
+    b_matches = 0
+    for first in range(templates):
+        i = order[first]
+        for second in range(first + 1, templates):
+            j = order[second]
+            if x[j] - x[i] > tolerance:
+                break
+            if abs(x[i + 1] - x[j + 1]) <= tolerance:
+                b_matches += 2
+                if i < longer and j < longer and abs(x[i + 2] - x[j + 2]) <= tolerance:
+                    a_matches += 2
+    return -math.log(a_matches / b_matches)
+
+
+@njit(cache=True, error_model="numpy")
+def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray) -> np.ndarray:
+    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations at once.
+
+    One scan of the template pairs, sorted by their first value and cut off at the largest
+    tolerance, finds for each matching pair the smallest tolerance it satisfies (a pair
+    matches when its largest coordinate difference is within the tolerance); cumulative
+    sums over the tolerances then give every count, instead of comparing all pairs once
+    per tolerance.
+    """
+    n = x.shape[0]
+    count = ratios.shape[0]
+    result = np.zeros(count)
+    if n <= m + 1 or count == 0:
+        return result
+    rank = np.argsort(ratios, kind="mergesort")
+    tolerances = np.empty(count)
+    for t in range(count):
+        tolerances[t] = ratios[rank[t]] * std
+    widest = tolerances[count - 1]
+    short = n - m + 1
+    long = n - m
+    order = np.argsort(x[:short], kind="mergesort")
+    # coordinates of the templates in sorted order, contiguous for the inner loop
+    coordinates = np.empty((short, m + 1))
+    for a in range(short):
+        i = order[a]
+        for k in range(m + 1):
+            coordinates[a, k] = x[i + k] if i + k < n else NAN
+    short_hits = np.zeros((short, count + 1))
+    long_hits = np.zeros((short, count + 1))
+    for first in range(short):
+        for second in range(first + 1, short):
+            distance = coordinates[second, 0] - coordinates[first, 0]
+            if distance > widest:
+                break
+            for k in range(1, m):
+                distance = max(distance, abs(coordinates[first, k] - coordinates[second, k]))
+            if distance > widest:
+                continue
+            level = 0
+            while tolerances[level] < distance:
+                level += 1
+            short_hits[first, level] += 1.0
+            short_hits[second, level] += 1.0
+            if order[first] < long and order[second] < long:
+                extended = max(distance, abs(coordinates[first, m] - coordinates[second, m]))
+                if extended <= widest:
+                    while tolerances[level] < extended:
+                        level += 1
+                    long_hits[first, level] += 1.0
+                    long_hits[second, level] += 1.0
+    phi_short = np.zeros(count)
+    phi_long = np.zeros(count)
+    for a in range(short):
+        matches_short = 1.0
+        matches_long = 1.0
+        in_long = order[a] < long
+        for t in range(count):
+            matches_short += short_hits[a, t]
+            phi_short[t] += math.log(matches_short / short)
+            if in_long:
+                matches_long += long_hits[a, t]
+                phi_long[t] += math.log(matches_long / long)
+    for t in range(count):
+        result[rank[t]] = abs(phi_short[t] / short - phi_long[t] / long)
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
+    """Minimum-norm least squares by SVD.
+
+    Returns the coefficients, the residual sum of squares, the numerical rank and the
+    diagonal of the pseudo-inverse of design'design (for standard errors).
+    """
+    rows, columns = design.shape
+    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    largest = singular.max() if singular.shape[0] > 0 else 0.0
+    cutoff = 1e-15 * largest
+    rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
+    rank = 0
+    projected = u.T @ target
+    coefficients = np.zeros(columns)
+    inverse_gram_diagonal = np.zeros(columns)
+    for i in range(singular.shape[0]):
+        if singular[i] > rank_tolerance:
+            rank += 1
+        if singular[i] > cutoff:
+            for j in range(columns):
+                coefficients[j] += vt[i, j] * projected[i] / singular[i]
+                inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    residual = 0.0
+    for r in range(rows):
+        fitted = 0.0
+        for j in range(columns):
+            fitted += design[r, j] * coefficients[j]
+        residual += (target[r] - fitted) ** 2
+    return coefficients, residual, rank, inverse_gram_diagonal
+
+
+@njit(cache=True, error_model="numpy")
+def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Residual sums of squares of regressing ``target`` on the first k columns, every k.
+
+    One Householder QR of the whole design gives them all: entry k is the squared norm of
+    the rotated target beyond its first k components. Entries are NaN from the first
+    column that is (numerically) dependent on the previous ones.
+    """
+    rows, columns = design.shape
+    a = design.copy()
+    b = target.copy()
+    result = np.full(columns + 1, NAN)
+    diagonal = np.zeros(columns)
+    usable = columns
+    for j in range(min(columns, rows)):
+        norm = 0.0
+        for i in range(j, rows):
+            norm += a[i, j] * a[i, j]
+        norm = math.sqrt(norm)
+        alpha = -norm if a[j, j] > 0 else norm
+        head = a[j, j] - alpha
+        v_norm2 = head * head + (norm * norm - a[j, j] * a[j, j])
+        if v_norm2 > 0.0:
+            for c in range(j, columns):
+                dot = head * a[j, c]
+                for i in range(j + 1, rows):
+                    dot += a[i, j] * a[i, c]
+                factor = 2.0 * dot / v_norm2
+                a[j, c] -= factor * head
+                for i in range(j + 1, rows):
+                    a[i, c] -= factor * a[i, j] if c != j else 0.0
+            dot = head * b[j]
+            for i in range(j + 1, rows):
+                dot += a[i, j] * b[i]
+            factor = 2.0 * dot / v_norm2
+            b[j] -= factor * head
+            for i in range(j + 1, rows):
+                b[i] -= factor * a[i, j]
+        diagonal[j] = abs(a[j, j])
+    if rows < columns:
+        usable = rows
+    largest = diagonal.max()
+    for j in range(usable):
+        if not diagonal[j] > 1e-10 * largest:
+            usable = j
+            break
+    tail = 0.0
+    for i in range(columns, rows):
+        tail += b[i] * b[i]
+    for k in range(columns, -1, -1):
+        if k < columns:
+            tail += b[k] * b[k]
+        if k <= usable:
+            result[k] = tail
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def mackinnon_pvalue(statistic: float) -> float:
+    """MacKinnon's (1994) approximate p-value of a Dickey-Fuller statistic (constant, N=1)."""
+    if math.isnan(statistic):
+        return NAN
+    if statistic > 2.74:
+        return 1.0
+    if statistic < -18.83:
+        return 0.0
+    if statistic <= -1.61:
+        z = 2.1659 + 1.4412 * statistic + 0.038269 * statistic**2
+    else:
+        z = 1.7339 + 0.93202 * statistic - 0.12745 * statistic**2 - 0.010368 * statistic**3
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+@njit(cache=True, error_model="numpy")
+def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
+    """Augmented Dickey-Fuller test with a constant, the number of lags chosen by AIC.
+
+    Returns (test statistic, MacKinnon p-value, lags used); NaNs when the series is
+    constant or too short for even zero lags.
+    """
+    result = np.full(3, NAN)
+    n = x.shape[0]
+    if n == 0 or x.max() == x.min():
+        return result
+    max_lag = int(math.ceil(12.0 * (n / 100.0) ** 0.25))
+    max_lag = min(n // 2 - 2, max_lag)
+    if max_lag < 0:
+        return result
+    changes = np.empty(n - 1)
+    for t in range(n - 1):
+        changes[t] = x[t + 1] - x[t]
+    rows = n - 1 - max_lag
+    if rows <= 0:
+        return result
+    # every candidate model uses the same rows: [constant, level, lagged changes...]
+    full = np.empty((rows, max_lag + 2))
+    target = np.empty(rows)
+    for r in range(rows):
+        t = max_lag + r
+        full[r, 0] = 1.0
+        full[r, 1] = x[t]
+        for lag in range(1, max_lag + 1):
+            full[r, 1 + lag] = changes[t - lag]
+        target[r] = changes[t]
+    residuals = nested_residuals(full, target)
+    best_aic = np.inf
+    best_lag = 0
+    for lags in range(max_lag + 1):
+        if math.isnan(residuals[lags + 2]):  # rank-deficient: fit this model on its own
+            design = np.ascontiguousarray(full[:, : lags + 2])
+            _, residual, rank, _ = least_squares(design, target)
+        else:
+            residual = residuals[lags + 2]
+            rank = lags + 2
+        log_likelihood = -rows / 2.0 * (math.log(2.0 * math.pi) + math.log(residual / rows) + 1.0)
+        aic = -2.0 * log_likelihood + 2.0 * rank
+        if lags == 0 or aic < best_aic:
+            best_aic = aic
+            best_lag = lags
+    # refit with the chosen lags on every row they allow: [level, lagged changes..., constant]
+    rows = n - 1 - best_lag
+    design = np.empty((rows, best_lag + 2))
+    target = np.empty(rows)
+    for r in range(rows):
+        t = best_lag + r
+        design[r, 0] = x[t]
+        for lag in range(1, best_lag + 1):
+            design[r, lag] = changes[t - lag]
+        design[r, best_lag + 1] = 1.0
+        target[r] = changes[t]
+    coefficients, residual, rank, inverse_gram_diagonal = least_squares(design, target)
+    scale = residual / (rows - rank)
+    statistic = coefficients[0] / math.sqrt(scale * inverse_gram_diagonal[0])
+    result[0] = statistic
+    result[1] = mackinnon_pvalue(statistic)
+    result[2] = best_lag
+    return result
+
+
+@njit(cache=True, error_model="numpy")
+def ricker_wavelet(points: int, width: float) -> np.ndarray:
+    """The Ricker (Mexican-hat) wavelet sampled at ``points`` points, scale ``width``."""
+    amplitude = 2.0 / (math.sqrt(3.0 * width) * math.pi**0.25)
+    squared_width = width * width
+    wavelet = np.empty(points)
+    for i in range(points):
+        offset = i - (points - 1.0) / 2.0
+        square = offset * offset
+        wavelet[i] = (
+            amplitude * (1.0 - square / squared_width) * math.exp(-square / (2.0 * squared_width))
+        )
+    return wavelet
+
+
+@njit(cache=True, error_model="numpy")
+def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
+    """Peaks found by ridge lines of the Ricker wavelet transform at widths 1..max_width.
+
+    Follows scipy's find_peaks_cwt with its defaults: relative maxima of each width's
+    transform are chained from the widest scale down (a ridge may skip one scale and moves
+    at most width/4 columns per scale); a ridge counts if it spans at least a quarter of
+    the widths and its smallest-scale response is at least the 10th percentile of the
+    finest transform around it (window of a twentieth of the series).
+    """
+    n = x.shape[0]
+    widths = max_width
+    if n == 0 or widths < 1:
+        return NAN
+    transform = np.empty((widths, n))
+    for row in range(widths):
+        width = row + 1.0
+        points = min(10 * (row + 1), n)
+        kernel = ricker_wavelet(points, width)
+        start = (points - 1) // 2
+        for j in range(n):
+            position = j + start
+            total = 0.0
+            for i in range(max(0, position - points + 1), min(n - 1, position) + 1):
+                total += x[i] * kernel[position - i]
+            transform[row, j] = total
+    is_max = np.zeros((widths, n), dtype=np.bool_)
+    top = -1
+    for row in range(widths):
+        for j in range(1, n - 1):
+            if (
+                transform[row, j] > transform[row, j - 1]
+                and transform[row, j] > transform[row, j + 1]
+            ):
+                is_max[row, j] = True
+                top = row
+    if top < 0:
+        return 0.0
+    capacity = widths * n + 1
+    last_col = np.empty(capacity, dtype=np.int64)
+    last_row = np.empty(capacity, dtype=np.int64)
+    gap = np.zeros(capacity, dtype=np.int64)
+    length = np.zeros(capacity, dtype=np.int64)
+    active = np.empty(capacity, dtype=np.int64)  # line ids in list order
+    finished = np.empty(capacity, dtype=np.int64)
+    lines = 0
+    active_count = 0
+    finished_count = 0
+    for j in range(n):
+        if is_max[top, j]:
+            last_col[lines] = j
+            last_row[lines] = top
+            length[lines] = 1
+            active[active_count] = lines
+            active_count += 1
+            lines += 1
+    previous_cols = np.empty(capacity, dtype=np.int64)
+    gap_threshold = 1.0
+    for row in range(top - 1, -1, -1):
+        reach = (row + 1.0) / 4.0
+        for a in range(active_count):
+            gap[active[a]] += 1
+        known = active_count
+        for a in range(known):
+            previous_cols[a] = last_col[active[a]]
+        for j in range(n):
+            if not is_max[row, j]:
+                continue
+            closest = -1
+            best = 0
+            for a in range(known):
+                distance = abs(j - previous_cols[a])
+                if closest < 0 or distance < best:
+                    best = distance
+                    closest = a
+            if closest >= 0 and best <= reach:
+                line = active[closest]
+                last_col[line] = j
+                last_row[line] = row
+                length[line] += 1
+                gap[line] = 0
+            else:
+                last_col[lines] = j
+                last_row[lines] = row
+                length[lines] = 1
+                gap[lines] = 0
+                active[active_count] = lines
+                active_count += 1
+                lines += 1
+        kept = 0
+        for a in range(active_count):
+            line = active[a]
+            if gap[line] > gap_threshold:
+                finished[finished_count] = line
+                finished_count += 1
+            else:
+                active[kept] = line
+                kept += 1
+        active_count = kept
+    min_length = math.ceil(widths / 4.0)
+    window = int(math.ceil(n / 20.0))
+    half = window // 2
+    odd = window % 2
+    peaks = 0
+    for group in range(2):
+        count = finished_count if group == 0 else active_count
+        for a in range(count):
+            line = finished[a] if group == 0 else active[a]
+            if length[line] < min_length:
+                continue
+            column = last_col[line]
+            # noise: 10th percentile of the finest transform in a window around the column
+            values = np.sort(transform[0, max(column - half, 0) : min(column + half + odd, n)])
+            index = 10.0 / 100.0 * (values.shape[0] - 1)
+            low = int(index)
+            fraction = index % 1
+            noise = values[low]
+            if fraction != 0:
+                noise = values[low] + (values[low + 1] - values[low]) * fraction
+            if abs(transform[last_row[line], column] / noise) < 1.0:
+                continue
+            peaks += 1
+    return float(peaks)
+
+
+# --------------------------------------------------------------------------------------
+# The catalogue
+# --------------------------------------------------------------------------------------
+
+_R_GRID = _float_steps(0, 20)
+
+CALCULATORS: tuple[Calculator, ...] = (
+    Calculator(
+        "variance_larger_than_standard_deviation", 1, description="variance > standard deviation"
+    ),
+    Calculator("has_duplicate_max", 2, description="the maximum occurs more than once"),
+    Calculator("has_duplicate_min", 3, description="the minimum occurs more than once"),
+    Calculator("has_duplicate", 4, description="some value occurs more than once"),
+    Calculator("sum_values", 5, minimal=True, description="sum of the values"),
+    Calculator("abs_energy", 6, description="sum of squares"),
+    Calculator("mean_abs_change", 7, description="mean absolute consecutive change"),
+    Calculator("mean_change", 8, description="mean consecutive change"),
+    Calculator("mean_second_derivative_central", 9, description="mean central second difference"),
+    Calculator("median", 10, minimal=True),
+    Calculator("mean", 11, minimal=True),
+    Calculator("length", 12, minimal=True),
+    Calculator("standard_deviation", 13, minimal=True, description="population standard deviation"),
+    Calculator("variation_coefficient", 14, description="standard deviation / mean"),
+    Calculator("variance", 15, minimal=True, description="population variance"),
+    Calculator("skewness", 16, description="adjusted Fisher-Pearson skewness"),
+    Calculator("kurtosis", 17, description="unbiased excess kurtosis"),
+    Calculator("root_mean_square", 18, minimal=True),
+    Calculator("absolute_sum_of_changes", 19),
+    Calculator("longest_strike_below_mean", 20),
+    Calculator("longest_strike_above_mean", 21),
+    Calculator("count_above_mean", 22),
+    Calculator("count_below_mean", 23),
+    Calculator("last_location_of_maximum", 24),
+    Calculator("first_location_of_maximum", 25),
+    Calculator("last_location_of_minimum", 26),
+    Calculator("first_location_of_minimum", 27),
+    Calculator("percentage_of_reoccurring_values_to_all_values", 28),
+    Calculator("percentage_of_reoccurring_datapoints_to_all_datapoints", 29),
+    Calculator("sum_of_reoccurring_values", 30),
+    Calculator("sum_of_reoccurring_data_points", 31),
+    Calculator("ratio_value_number_to_time_series_length", 32),
+    Calculator("sample_entropy", 71, high_cost=True),
+    Calculator("maximum", 33, minimal=True),
+    Calculator("absolute_maximum", 34, minimal=True),
+    Calculator("minimum", 35, minimal=True),
+    Calculator(
+        "benford_correlation", 36, description="correlation of leading digits with Benford's law"
+    ),
+    Calculator(
+        "time_reversal_asymmetry_statistic",
+        37,
+        (Parameter("lag", integer=True),),
+        _grid(lag=[1, 2, 3]),
+    ),
+    Calculator("c3", 38, (Parameter("lag", integer=True),), _grid(lag=[1, 2, 3])),
+    Calculator(
+        "cid_ce", 39, (Parameter("normalize", boolean=True),), _grid(normalize=[True, False])
+    ),
+    Calculator("symmetry_looking", 40, (Parameter("r"),), _grid(r=_R_GRID)),
+    Calculator("large_standard_deviation", 41, (Parameter("r"),), _grid(r=_float_steps(1, 20))),
+    Calculator(
+        "quantile", 42, (Parameter("q"),), _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    ),
+    Calculator(
+        "autocorrelation", 43, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+    ),
+    Calculator(
+        "agg_autocorrelation",
+        44,
+        (Parameter("f_agg", choices=F_AGG), Parameter("maxlag", integer=True)),
+        _grid(f_agg=["mean", "median", "var"], maxlag=[40]),
+    ),
+    Calculator(
+        "partial_autocorrelation", 45, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+    ),
+    Calculator("number_cwt_peaks", 75, (Parameter("n", integer=True),), _grid(n=[1, 5])),
+    Calculator("number_peaks", 46, (Parameter("n", integer=True),), _grid(n=[1, 3, 5, 10, 50])),
+    Calculator("binned_entropy", 47, (Parameter("max_bins", integer=True),), _grid(max_bins=[10])),
+    Calculator(
+        "index_mass_quantile",
+        48,
+        (Parameter("q"),),
+        _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]),
+    ),
+    Calculator(
+        "cwt_coefficients",
+        70,
+        (Parameter("coeff", integer=True), Parameter("w"), Parameter("widths", name_only=True)),
+        tuple(
+            {"widths": (2, 5, 10, 20), "coeff": coeff, "w": w}
+            for coeff in range(15)
+            for w in (2, 5, 10, 20)
+        ),
+    ),
+    Calculator(
+        "spkt_welch_density", 66, (Parameter("coeff", integer=True),), _grid(coeff=[2, 5, 8])
+    ),
+    Calculator(
+        "ar_coefficient",
+        67,
+        (Parameter("coeff", integer=True), Parameter("k", integer=True)),
+        _grid(coeff=list(range(11)), k=[10]),
+    ),
+    Calculator(
+        "change_quantiles",
+        49,
+        (
+            Parameter("ql"),
+            Parameter("qh"),
+            Parameter("isabs", boolean=True),
+            Parameter("f_agg", choices=F_AGG),
+        ),
+        tuple(
+            {"ql": ql, "qh": qh, "isabs": isabs, "f_agg": f_agg}
+            for ql in [0.0, 0.2, 0.4, 0.6, 0.8]
+            for qh in [0.2, 0.4, 0.6, 0.8, 1.0]
+            for isabs in [False, True]
+            for f_agg in ["mean", "var"]
+            if ql < qh
+        ),
+    ),
+    Calculator(
+        "fft_coefficient",
+        50,
+        (Parameter("coeff", integer=True), Parameter("attr", choices=FFT_ATTR)),
+        tuple({"coeff": k, "attr": attr} for attr in FFT_ATTR for k in range(100)),
+    ),
+    Calculator(
+        "fft_aggregated",
+        51,
+        (Parameter("aggtype", choices=SPECTRUM_AGG),),
+        _grid(aggtype=list(SPECTRUM_AGG)),
+    ),
+    Calculator("value_count", 52, (Parameter("value"),), _grid(value=[0, 1, -1])),
+    Calculator(
+        "range_count",
+        53,
+        (Parameter("min"), Parameter("max")),
+        ({"min": -1, "max": 1}, {"min": -1e12, "max": 0}, {"min": 0, "max": 1e12}),
+    ),
+    Calculator(
+        "approximate_entropy",
+        72,
+        (Parameter("m", integer=True), Parameter("r")),
+        _grid(m=[2], r=[0.1, 0.3, 0.5, 0.7, 0.9]),
+        high_cost=True,
+    ),
+    Calculator(
+        "friedrich_coefficients",
+        68,
+        (
+            Parameter("coeff", integer=True),
+            Parameter("m", integer=True),
+            Parameter("r", integer=True),
+        ),
+        _grid(coeff=list(range(4)), m=[3], r=[30]),
+    ),
+    Calculator(
+        "max_langevin_fixed_point",
+        69,
+        (Parameter("m", integer=True), Parameter("r", integer=True)),
+        _grid(m=[3], r=[30]),
+    ),
+    Calculator(
+        "linear_trend", 54, (Parameter("attr", choices=TREND_ATTR),), _grid(attr=list(TREND_ATTR))
+    ),
+    Calculator(
+        "agg_linear_trend",
+        55,
+        (
+            Parameter("attr", choices=TREND_ATTR),
+            Parameter("chunk_len", integer=True),
+            Parameter("f_agg", choices=F_AGG),
+        ),
+        _grid(
+            attr=["rvalue", "intercept", "slope", "stderr"],
+            chunk_len=[5, 10, 50],
+            f_agg=["max", "min", "mean", "var"],
+        ),
+    ),
+    Calculator(
+        "augmented_dickey_fuller",
+        73,
+        (
+            Parameter("attr", choices=("teststat", "pvalue", "usedlag")),
+            Parameter("autolag", choices=("AIC",), optional=True),
+        ),
+        _grid(attr=["teststat", "pvalue", "usedlag"]),
+        fixed_name_parts={"autolag": "AIC"},
+        description="lags chosen by AIC only, as tsfresh's default",
+    ),
+    Calculator("number_crossing_m", 56, (Parameter("m"),), _grid(m=[0, -1, 1])),
+    Calculator(
+        "energy_ratio_by_chunks",
+        57,
+        (Parameter("num_segments", integer=True), Parameter("segment_focus", integer=True)),
+        _grid(num_segments=[10], segment_focus=list(range(10))),
+    ),
+    Calculator(
+        "ratio_beyond_r_sigma",
+        58,
+        (Parameter("r"),),
+        _grid(r=[0.5, 1, 1.5, 2, 2.5, 3, 5, 6, 7, 10]),
+    ),
+    Calculator(
+        "linear_trend_timewise",
+        74,
+        (Parameter("attr", choices=TREND_ATTR),),
+        _grid(attr=list(TREND_ATTR)),
+        needs_time=True,
+        description="x axis: hours since the window's first timestamp; datetime sort only",
+    ),
+    Calculator("count_above", 59, (Parameter("t"),), _grid(t=[0])),
+    Calculator("count_below", 60, (Parameter("t"),), _grid(t=[0])),
+    Calculator(
+        "lempel_ziv_complexity",
+        64,
+        (Parameter("bins", integer=True),),
+        _grid(bins=[2, 3, 5, 10, 100]),
+    ),
+    Calculator(
+        "fourier_entropy", 65, (Parameter("bins", integer=True),), _grid(bins=[2, 3, 5, 10, 100])
+    ),
+    Calculator(
+        "permutation_entropy",
+        61,
+        (Parameter("tau", integer=True), Parameter("dimension", integer=True)),
+        _grid(tau=[1], dimension=[3, 4, 5, 6, 7]),
+    ),
+    Calculator(
+        "query_similarity_count",
+        62,
+        (Parameter("query", optional=True), Parameter("threshold")),
+        ({"query": None, "threshold": 0.0},),
+        description="only query=None (always NaN, as tsfresh's default) is supported so far",
+    ),
+    Calculator(
+        "mean_n_absolute_max",
+        63,
+        (Parameter("number_of_maxima", integer=True),),
+        _grid(number_of_maxima=[7]),
+    ),
+)
+
+CALCULATORS_BY_NAME: dict[str, Calculator] = {
+    calculator.name: calculator for calculator in CALCULATORS
+}
+
+#: Calculators of tsfresh 0.21's ComprehensiveFCParameters that featurekit lacks so far.
+NOT_YET_IMPLEMENTED: tuple[str, ...] = ()
+
+#: tsfresh's preset membership of the calculators above, for when they arrive.
+NOT_YET_IMPLEMENTED_HIGH_COST: frozenset[str] = frozenset()
+
+
+def preset(name: str) -> dict[str, tuple[Mapping[str, Any], ...] | None]:
+    """The settings of preset ``name`` ("minimal", "efficient" or "comprehensive")."""
+    return {
+        calculator.name: calculator.grid for calculator in CALCULATORS if name in calculator.presets
+    }

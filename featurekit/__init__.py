@@ -18,8 +18,21 @@ from featurekit.feature import Feature, load_features, save_features
 
 __version__ = "0.1.0"
 
+_LAZY = {"timeseries": None, "Rolling": "Rolling", "Expanding": "Expanding", "Tumbling": "Tumbling"}
+
+
+def __getattr__(name: str):
+    """``fk.timeseries`` and its windows load on first use (they bring numba kernels)."""
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module("featurekit.timeseries")
+        return module if _LAZY[name] is None else getattr(module, _LAZY[name])
+    raise AttributeError(f"module 'featurekit' has no attribute {name!r}")
+
+
 __all__ = [
-    "ComputeError", "EntitySet", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
+    "ComputeError", "EntitySet", "Expanding", "Rolling", "Tumbling", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
     "Relationship", "SchemaError", "__version__", "compute", "demo", "dfs", "load_features", "plan",
-    "primitives", "save_features",
+    "primitives", "save_features", "timeseries",
 ]

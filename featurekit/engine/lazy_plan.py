@@ -10,6 +10,7 @@ exactly the features asked of them, so the recursion follows the feature tree an
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -95,16 +96,20 @@ class _PlanBuilder:
     def __init__(self, entityset: EntitySet, cutoff: pl.Expr):
         self.es = entityset
         self.cutoff = cutoff
-        self.cache: dict[tuple[str, frozenset[str]], pl.LazyFrame] = {}
+        # Weak: a table's frame lives while some plan still needs it, so the rows of one
+        # relationship path are freed before the next path's are built.
+        self.cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
     def frame(self, table_name: str, features: frozenset[Feature]) -> pl.LazyFrame:
         key = (table_name, frozenset(f.unique_name for f in features))
-        if key not in self.cache:
+        frame = self.cache.get(key)
+        if frame is None:
             plan = self._build(self.es[table_name], _close_over_table(features))
             # Collected once and reused by every consumer: polars does not share subplans
             # across batch-kernel steps, and recomputing them doubled the time of a whole plan.
-            self.cache[key] = plan.collect(engine="in-memory").lazy()
-        return self.cache[key]
+            frame = plan.collect(engine="in-memory").lazy()
+            self.cache[key] = frame
+        return frame
 
     def _context(self, table: Table) -> ComputeContext:
         time = pl.col(table.time_index) if table.time_index else None
@@ -125,10 +130,10 @@ class _PlanBuilder:
                 by_path[feature.path].append(feature)
             elif isinstance(feature, DirectFeature):
                 by_parent[feature.relationship].append(feature)
-        for path, group in by_path.items():
-            frame = self._join_aggregations(frame, table, path, group)
+        for path, group in by_path.items():  # each path collected before the next is built
+            frame = _collected(self._join_aggregations(frame, table, path, group))
         for relationship, group in by_parent.items():
-            frame = self._join_direct(frame, relationship, group)
+            frame = _collected(self._join_direct(frame, relationship, group))
         return self._add_transforms(frame, table, [f for f in needed if isinstance(f, TransformFeature)])
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
@@ -296,3 +301,7 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
 
     schema = {**frame.collect_schema(), **values.schema}
     return frame.map_batches(gather, schema=schema)
+
+
+def _collected(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.collect(engine="in-memory").lazy()

@@ -28,6 +28,7 @@ class DenseKeys:
     n_groups: int
     low: int
     _grouped: tuple[np.ndarray, np.ndarray] | None = None
+    _already_grouped: bool | None = None
 
     def keys(self, present: np.ndarray, dtype: pl.DataType) -> pl.Series:
         return pl.Series(np.flatnonzero(present) + self.low).cast(dtype)
@@ -37,6 +38,14 @@ class DenseKeys:
         if self._grouped is None:
             self._grouped = _rows_by_slot(self.slots, self.n_groups)
         return self._grouped
+
+    def in_slot_order(self, values: np.ndarray) -> np.ndarray:
+        """``values`` laid out slot by slot; no copy when the rows already are (a child table
+        sorted by its parent key, the usual case)."""
+        order, _ = self.grouped()
+        if self._already_grouped is None:
+            self._already_grouped = _is_identity(order)
+        return values if self._already_grouped else values[order]
 
 
 def dense_keys(keys: pl.Series) -> DenseKeys | None:
@@ -119,8 +128,8 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
                    "true_share": true / rows}
         return {name: out[name] for name in stats}
     numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
-    order, starts = keys.grouped()
-    rows, count, total, mean, low, high, m2, m3 = _segment_moments(numbers[order], starts)
+    _, starts = keys.grouped()
+    rows, count, total, mean, low, high, m2, m3 = _segment_moments(keys.in_slot_order(numbers), starts)
     derived = {
         "rows": lambda: rows.astype(np.float64),
         "count": lambda: count.astype(np.float64),
@@ -245,8 +254,8 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     if coded is None:
         return None
     codes, table = coded
-    order, starts = keys.grouped()
-    modes, distinct = _category_counts(codes[order], starts, max(table.len(), 1))
+    _, starts = keys.grouped()
+    modes, distinct = _category_counts(keys.in_slot_order(codes), starts, max(table.len(), 1))
     out: dict[str, pl.Series] = {"nunique": pl.Series(distinct)}
     if "mode" in stats:
         found = modes >= 0
@@ -280,3 +289,11 @@ def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Se
     if (positions < 0).any():
         positions = positions.to_frame("p").select(pl.when(pl.col("p") >= 0).then(pl.col("p"))).to_series()
     return positions
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_identity(order):
+    for position in range(order.shape[0]):
+        if order[position] != position:
+            return False
+    return True

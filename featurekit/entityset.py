@@ -269,20 +269,6 @@ class EntitySet:
         """Relationships in which ``table`` is the parent (its backward links), in added order."""
         return [r for r in self.relationships if r.parent == table]
 
-    def relationship(self, parent: str, child: str) -> Relationship:
-        return self.graph.edges[parent, child]["relationship"]
-
-    def schema_fingerprint(self) -> dict:
-        """Tables, keys and column schemas (no data): what saved features depend on."""
-        return {
-            "tables": {
-                name: {"index": t.index, "time_index": t.time_index,
-                       "columns": {c: s.to_dict() for c, s in t.schemas.items()}}
-                for name, t in self.tables.items()
-            },
-            "relationships": [r.to_dict() for r in self.relationships],
-        }
-
 
 def _parse_time(column: pl.Series, table: str, name: str) -> pl.Series:
     """Return the time index as Datetime (or numeric, kept as is); raise when unparseable."""

@@ -30,7 +30,6 @@ from featurekit.feature import (
 from featurekit.primitives import ComputeContext, kernels
 
 GROUP_KEY = "__featurekit_key"
-PARENT_KEY = "__featurekit_parent_key"
 
 
 def output_columns(features: Sequence[Feature]) -> list[str]:

@@ -137,6 +137,10 @@ class AggregationPrimitive(Primitive):
 class TransformPrimitive(Primitive):
     """One value per row, from values of the same row (or of the rows before it, if ordered)."""
 
+    # False when a row's value depends on the table's other rows (a rank, a z-score). With
+    # cutoff times such a transform is computed over every row known at each cutoff.
+    row_wise: ClassVar[bool] = True
+
     def generate_name(self, base_names: list[str]) -> str:
         return f"{self.display_name}({', '.join(base_names)}{self.args_string()})"
 

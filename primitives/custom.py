@@ -103,12 +103,17 @@ def aggregation(input_types: Sequence[str | ColumnSchema], return_type: str | Co
 
 
 def transform(input_types: Sequence[str | ColumnSchema], return_type: str | ColumnSchema | None = None,
-              *, name: str | None = None, polars: bool = False, ordered: bool = False
-              ) -> Callable[[Callable], type]:
-    """Decorate ``f(*arrays) -> array`` (or ``f(*exprs) -> expr`` with ``polars=True``)."""
+              *, name: str | None = None, polars: bool = False, ordered: bool = False,
+              row_wise: bool = True) -> Callable[[Callable], type]:
+    """Decorate ``f(*arrays) -> array`` (or ``f(*exprs) -> expr`` with ``polars=True``).
+
+    ``row_wise=False`` declares that a row's value depends on other rows of the column (a
+    z-score, a rank): with cutoff times it is then computed over every row known at each
+    cutoff rather than over the rows of the instances being computed.
+    """
     def wrap(function: Callable) -> type:
         return _make_class(CustomTransform, function, name, input_types, return_type, polars,
-                           {"ordered": ordered})
+                           {"ordered": ordered, "row_wise": row_wise})
     return wrap
 
 

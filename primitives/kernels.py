@@ -291,6 +291,21 @@ def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Se
     return positions
 
 
+def all_distinct_slots(keys: DenseKeys) -> bool:
+    """Whether no two keys share a slot (each key appears once)."""
+    return _no_repeats(keys.slots, keys.n_groups)
+
+
+@numba.njit(cache=True, nogil=True)
+def _no_repeats(slots, n_groups):
+    seen = np.zeros(n_groups, np.bool_)
+    for slot in slots:
+        if seen[slot]:
+            return False
+        seen[slot] = True
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def _is_identity(order):
     for position in range(order.shape[0]):

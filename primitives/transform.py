@@ -293,6 +293,7 @@ class Percentile(TransformPrimitive):
     name = "percentile"
     input_types = ((NUMERIC_IN,),)
     return_type = NUMERIC_OUT
+    row_wise = False
 
     def transform_expr(self, inputs, context):
         return inputs[0].rank("average") / inputs[0].count()

@@ -11,8 +11,10 @@ import pandas as pd
 import polars as pl
 
 from featurekit.dfs import plan
+from featurekit.engine.cutoffs import CUT, is_cutoff_frame, read_cutoffs
 from featurekit.engine.lazy_plan import build_plan, output_columns
-from featurekit.engine.point_in_time import as_of
+from featurekit.engine.per_cutoff import compute_per_cutoff
+from featurekit.engine.point_in_time import as_of, training_window_of
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 from featurekit.feature import Feature
@@ -25,9 +27,10 @@ def compute(
     entityset: EntitySet,
     features: Sequence[Feature],
     return_type: str | None = None,
-    cutoff_time: dt.datetime | str | None = None,
+    cutoff_time: Any = None,
     training_window: Any = None,
     include_cutoff_time: bool = True,
+    time_column: str = "time",
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
@@ -35,13 +38,20 @@ def compute(
     polars, pyarrow for pyarrow (``return_type=`` overrides). Categorical features come back
     as pandas ``category`` columns.
 
-    With ``cutoff_time`` (one moment for every instance) a row of any table with a time
-    index counts only if its time is at or before the cutoff (strictly before with
-    ``include_cutoff_time=False``) and, with ``training_window`` ("30d", a timedelta), after
-    cutoff - window (the window applies to the rows being aggregated, not to the target's
-    own table or the tables it refers to); tables without a time index are static. An instance created after the
-    cutoff keeps its row, with every feature missing. Time-relative primitives (AGE,
-    TIME_SINCE_*) are measured to the cutoff, or to the current time when there is none.
+    With ``cutoff_time`` a row of any table with a time index counts only if its time is
+    at or before the cutoff (strictly before with ``include_cutoff_time=False``) and, with
+    ``training_window`` ("30d", a timedelta), after cutoff - window (the window applies to
+    the rows being aggregated, not to the target's own table or the tables it refers to);
+    tables without a time index are static. An instance created after its cutoff keeps its
+    row, with every feature missing. Time-relative primitives (AGE, TIME_SINCE_*) are
+    measured to the cutoff, or to the current time when there is none.
+
+    ``cutoff_time`` is one moment for every instance, or a frame with the target's index
+    column and a ``time_column`` (default ``"time"``): one row per (instance, moment), the
+    same instance possibly at many moments. The matrix then has one row per cutoff row, in
+    the frame's order, indexed by (index, time); the frame's other columns (labels) follow
+    the features. Transforms that look at other rows (PERCENTILE, CUM_SUM, DIFF, ...) are
+    computed over every row known at each cutoff.
 
     Examples
     --------
@@ -57,6 +67,9 @@ def compute(
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     target = entityset[features[0].table]
+    if is_cutoff_frame(cutoff_time):
+        return _compute_per_cutoff(entityset, features, return_type, cutoff_time, training_window,
+                                   include_cutoff_time, time_column)
     data = entityset
     if cutoff_time is not None:
         cutoff_time = _as_datetime(cutoff_time)
@@ -69,6 +82,28 @@ def compute(
     result = result.sort(target.index)
     kind = return_type or target.source_kind
     matrix = from_polars(result, kind, [target.index])
+    if kind == "pandas":
+        matrix = _pandas_types(matrix, result, features)
+    return matrix
+
+
+def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_type: str | None,
+                        cutoff_time: Any, training_window: Any, include_cutoff_time: bool,
+                        time_column: str) -> Any:
+    """One row per row of a cutoff frame, each computed as of its own cutoff."""
+    target = entityset[features[0].table]
+    cutoffs = read_cutoffs(cutoff_time, entityset, target, time_column)
+    window = training_window_of(entityset, training_window)
+    names = output_columns(features)
+    clashing = sorted(set(cutoffs.extra_columns) & set(names))
+    if clashing:
+        raise ComputeError(f"the cutoff_time frame's columns {clashing} have the names of features. "
+                           "Fix: rename those columns of the cutoff frame")
+    computed = compute_per_cutoff(entityset, features, cutoffs.pairs, window, include_cutoff_time)
+    result = (cutoffs.rows.join(computed, on=[target.index, CUT], how="left", maintain_order="left")
+              .select(target.index, time_column, *names, *cutoffs.extra_columns))
+    kind = return_type or target.source_kind
+    matrix = from_polars(result, kind, [target.index, time_column])
     if kind == "pandas":
         matrix = _pandas_types(matrix, result, features)
     return matrix
@@ -100,9 +135,10 @@ def dfs(
     target: str,
     max_depth: int = 2,
     return_type: str | None = None,
-    cutoff_time: dt.datetime | str | None = None,
+    cutoff_time: Any = None,
     training_window: Any = None,
     include_cutoff_time: bool = True,
+    time_column: str = "time",
     features_only: bool = False,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
@@ -123,7 +159,8 @@ def dfs(
     if features_only:
         return features
     matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
-                     training_window=training_window, include_cutoff_time=include_cutoff_time)
+                     training_window=training_window, include_cutoff_time=include_cutoff_time,
+                     time_column=time_column)
     return matrix, features
 
 

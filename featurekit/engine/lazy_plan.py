@@ -103,25 +103,45 @@ class _PlanBuilder:
         key = (table_name, frozenset(f.unique_name for f in features))
         frame = self.cache.get(key)
         if frame is None:
-            plan = self._build(self.es[table_name], _close_over_table(features))
+            table = self.es[table_name]
+            needed = _close_over_table(features)
+            plan = self._build(table, needed, table.frame.lazy().select(self._raw_columns(table, needed)))
             # Collected once and reused by every consumer: polars does not share subplans
             # across batch-kernel steps, and recomputing them doubled the time of a whole plan.
             frame = plan.collect(engine="in-memory").lazy()
             self.cache[key] = frame
         return frame
 
-    def _context(self, table: Table) -> ComputeContext:
-        time = pl.col(table.time_index) if table.time_index else None
-        return ComputeContext(time=time, cutoff=self.cutoff)
-
-    def _build(self, table: Table, needed: list[Feature]) -> pl.LazyFrame:
+    def _raw_columns(self, table: Table, needed: list[Feature]) -> list[str]:
+        """The table's columns a frame starts from: index, time index, keys, identity inputs."""
         keys = [table.index]
         if table.time_index:
             keys.append(table.time_index)
         keys += [r.child_key for r in self.es.parent_relationships(table.name)]
         keys += [f.column for f in needed if isinstance(f, IdentityFeature)]
-        frame = table.frame.lazy().select(list(dict.fromkeys(keys)))
+        return list(dict.fromkeys(keys))
 
+    def _context(self, table: Table, aggregating: bool = False) -> ComputeContext:
+        time = pl.col(table.time_index) if table.time_index else None
+        return ComputeContext(time=time, cutoff=self.cutoff)
+
+    def _row_key(self, table: Table) -> str:
+        """The column that tells a frame's rows apart (aggregations are joined back on it)."""
+        return table.index
+
+    def _child_rows(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
+                    inputs: frozenset[Feature]) -> pl.LazyFrame:
+        """The rows of the path's last table with the features in ``inputs``, each carrying
+        in ``GROUP_KEY`` the row key of the ``frame`` row it belongs to."""
+        rows = self.frame(path[-1].child, inputs)
+        return self._attach_group_key(rows, path)
+
+    def _table_wide(self, expression: pl.Expr) -> pl.Expr:
+        """A transform that looks at other rows of its table (ranks, running sums)."""
+        return expression
+
+    def _build(self, table: Table, needed: list[Feature], frame: pl.LazyFrame) -> pl.LazyFrame:
+        """``frame`` (the raw columns) with aggregations, direct features and transforms added."""
         by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
         by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
         for feature in needed:
@@ -139,15 +159,15 @@ class _PlanBuilder:
                            group: list[AggregationFeature]) -> pl.LazyFrame:
         child = self.es[path[-1].child]
         inputs = frozenset(f for feature in group for f in feature.inputs)
-        rows = self.frame(child.name, inputs)
-        rows = self._attach_group_key(rows, path)
+        rows = self._child_rows(frame, table, path, inputs)
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
-        context = self._context(child)
+        context = self._context(child, aggregating=True)
+        row_key = self._row_key(table)
         by_kernel = [f for f in group if f.primitive.kernel_stat and len(f.inputs) == 1]
         if by_kernel:
             computed = _kernel_batch(rows, by_kernel, context)
-            frame = frame.join(computed, left_on=table.index, right_on=GROUP_KEY, how="left")
+            frame = frame.join(computed, left_on=row_key, right_on=GROUP_KEY, how="left")
         by_kernel_names = {f.unique_name for f in by_kernel}
         expressions = [
             feature.primitive.aggregate_expr([pl.col(f.name) for f in feature.inputs], context)
@@ -156,7 +176,7 @@ class _PlanBuilder:
         ]
         if expressions:
             aggregated = rows.group_by(GROUP_KEY).agg(expressions)
-            frame = frame.join(aggregated, left_on=table.index, right_on=GROUP_KEY, how="left")
+            frame = frame.join(aggregated, left_on=row_key, right_on=GROUP_KEY, how="left")
         finish = []
         for feature in group:
             if feature.number_output_features > 1:
@@ -201,10 +221,20 @@ class _PlanBuilder:
         for depth in sorted({f.depth for f in transforms}):
             level = [f for f in transforms if f.depth == depth]
             frame = frame.with_columns([
-                f.primitive.transform_expr([pl.col(i.name) for i in f.inputs], context).alias(f.name)
-                for f in level
+                self._transform_expr(f, context).alias(f.name) for f in level
             ])
         return frame
+
+
+    def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
+        expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
+        return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def is_table_wide(feature: Feature) -> bool:
+    """Whether a transform's value for a row depends on the table's other rows."""
+    return isinstance(feature, TransformFeature) and (
+        feature.primitive.ordered or not feature.primitive.row_wise)
 
 
 def _close_over_table(features: Iterable[Feature]) -> list[Feature]:

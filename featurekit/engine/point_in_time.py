@@ -3,7 +3,7 @@ time is at or before the cutoff (and after cutoff - training_window). Computing 
 makes leakage impossible by construction, at every depth of stacking.
 
 This is the single-cutoff case: one moment for all instances. Per-instance cutoff times
-(issue 3) build on it.
+are computed by ``per_cutoff`` under the same rules.
 """
 
 from __future__ import annotations
@@ -38,6 +38,16 @@ def parse_window(window: Any) -> dt.timedelta | None:
     return delta
 
 
+def training_window_of(entityset: EntitySet, training_window: Any) -> dt.timedelta | None:
+    """The window as a timedelta, refused when no table has a time index to apply it to."""
+    window = parse_window(training_window)
+    timed = [t for t in entityset.tables.values() if t.time_index is not None]
+    if window is not None and not timed:
+        raise FeaturekitError("training_window needs tables with a time index, and none has one. "
+                              "Fix: pass time_index= to add_table, or drop training_window")
+    return window
+
+
 def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None,
           include_cutoff_time: bool = True, target: str | None = None) -> EntitySet:
     """A view of ``entityset`` holding only the rows known at ``cutoff``; the original is untouched.
@@ -47,11 +57,7 @@ def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None
     what it belongs to exist from their creation on, however long ago that was.
     """
     entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)} if target else set()
-    window = parse_window(training_window)
-    timed = [t for t in entityset.tables.values() if t.time_index is not None]
-    if window is not None and not timed:
-        raise FeaturekitError("training_window needs tables with a time index, and none has one. "
-                              "Fix: pass time_index= to add_table, or drop training_window")
+    window = training_window_of(entityset, training_window)
     view = copy.copy(entityset)
     view.tables = {}
     for name, table in entityset.tables.items():

@@ -1,0 +1,187 @@
+"""Per-instance cutoff times: each row of a cutoff frame is computed as of its own moment.
+
+Checked three ways: against the single-cutoff engine run once per distinct moment, against
+plain pandas on tables filtered per cutoff row, and as a property (rows after a cutoff never
+move the features of that cutoff's rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_point_in_time import disturb_after
+
+import featurekit as fk
+from featurekit.demo import retail_entityset
+from featurekit.demo_data import retail_tables
+
+CATALOGUE = json.loads((Path(__file__).parent / "data" / "featuretools_reference.json").read_text())[
+    "catalogue"]
+TYPES = {"customers": {"birthday": "date_of_birth"}}
+
+
+def random_cutoffs(es: fk.EntitySet, target: str, rows: int, seed: int) -> pd.DataFrame:
+    """Instances drawn with repeats, each at one of a few moments spread over the data."""
+    rng = np.random.default_rng(seed)
+    index = es[target].index
+    ids = rng.choice(es[target].frame[index].to_numpy(), size=rows)
+    times = pd.Timestamp("2020-03-01") + pd.to_timedelta(rng.integers(0, 4, rows) * 97, unit="D")
+    return pd.DataFrame({index: ids, "time": times}).drop_duplicates([index, "time"])
+
+
+@pytest.mark.parametrize(("target", "catalogue", "window", "include"), [
+    ("customers", True, None, True),
+    ("customers", False, "90d", False),
+    ("sessions", True, "120d", True),
+    ("transactions", False, None, False),
+    ("products", False, "60d", True),
+])
+def test_each_row_equals_the_single_cutoff_engine_at_its_moment(target, catalogue, window, include):
+    es = fk.demo.load_retail(n_customers=25, seed=5, types=TYPES)
+    features = fk.plan(es, target=target, max_depth=2, **(CATALOGUE if catalogue else {}))
+    cutoffs = random_cutoffs(es, target, 30, seed=len(target))
+    options = {"training_window": window, "include_cutoff_time": include, "return_type": "pandas"}
+    matrix = fk.compute(es, features, cutoff_time=cutoffs, **options)
+    assert len(matrix) == len(cutoffs)
+    index = es[target].index
+    assert list(matrix.index.names) == [index, "time"]
+    for moment, rows in cutoffs.groupby("time"):
+        single = fk.compute(es, features, cutoff_time=moment, **options)
+        got = matrix.xs(moment, level="time").loc[rows[index]]
+        pd.testing.assert_frame_equal(got, single.loc[rows[index]], check_categorical=False,
+                                      check_dtype=False)
+
+
+def test_one_moment_for_all_equals_the_single_cutoff_path(retail):
+    features = fk.plan(retail, target="sessions", max_depth=2)
+    moment = pd.Timestamp("2020-09-15 12:00")
+    ids = retail["sessions"].frame["session_id"].to_list()
+    frame = pd.DataFrame({"session_id": ids, "time": moment})
+    per_row = fk.compute(retail, features, cutoff_time=frame).droplevel("time")
+    single = fk.compute(retail, features, cutoff_time=moment)
+    pd.testing.assert_frame_equal(per_row, single, check_categorical=False)
+
+
+def test_sessions_target_matches_pandas_per_cutoff_row(tables):
+    """Plain pandas, one cutoff row at a time: filter every table, then aggregate."""
+    es = retail_entityset(tables)
+    cutoffs = random_cutoffs(es, "sessions", 40, seed=11)
+    window = pd.Timedelta(days=200)
+    matrix = fk.dfs(es, target="sessions", cutoff_time=cutoffs, training_window="200d")[0]
+    sessions, rows = tables["sessions"].set_index("session_id"), tables["transactions"]
+    customers = tables["customers"].set_index("customer_id")
+    for session_id, moment in cutoffs.itertuples(index=False):
+        got = matrix.loc[(session_id, moment)]
+        if sessions.loc[session_id, "session_start"] > moment:  # not created yet
+            assert got.isna().all()
+            continue
+        events = rows[(rows.transaction_time <= moment) & (rows.transaction_time > moment - window)]
+        own = events[events.session_id == session_id]
+        assert got["COUNT(transactions)"] == len(own)
+        np.testing.assert_allclose(got["SUM(transactions.amount)"], own.amount.sum())
+        customer_id = sessions.loc[session_id, "customer_id"]
+        if customers.loc[customer_id, "join_date"] > moment:
+            assert pd.isna(got["customers.COUNT(sessions)"])
+            continue
+        known = sessions[sessions.session_start <= moment]  # the target's own table: no window
+        siblings = known[known.customer_id == customer_id]
+        assert got["customers.COUNT(sessions)"] == len(siblings)
+        spent = events[events.session_id.isin(siblings.index)].amount
+        np.testing.assert_allclose(got["customers.SUM(transactions.amount)"], spent.sum())
+        expected_max = spent.max() if len(spent) else np.nan
+        np.testing.assert_allclose(got["customers.MAX(transactions.amount)"], expected_max)
+
+
+def test_rows_keep_their_order_labels_and_repeats(retail):
+    features = fk.plan(retail, target="customers", agg_primitives=["count", "sum"], trans_primitives=[])
+    everyone = retail["customers"].frame["join_date"].max()  # every customer exists from here
+    frame = pl.DataFrame({
+        "customer_id": [3, 1, 3, 2],
+        "time": [everyone + dt.timedelta(days=200), everyone, everyone + dt.timedelta(days=1),
+                 everyone],
+        "label": [True, False, False, True],
+    })
+    original = frame.clone()
+    matrix = fk.compute(retail, features, cutoff_time=frame, return_type="polars")
+    assert matrix.columns[:2] == ["customer_id", "time"] and matrix.columns[-1] == "label"
+    assert matrix["customer_id"].to_list() == [3, 1, 3, 2]
+    assert matrix["label"].to_list() == [True, False, False, True]
+    counts = matrix["COUNT(sessions)"].to_list()
+    assert counts[0] >= counts[2]  # the same customer, later, has at least as many sessions
+    assert frame.equals(original)
+
+
+def test_instance_created_after_its_cutoff_gets_missing_features(retail):
+    features = fk.plan(retail, target="customers", max_depth=1)
+    joined = retail["customers"].frame.sort("join_date")
+    late = joined["customer_id"][-1]
+    moment = joined["join_date"][-1] - dt.timedelta(seconds=1)
+    matrix = fk.compute(retail, features, cutoff_time=pd.DataFrame({"customer_id": [late], "time": [moment]}))
+    assert len(matrix) == 1 and matrix.isna().all().all()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), position=st.floats(0.1, 0.9),
+       table=st.sampled_from(["customers", "sessions", "transactions"]),
+       window=st.sampled_from([None, "150d"]))
+def test_rows_after_a_cutoff_never_move_its_rows(seed, position, table, window):
+    rng = np.random.default_rng(seed)
+    tables = retail_tables(8, seed=seed)
+    times = tables["transactions"]["transaction_time"]
+    moment = (times.min() + (times.max() - times.min()) * position).floor("s")
+    es = retail_entityset(tables, types=TYPES)
+    for target in ("customers", "sessions"):
+        features = fk.plan(es, target=target, max_depth=2, **(CATALOGUE if target == "customers" else {}))
+        cutoffs = random_cutoffs(es, target, 24, seed=seed)
+        cutoffs.loc[cutoffs.index[::3], "time"] = moment  # some rows exactly at the moment
+        cutoffs = cutoffs.drop_duplicates([es[target].index, "time"])
+        before = compute(tables, features, cutoffs, window)
+        disturbed = disturb_after(tables, moment, rng, table)
+        kept = cutoffs[cutoffs[es[target].index].isin(disturbed[target][es[target].index])]
+        after = compute(disturbed, features, kept, window)
+        early = kept[kept.time <= moment].set_index([es[target].index, "time"]).index
+        assert len(early)
+        pd.testing.assert_frame_equal(after.loc[early], before.loc[early], check_categorical=False)
+
+
+def compute(tables, features, cutoffs, window):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fk.OrphanWarning)  # parents deleted after the moment
+        es = retail_entityset(tables, types=TYPES)
+    return fk.compute(es, features, cutoff_time=cutoffs, training_window=window)
+
+
+@pytest.mark.parametrize(("frame", "message"), [
+    (pd.DataFrame({"id": [1], "time": ["2021-01-01"]}), "no column 'customer_id'"),
+    (pd.DataFrame({"customer_id": [1], "when": ["2021-01-01"]}), "no time column 'time'"),
+    (pd.DataFrame({"customer_id": [1, 10**6], "time": ["2021-01-01"] * 2}), "1 instance.*does not have"),
+    (pd.DataFrame({"customer_id": [1], "time": ["early next week"]}), "does not parse"),
+    (pd.DataFrame({"customer_id": [1], "time": [None]}, dtype="datetime64[ns]"), "missing times"),
+    (pd.DataFrame({"customer_id": [1, 1], "time": ["2021-01-01"] * 2}), "repeats 1"),
+    (pd.DataFrame({"customer_id": ["a"], "time": ["2021-01-01"]}), "cannot match"),
+    (pd.DataFrame({"customer_id": [1], "time": [pd.Timestamp("2021-01-01", tz="UTC")]}), "timezone-aware"),
+    (pd.DataFrame({"customer_id": [1], "time": ["2021-01-01"], "COUNT(sessions)": [1]}), "names of features"),
+])
+def test_bad_cutoff_frames_are_named_and_explained(retail, frame, message):
+    features = fk.plan(retail, target="customers", max_depth=1)
+    copy = frame.copy()
+    with pytest.raises(fk.FeaturekitError, match=message):
+        fk.compute(retail, features, cutoff_time=frame)
+    pd.testing.assert_frame_equal(frame, copy)
+
+
+def test_time_column_is_configurable_and_windows_are_checked(retail):
+    features = fk.plan(retail, target="customers", agg_primitives=["count"], trans_primitives=[])
+    frame = pd.DataFrame({"customer_id": [1, 2], "as_of": ["2020-05-01", "2021-05-01"]})
+    matrix = fk.compute(retail, features, cutoff_time=frame, time_column="as_of")
+    assert list(matrix.index.names) == ["customer_id", "as_of"]
+    with pytest.raises(fk.FeaturekitError, match="positive"):
+        fk.compute(retail, features, cutoff_time=frame, time_column="as_of", training_window="0d")

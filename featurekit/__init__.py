@@ -15,6 +15,8 @@ from featurekit.engine import compute, dfs
 from featurekit.entityset import EntitySet, Relationship
 from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
 from featurekit.feature import Feature, load_features, save_features
+from featurekit.labels import make_labels
+from featurekit.splits import CutoffTimeSplit, TimeSplit, time_split
 
 __version__ = "0.1.0"
 
@@ -32,7 +34,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ComputeError", "EntitySet", "Expanding", "Rolling", "Tumbling", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
+    "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Rolling", "Tumbling", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
     "Relationship", "SchemaError", "__version__", "compute", "demo", "dfs", "load_features", "plan",
-    "primitives", "save_features", "timeseries",
+    "make_labels", "primitives", "save_features", "timeseries", "TimeSplit", "time_split",
 ]

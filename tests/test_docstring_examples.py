@@ -9,7 +9,8 @@ import pytest
 
 MODULES = [
     "featurekit", "featurekit.entityset", "featurekit.dfs", "featurekit.engine.api",
-    "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom",
+    "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom", "featurekit.labels",
+    "featurekit.splits",
 ]
 
 

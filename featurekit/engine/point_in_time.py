@@ -21,8 +21,9 @@ from featurekit.entityset import EntitySet
 from featurekit.errors import FeaturekitError
 
 
-def parse_window(window: Any) -> dt.timedelta | None:
-    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive."""
+def parse_window(window: Any, what: str = "training_window") -> dt.timedelta | None:
+    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive.
+    ``what`` names the argument in error messages."""
     if window is None:
         return None
     if isinstance(window, str):  # "30d" as users write it (pandas now wants "30D")
@@ -30,10 +31,10 @@ def parse_window(window: Any) -> dt.timedelta | None:
     try:
         delta = pd.Timedelta(window).to_pytimedelta()
     except (ValueError, TypeError):
-        raise FeaturekitError(f"training_window {window!r} is not a duration. "
+        raise FeaturekitError(f"{what} {window!r} is not a duration. "
                               "Fix: pass e.g. '30d', '12h' or a datetime.timedelta") from None
     if delta <= dt.timedelta(0):
-        raise FeaturekitError(f"training_window must be positive, got {window!r}. "
+        raise FeaturekitError(f"{what} must be positive, got {window!r}. "
                               "Fix: pass a positive duration such as '30d'")
     return delta
 

@@ -130,6 +130,11 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
     numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
     _, starts = keys.grouped()
     rows, count, total, mean, low, high, m2, m3 = _segment_moments(keys.in_slot_order(numbers), starts)
+    return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+
+
+def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[str, np.ndarray]:
+    """The requested statistics from per-group moments (NaN where undefined)."""
     derived = {
         "rows": lambda: rows.astype(np.float64),
         "count": lambda: count.astype(np.float64),
@@ -256,11 +261,16 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     codes, table = coded
     _, starts = keys.grouped()
     modes, distinct = _category_counts(keys.in_slot_order(codes), starts, max(table.len(), 1))
+    return _category_stats(stats, modes, distinct, table, values.dtype)
+
+
+def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series]:
+    """Mode values (missing where a group has none) and distinct counts from their codes."""
     out: dict[str, pl.Series] = {"nunique": pl.Series(distinct)}
     if "mode" in stats:
         found = modes >= 0
         gathered = table.gather(np.where(found, modes, 0)) if table.len() else pl.Series(
-            [None] * keys.n_groups, dtype=values.dtype)
+            [None] * len(modes), dtype=dtype)
         out["mode"] = gathered.set(pl.Series(~found), None) if table.len() else gathered
     return {name: out[name] for name in stats}
 
@@ -312,3 +322,160 @@ def _is_identity(order):
         if order[position] != position:
             return False
     return True
+
+
+# --- as-of sweeps: statistics of every prefix that a cutoff asks for ---------------------------
+
+@numba.njit(cache=True, nogil=True)
+def _sweep_moments(values, times, starts, pair_slots, pair_times, pair_order, inclusive):
+    """Moments of each slot's rows up to each of its cutoffs, in one pass per slot.
+
+    Rows are laid out slot by slot in time order (``starts`` delimits the slots); pairs come
+    sorted by (slot, time), ``pair_order`` giving each one's output position. Running sums
+    are updated row by row (Welford/Pébay for the centred powers), so many cutoffs on one
+    slot cost one pass over its rows, not one per cutoff.
+    """
+    n_pairs = pair_slots.shape[0]
+    rows = np.zeros(n_pairs, np.int64)
+    count = np.zeros(n_pairs, np.int64)
+    total = np.zeros(n_pairs, np.float64)
+    mean = np.full(n_pairs, np.nan)
+    low = np.full(n_pairs, np.inf)
+    high = np.full(n_pairs, -np.inf)
+    m2 = np.zeros(n_pairs, np.float64)
+    m3 = np.zeros(n_pairs, np.float64)
+    k = 0
+    while k < n_pairs:
+        slot = pair_slots[k]
+        position, end = starts[slot], starts[slot + 1]
+        n, acc, centre, s2, s3, lo, hi = 0, 0.0, 0.0, 0.0, 0.0, np.inf, -np.inf
+        while k < n_pairs and pair_slots[k] == slot:
+            cutoff = pair_times[k]
+            while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
+                value = values[position]
+                if not np.isnan(value):
+                    before = n
+                    n += 1
+                    acc += value
+                    lo = min(lo, value)
+                    hi = max(hi, value)
+                    delta = value - centre
+                    step = delta / n
+                    term = delta * step * before
+                    centre += step
+                    s3 += term * step * (n - 2) - 3.0 * step * s2
+                    s2 += term
+                position += 1
+            out = pair_order[k]
+            rows[out] = position - starts[slot]
+            count[out], total[out], low[out], high[out], m2[out], m3[out] = n, acc, lo, hi, s2, s3
+            if n > 0:
+                mean[out] = centre
+            k += 1
+    return rows, count, total, mean, low, high, m2, m3
+
+
+@numba.njit(cache=True, nogil=True)
+def _sweep_categories(codes, times, starts, pair_slots, pair_times, pair_order, inclusive, n_codes):
+    """Mode (smallest code on ties) and distinct count (-1 without rows) of each slot's rows
+    up to each cutoff.
+
+    Counts only grow along a slot, so the running mode stays the smallest code among those
+    with the highest count when each increment is compared with it.
+    """
+    n_pairs = pair_slots.shape[0]
+    scratch = np.zeros(n_codes, np.int32)
+    modes = np.full(n_pairs, -1, np.int64)
+    distinct = np.zeros(n_pairs, np.int64)
+    k = 0
+    while k < n_pairs:
+        slot = pair_slots[k]
+        begin, end = starts[slot], starts[slot + 1]
+        position, best, mode, seen = begin, 0, -1, 0
+        while k < n_pairs and pair_slots[k] == slot:
+            cutoff = pair_times[k]
+            while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
+                code = codes[position]
+                if code >= 0:
+                    if scratch[code] == 0:
+                        seen += 1
+                    scratch[code] += 1
+                    tally = scratch[code]
+                    if tally > best or (tally == best and code < mode):
+                        best, mode = tally, code
+                position += 1
+            # no rows at all: no distinct count either (missing, as for a parent without rows)
+            modes[pair_order[k]], distinct[pair_order[k]] = mode, seen if position > begin else -1
+            k += 1
+        for row in range(begin, position):
+            if codes[row] >= 0:
+                scratch[codes[row]] = 0
+    return modes, distinct
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort_slots_by_time(order, times, starts):
+    """Within each slot's run of ``order``, order the rows by time (runs already in order,
+    the usual case, are only checked)."""
+    out = order.astype(np.int64)
+    for slot in range(starts.shape[0] - 1):
+        begin, end = starts[slot], starts[slot + 1]
+        ordered = True
+        for position in range(begin + 1, end):
+            if times[out[position]] < times[out[position - 1]]:
+                ordered = False
+                break
+        if not ordered:
+            run = out[begin:end].copy()
+            out[begin:end] = run[np.argsort(times[run], kind="mergesort")]
+    return out
+
+
+@dataclass
+class AsOfLayout:
+    """Rows laid out by slot in time order, and cutoff pairs sorted by (slot, time)."""
+
+    order: np.ndarray  # row numbers in layout order
+    times: np.ndarray  # their times (int64)
+    starts: np.ndarray  # each slot's first position, and the end
+    pair_slots: np.ndarray
+    pair_times: np.ndarray
+    pair_order: np.ndarray  # output position of each sorted pair
+    inclusive: bool
+
+
+def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pair_slots: np.ndarray,
+                 pair_times: np.ndarray, inclusive: bool) -> AsOfLayout:
+    """Lay rows out for the sweeps: by slot (counting sort), then by time within a slot."""
+    by_slot, starts = _rows_by_slot(row_slots, n_slots)
+    order = _sort_slots_by_time(by_slot, row_times, starts)
+    pair_order = np.lexsort((pair_times, pair_slots))
+    return AsOfLayout(order, row_times[order], starts, pair_slots[pair_order], pair_times[pair_order],
+                      pair_order, inclusive)
+
+
+def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
+    """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time."""
+    if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
+        numbers = values.fill_null(False).cast(pl.Float64).to_numpy()
+    else:
+        numbers = values.cast(pl.Float64).to_numpy()
+    rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
+        numbers[layout.order], layout.times, layout.starts, layout.pair_slots, layout.pair_times,
+        layout.pair_order, layout.inclusive)
+    return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+
+
+def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, pl.Series] | None:
+    """``group_categories`` for each cutoff pair; None when there are too many values."""
+    coded = _value_codes(values)
+    if coded is None:
+        return None
+    codes, table = coded
+    modes, distinct = _sweep_categories(codes[layout.order], layout.times, layout.starts,
+                                        layout.pair_slots, layout.pair_times, layout.pair_order,
+                                        layout.inclusive, max(table.len(), 1))
+    counted = _category_stats(stats, modes, distinct, table, values.dtype)
+    if "nunique" in counted:
+        counted["nunique"] = pl.Series(np.where(distinct >= 0, distinct, np.nan)).fill_nan(None).cast(pl.Int64)
+    return counted

@@ -22,6 +22,8 @@ from test_point_in_time import disturb_after
 import featurekit as fk
 from featurekit.demo import retail_entityset
 from featurekit.demo_data import retail_tables
+from featurekit.engine.cutoffs import read_cutoffs
+from featurekit.engine.per_cutoff import compute_per_cutoff
 
 CATALOGUE = json.loads((Path(__file__).parent / "data" / "featuretools_reference.json").read_text())[
     "catalogue"]
@@ -185,3 +187,29 @@ def test_time_column_is_configurable_and_windows_are_checked(retail):
     assert list(matrix.index.names) == ["customer_id", "as_of"]
     with pytest.raises(fk.FeaturekitError, match="positive"):
         fk.compute(retail, features, cutoff_time=frame, time_column="as_of", training_window="0d")
+
+
+@pytest.mark.parametrize("include", [True, False])
+def test_sweeping_prefixes_equals_walking_rows_down(include):
+    """Many cutoffs per instance: running statistics read off at each cutoff (the sweep) give
+    what joining every row to every cutoff and filtering gives. Some transactions are moved
+    before their session, so a parent is not always known when its child is."""
+    tables = retail_tables(30, seed=2)
+    rows = tables["transactions"].copy()
+    early = rows.index[::7]
+    rows.loc[early, "transaction_time"] -= pd.Timedelta(days=400)
+    tables["transactions"] = rows
+    es = retail_entityset(tables, types=TYPES)
+    owners = rows.merge(tables["sessions"][["session_id", "customer_id"]], on="session_id")
+    for target, catalogue in (("customers", CATALOGUE), ("sessions", {}), ("products", {})):
+        features = fk.plan(es, target=target, max_depth=2, **catalogue)
+        index = es[target].index
+        at_rows = owners.sample(60, random_state=1)[[index, "transaction_time"]]  # exactly at a row
+        frame = pd.concat([random_cutoffs(es, target, 60, seed=4),
+                           at_rows.rename(columns={"transaction_time": "time"})]).drop_duplicates([index, "time"])
+        cutoffs = read_cutoffs(frame, es, es[target], "time")
+        swept = compute_per_cutoff(es, features, cutoffs.pairs, None, include, sweep=True)
+        walked = compute_per_cutoff(es, features, cutoffs.pairs, None, include, sweep=False)
+        assert swept.height == walked.height == cutoffs.pairs.height
+        pd.testing.assert_frame_equal(swept.to_pandas(), walked.to_pandas(), check_exact=False,
+                                      rtol=1e-9, atol=1e-12)

@@ -177,21 +177,7 @@ class _PlanBuilder:
         if expressions:
             aggregated = rows.group_by(GROUP_KEY).agg(expressions)
             frame = frame.join(aggregated, left_on=row_key, right_on=GROUP_KEY, how="left")
-        finish = []
-        for feature in group:
-            if feature.number_output_features > 1:
-                finish += [pl.col(feature.name).list.get(i, null_on_oob=True).alias(name)
-                           for i, name in enumerate(feature.output_names)]
-            elif feature.primitive.default_value is not None:
-                # Featuretools' rule: a primitive's default stands in wherever it yields no
-                # value (a parent without rows; KURTOSIS of missing data).
-                finish.append(pl.col(feature.name).fill_nan(None).fill_null(
-                    feature.primitive.default_value) if feature.schema.logical_type == "double"
-                    else pl.col(feature.name).fill_null(feature.primitive.default_value))
-        if finish:
-            frame = frame.with_columns(finish)
-        multi = [f.name for f in group if f.number_output_features > 1]
-        return frame.drop(multi)
+        return _finish_aggregations(frame, group)
 
     def _attach_group_key(self, rows: pl.LazyFrame, path: tuple[Relationship, ...]) -> pl.LazyFrame:
         """Give each child row the key of the path's first parent (walking up the path)."""
@@ -229,6 +215,25 @@ class _PlanBuilder:
     def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
         expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
         return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def _finish_aggregations(frame: pl.LazyFrame, group: list[AggregationFeature]) -> pl.LazyFrame:
+    """Split multi-output aggregations into their columns and put in primitives' defaults."""
+    finish = []
+    for feature in group:
+        if feature.number_output_features > 1:
+            finish += [pl.col(feature.name).list.get(i, null_on_oob=True).alias(name)
+                       for i, name in enumerate(feature.output_names)]
+        elif feature.primitive.default_value is not None:
+            # Featuretools' rule: a primitive's default stands in wherever it yields no
+            # value (a parent without rows; KURTOSIS of missing data).
+            finish.append(pl.col(feature.name).fill_nan(None).fill_null(
+                feature.primitive.default_value) if feature.schema.logical_type == "double"
+                else pl.col(feature.name).fill_null(feature.primitive.default_value))
+    if finish:
+        frame = frame.with_columns(finish)
+    multi = [f.name for f in group if f.number_output_features > 1]
+    return frame.drop(multi)
 
 
 def is_table_wide(feature: Feature) -> bool:

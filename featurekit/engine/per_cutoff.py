@@ -17,35 +17,54 @@ instance gives the same matrix either way (tested).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 import networkx as nx
+import numpy as np
 import polars as pl
 
 from featurekit.engine.cutoffs import CUT, CUTOFF
 from featurekit.engine.lazy_plan import (
     GROUP_KEY,
     _close_over_table,
+    _finish_aggregations,
+    _join_on_index,
+    _kernel_dtype,
     _PlanBuilder,
     is_table_wide,
     output_columns,
 )
 from featurekit.entityset import EntitySet, Relationship, Table
-from featurekit.feature import DirectFeature, Feature
+from featurekit.errors import ComputeError
+from featurekit.feature import (
+    AggregationFeature,
+    DirectFeature,
+    Feature,
+    FeatureOutput,
+    IdentityFeature,
+    TransformFeature,
+)
 from featurekit.primitives import ComputeContext, kernels
 
 KEY = "__featurekit_pair_key"  # the table's index value of a pair
 ROW = "__featurekit_pair_row"  # the pair's row number in its frame
 OWNER = "__featurekit_owner"  # the row number of the parent pair a child row belongs to
+PATH_TIME = "__featurekit_path_time"  # the latest time of the rows on a child row's path
 
 
 class CutoffPlanBuilder(_PlanBuilder):
     """Builds frames of (row, cutoff) pairs for the features asked of a table."""
 
     def __init__(self, entityset: EntitySet, target: str, training_window: dt.timedelta | None,
-                 include_cutoff_time: bool):
+                 include_cutoff_time: bool, sweep: bool | None = None):
         super().__init__(entityset, pl.col(CUTOFF))
         self.window = training_window
         self.include = include_cutoff_time
+        self.sweep = sweep  # None: sweep where a row has several cutoffs; True/False: always/never
+        # Features no cutoff can change (columns of static tables, row-wise transforms of
+        # them) are computed once per row, as without cutoffs.
+        self.static = _PlanBuilder(entityset, pl.col(CUTOFF))
+        self.parent_first: dict[Relationship, bool] = {}
         # The window limits event rows, not the target's own table nor what it refers to.
         self.entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)}
 
@@ -130,9 +149,148 @@ class CutoffPlanBuilder(_PlanBuilder):
             values = self.pairs_frame(child.name, inputs, reached.drop(OWNER)).with_columns(reached[OWNER])
         return values.rename({OWNER: GROUP_KEY}).lazy()
 
+    def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
+                           group: list[AggregationFeature]) -> pl.LazyFrame:
+        """Aggregations a sweep can answer go through one (see ``_sweep``); the rest walk down."""
+        swept = [f for f in group if self._sweepable(f)] if self._should_sweep(frame, table) else []
+        if not swept:
+            return super()._join_aggregations(frame, table, path, group)
+        frame = _finish_aggregations(self._sweep(frame, table, path, swept), swept)
+        rest = [f for f in group if f not in swept]
+        return super()._join_aggregations(frame, table, path, rest) if rest else frame
+
+    def _should_sweep(self, frame: pl.LazyFrame, table: Table) -> bool:
+        if self.sweep is not None:
+            return self.sweep
+        # Several cutoffs for one row: walking down would copy its children once per cutoff.
+        counts = frame.select(pl.len(), pl.col(table.index).n_unique().alias("distinct")).collect()
+        return counts["len"][0] > counts["distinct"][0]
+
+    def _sweepable(self, feature: AggregationFeature) -> bool:
+        """Statistics of the rows up to a moment, of child values no cutoff changes, without
+        a window (a window's far end would drop rows a running minimum cannot forget)."""
+        return (self.window is None and len(feature.inputs) == 1 and self._is_static(feature.inputs[0])
+                and feature.primitive.kernel_stat in kernels.MOMENT_STATS | kernels.CATEGORY_STATS)
+
+    def _is_static(self, feature: Feature) -> bool:
+        """Whether a feature's value for a row is the same at every cutoff (given the row)."""
+        if isinstance(feature, IdentityFeature):
+            return True
+        if isinstance(feature, DirectFeature):
+            return self._parent_known_with_child(feature.relationship) and self._is_static(feature.base)
+        if isinstance(feature, TransformFeature):
+            return (feature.primitive.row_wise and not feature.primitive.ordered
+                    and not feature.primitive.uses_cutoff and all(self._is_static(f) for f in feature.inputs))
+        if isinstance(feature, FeatureOutput):
+            return self._is_static(feature.inputs[0])
+        return False
+
+    def _parent_known_with_child(self, relationship: Relationship) -> bool:
+        """Whether a child row's parent is known at every cutoff the child row is: true for
+        a static parent, and for a timed one (outside a training window) whose rows all come
+        no later than their children, as a session comes before its transactions (checked on
+        the data, once)."""
+        parent = self.es[relationship.parent]
+        if not self._timed(parent):
+            return True
+        if self.window is not None and parent.name not in self.entities:
+            return False
+        if relationship not in self.parent_first:
+            child = self.es[relationship.child]
+            if not self._timed(child):
+                self.parent_first[relationship] = False
+                return False
+            times = parent.frame.select(pl.col(parent.index), pl.col(parent.time_index).alias("__parent_time"))
+            rows = _join_on_index(child.frame.lazy().select(relationship.child_key, child.time_index),
+                                  relationship.child_key, times, parent.index)
+            late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col(child.time_index).is_not_null()
+                               & (pl.col("__parent_time").is_null()
+                                  | (pl.col("__parent_time") > pl.col(child.time_index))))
+            self.parent_first[relationship] = late.select(pl.len()).collect()["len"][0] == 0
+        return self.parent_first[relationship]
+
+    def _sweep(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
+               group: list[AggregationFeature]) -> pl.LazyFrame:
+        """Sweep each parent's child rows once in time order, reading off the statistics at
+        each of the parent's cutoffs: no child row is copied per cutoff.
+
+        A child row counts at a cutoff when every row on its path (itself and the rows
+        between it and the parent) is known by then, i.e. when the latest of their times is.
+        """
+        slots = kernels.dense_keys(table.frame[table.index])
+        inputs = frozenset(f.inputs[0] for f in group)
+        rows = self._rows_with_path_time(path, inputs)
+        pairs = frame.select(table.index, CUTOFF, ROW).collect(engine="in-memory")
+        if slots is None:  # not compact integers: number the parent's keys
+            slots = kernels.dense_keys(pl.int_range(table.frame.height, eager=True))
+            numbering = table.frame.select(pl.col(table.index), pl.int_range(pl.len()).alias("__slot"))
+            pairs = pairs.join(numbering, on=table.index, how="left", maintain_order="left")
+            rows = rows.join(numbering.rename({table.index: OWNER}), on=OWNER, how="inner")
+            pair_slots, row_slots = pairs["__slot"], rows["__slot"]
+        else:
+            pair_slots = kernels.parent_positions(slots, table.frame.height, pairs[table.index])
+            row_slots = kernels.parent_positions(slots, table.frame.height, rows[OWNER])
+            if row_slots.null_count():
+                rows, row_slots = rows.filter(row_slots.is_not_null()), row_slots.drop_nulls()
+        layout = kernels.as_of_layout(
+            row_slots.cast(pl.Int64).to_numpy(), rows[PATH_TIME].to_numpy(), table.frame.height,
+            pair_slots.cast(pl.Int64).to_numpy(), pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include)
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for feature in group:
+            wanted[feature.inputs[0].name].add(feature.primitive.kernel_stat)
+        results: dict[tuple[str, str], object] = {}
+        for column, stats in wanted.items():
+            moments = stats & kernels.MOMENT_STATS
+            if moments:
+                for stat, values in kernels.as_of_moments(layout, rows[column], moments).items():
+                    results[column, stat] = values
+            categories = stats & kernels.CATEGORY_STATS
+            if categories:
+                counted = kernels.as_of_categories(layout, rows[column], categories)
+                if counted is None:
+                    raise ComputeError(f"column {column!r} of table {path[-1].child!r} has too many "
+                                       "distinct values to count per cutoff. Fix: type it as text or "
+                                       "drop MODE/NUM_UNIQUE for it")
+                results.update({(column, stat): values for stat, values in counted.items()})
+        computed = {ROW: pairs[ROW]}
+        for feature in group:
+            source = feature.inputs[0].name
+            values = pl.Series(feature.name, results[source, feature.primitive.kernel_stat])
+            values = values.fill_nan(None) if values.dtype.is_float() else values
+            computed[feature.name] = values.cast(_kernel_dtype(feature, rows.schema[source]))
+        return frame.join(pl.DataFrame(computed).lazy(), on=ROW, how="left")
+
+    def _rows_with_path_time(self, path: tuple[Relationship, ...], inputs: frozenset[Feature]) -> pl.DataFrame:
+        """The static ``inputs`` of the path's last table (one column each), the key of the
+        path's first parent (``OWNER``) and the latest time of the rows along the path
+        (``PATH_TIME``, microseconds); rows with a missing time or no parent are left out."""
+        child = self.es[path[-1].child]
+        rows = self.static.frame(child.name, inputs).select(
+            pl.col(path[-1].child_key).alias(OWNER), self._epoch(child).alias(PATH_TIME),
+            *[pl.col(f.name) for f in inputs])
+        for relationship in reversed(path[:-1]):
+            middle = self.es[relationship.child]
+            lookup = middle.frame.select(pl.col(middle.index), pl.col(relationship.child_key).alias("__up"),
+                                         self._epoch(middle).alias("__time"))
+            rows = (_join_on_index(rows, OWNER, lookup, middle.index)
+                    .with_columns(pl.col("__up").alias(OWNER),
+                                  pl.max_horizontal(PATH_TIME, "__time").alias(PATH_TIME),
+                                  pl.col("__time").is_null().alias("__lost"))
+                    .filter(~pl.col("__lost")).drop("__up", "__time", "__lost"))
+        return rows.filter(pl.col(OWNER).is_not_null() & pl.col(PATH_TIME).is_not_null()).collect(
+            engine="in-memory")
+
+    def _epoch(self, table: Table) -> pl.Expr:
+        """A row's time in microseconds; the smallest integer when the table is static."""
+        if not self._timed(table):
+            return pl.lit(np.iinfo(np.int64).min, dtype=pl.Int64)
+        return pl.col(table.time_index).dt.epoch("us")
+
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
                      group: list[DirectFeature]) -> pl.LazyFrame:
         parent = self.es[relationship.parent]
+        if all(self._is_static(f) for f in group):  # the same at every cutoff: join by key alone
+            return _PlanBuilder._join_direct(self.static, frame, relationship, group)
         asked = (frame.select(pl.col(relationship.child_key).alias(KEY), CUT, CUTOFF)
                  .drop_nulls(KEY).unique([KEY, CUT]).collect(engine="in-memory"))
         times = parent.frame.select(pl.col(parent.index).alias(KEY), *self._time_columns(parent))
@@ -174,12 +332,13 @@ def _gather_rows(pairs: pl.DataFrame, table: Table, columns: list[str]) -> pl.Da
 
 
 def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.DataFrame,
-                       training_window: dt.timedelta | None, include_cutoff_time: bool) -> pl.DataFrame:
+                       training_window: dt.timedelta | None, include_cutoff_time: bool,
+                       sweep: bool | None = None) -> pl.DataFrame:
     """The target's features for each (index, ``CUT``, ``CUTOFF``) row of ``pairs``: index,
     ``CUT``, then one column per feature output; instances created after their cutoff get
     missing values."""
     target = entityset[features[0].table]
-    builder = CutoffPlanBuilder(entityset, target.name, training_window, include_cutoff_time)
+    builder = CutoffPlanBuilder(entityset, target.name, training_window, include_cutoff_time, sweep)
     asked = pairs.rename({target.index: KEY})
     times = target.frame.select(pl.col(target.index).alias(KEY), *builder._time_columns(target))
     known = asked.join(times, on=KEY, how="inner", maintain_order="left")

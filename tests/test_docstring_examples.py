@@ -12,7 +12,7 @@ MODULES = [
     "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom", "featurekit.labels",
     "featurekit.splits",
     "featurekit.selection", "featurekit.selection.relevance", "featurekit.selection.pruning",
-    "featurekit.selection.imputation",
+    "featurekit.selection.imputation", "featurekit.sklearn",
 ]
 
 

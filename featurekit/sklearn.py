@@ -320,7 +320,9 @@ class DeepFeatureSynthesis(TransformerMixin, BaseEstimator):
     index itself). Its other columns pass through in front of the features; the output has one
     row per row of ``X``, in ``X``'s order. The planning options are those of
     :func:`featurekit.plan`. ``cutoff_time_column`` names a column of ``X`` with each row's
-    cutoff time (point-in-time features, computed by the engine's per-instance cutoffs).
+    cutoff time: each row then sees only data known at its cutoff (and, with
+    ``training_window``, not older than the window), as ``fk.compute(es, features,
+    cutoff_time=frame)`` computes it; the same instance may appear at several cutoffs.
 
     >>> import featurekit as fk, pandas as pd
     >>> es = fk.demo.load_retail(n_customers=5)
@@ -400,27 +402,44 @@ class DeepFeatureSynthesis(TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=False, skip_check_array=True)
         key = self._index_name()
         ids = self._ids(X)
-        if self.cutoff_time_column is not None:
-            raise FeaturekitError(
-                "DeepFeatureSynthesis(cutoff_time_column=...) needs per-instance cutoff times "
-                "in the engine (fk.compute(es, features, cutoff_time=frame)), which this "
-                "version does not have yet. Fix: compute with one cutoff for all instances "
-                "(fk.compute(..., cutoff_time=moment)) for now")
-        if self.training_window is not None:
-            raise FeaturekitError("training_window needs cutoff_time_column. Fix: pass both")
         kind = _output_kind(self, X)
         where = f"table {self.target!r}"
-        if kind == "pandas":  # the engine's own pandas types (categories as it declares them)
+        known = self.entityset[self.target].frame.select(key)
+        _select_rows(known, key, ids, where)  # every id must be an instance of the target
+        if self.cutoff_time_column is not None:
+            features = self._compute_at_cutoffs(X, key, ids, kind)
+        elif self.training_window is not None:
+            raise FeaturekitError("training_window needs cutoff_time_column. Fix: pass both")
+        elif kind == "pandas":  # the engine's own pandas types (categories as it declares them)
             matrix = compute(self.entityset, self.features_, return_type="pandas")
-            known = pl.Series(key, matrix.index.to_numpy())
-            _select_rows(pl.DataFrame({key: known}), key, ids, where)  # checks the ids
-            features = matrix.loc[ids.cast(known.dtype).to_list()].reset_index(drop=True)
+            features = matrix.loc[ids.cast(known.schema[key]).to_list()].reset_index(drop=True)
         else:
             matrix = compute(self.entityset, self.features_, return_type="polars")
             features = _select_rows(matrix, key, ids, where)
         keep = _pass_through(X, [key] + ([self.cutoff_time_column]
                                          if self.cutoff_time_column else []))
         return _append(keep, features, kind)
+
+    def _compute_at_cutoffs(self, X: Any, key: str, ids: pl.Series, kind: str) -> Any:
+        """Each row's features as of its own cutoff: the engine computes every distinct
+        (id, cutoff) pair once, and rows of ``X`` repeating a pair share its result."""
+        from featurekit.engine import compute
+
+        cutoff = self.cutoff_time_column
+        times = X[cutoff]
+        times = times if isinstance(times, pl.Series) else pl.from_pandas(times)
+        rows = pl.DataFrame({key: ids, cutoff: times}).with_row_index("__row")
+        distinct = rows.unique([key, cutoff], keep="first", maintain_order=True)
+        pair_of_row = rows.join(distinct.select(key, cutoff).with_row_index("__pair"),
+                                on=[key, cutoff], how="left", maintain_order="left",
+                                nulls_equal=True)["__pair"].to_numpy()
+        matrix = compute(self.entityset, self.features_, cutoff_time=distinct.select(key, cutoff),
+                         time_column=cutoff, training_window=self.training_window,
+                         include_cutoff_time=self.include_cutoff_time,
+                         return_type="pandas" if kind == "pandas" else "polars")
+        if isinstance(matrix, pd.DataFrame):
+            return matrix.iloc[pair_of_row][self.feature_names_].reset_index(drop=True)
+        return matrix[pair_of_row].select(self.feature_names_)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """``X``'s passed-through columns, then the features' names."""

@@ -229,8 +229,24 @@ def test_dfs_transformer_clones_and_runs_in_a_pipeline(retail):
     assert "COUNT(sessions)" in fitted[0].get_feature_names_out()
 
 
-def test_dfs_cutoff_column_is_refused_until_the_engine_supports_it(retail):
-    X = pd.DataFrame({"customer_id": [1, 2], "time": pd.to_datetime(["2024-01-01"] * 2)})
-    step = DeepFeatureSynthesis(retail, "customers", max_depth=1, cutoff_time_column="time")
-    with pytest.raises(FeaturekitError, match="per-instance cutoff"):
-        step.fit_transform(X)
+def test_dfs_cutoff_column_computes_each_row_as_of_its_own_cutoff(retail):
+    times = pd.to_datetime(["2021-06-01", "2020-09-01", "2022-01-01", "2021-06-01", "2020-09-01"])
+    X = pd.DataFrame({"customer_id": [4, 4, 9, 4, 4], "when": times, "extra": np.arange(5.0)})
+    step = DeepFeatureSynthesis(retail, "customers", max_depth=2, cutoff_time_column="when")
+    out = step.fit_transform(X)
+    assert list(out.columns) == ["extra", *step.feature_names_]
+    assert out["extra"].tolist() == X["extra"].tolist()
+    for row, (customer, moment) in enumerate(zip(X["customer_id"], X["when"], strict=True)):
+        alone = fk.compute(retail, step.features_, cutoff_time=moment).loc[customer]
+        pd.testing.assert_series_equal(out.iloc[row][step.feature_names_], alone,
+                                       check_names=False, check_dtype=False)
+    counts = out["COUNT(sessions)"].tolist()
+    assert counts[0] == counts[3] and counts[1] == counts[4] and counts[1] < counts[0]
+
+    polars_out = step.set_output(transform="polars").transform(pl.from_pandas(X))
+    np.testing.assert_allclose(polars_out["SUM(transactions.amount)"].to_numpy(),
+                               out["SUM(transactions.amount)"].to_numpy())
+    windowed = clone(step).set_params(training_window="90d").set_output(
+        transform="pandas").fit_transform(X)
+    assert (windowed["COUNT(sessions)"] <= out["COUNT(sessions)"]).all()
+    assert (windowed["COUNT(sessions)"] < out["COUNT(sessions)"]).any()

@@ -255,10 +255,12 @@ def _nothing_relevant(task: str, fdr_level: float, multiclass: bool, n_significa
                 "Fix: add features that vary")
     best = table["feature"].iloc[0]
     procedure = "Benjamini-Hochberg" if independent else "Benjamini-Yekutieli"
+    passes = (f"passes from fdr_level {needed_level:.3g}" if needed_level < 1 else
+              "would pass only at fdr_level 1 (the data show no evidence)")
     text = (f"no feature is relevant for {task} at fdr_level={fdr_level} ({procedure}"
             + (f", relevant for at least n_significant={n_significant} classes" if multiclass
-               else "") + f"); the most relevant feature, {best!r}, passes from fdr_level "
-            f"{needed_level:.3g}. Fix: raise fdr_level")
+               else "") + f"); the most relevant feature, {best!r}, {passes}. Fix: raise "
+            "fdr_level")
     if multiclass:
         text += " or lower n_significant"
     if not independent:

@@ -65,3 +65,50 @@ def retail_entityset(
     for parent, parent_key, child, child_key in RETAIL_RELATIONSHIPS:
         entityset.add_relationship(parent=parent, parent_key=parent_key, child=child, child_key=child_key)
     return entityset
+
+
+SERIES_CLASSES = ("smooth", "rough", "periodic", "bursty")
+
+
+def load_labelled_series(n_per_class: int = 50, length: int = 200, seed: int = 0):
+    """Deterministic labelled series for classification examples: ``(series, labels)``.
+
+    ``series`` is a long pandas frame (``id``, ``time``, ``value``); ``labels`` a Series of
+    class names indexed by ``id``. Four classes of equal size, told apart by shape rather
+    than level or scale (each series gets a random offset and amplitude): "smooth" (AR(1),
+    phi 0.8), "rough" (AR(1), phi 0.3), "periodic" (a noisy sine of random frequency and
+    phase) and "bursty" (AR(1), phi 0.5, with a few short spikes). The noise makes the
+    classes overlap, so no classifier is perfect.
+
+    >>> series, labels = load_labelled_series(n_per_class=3, length=20)
+    >>> series.shape, labels.value_counts().tolist()
+    ((240, 3), [3, 3, 3, 3])
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frames, labels = [], {}
+    series_id = 0
+    for index in range(n_per_class * len(SERIES_CLASSES)):
+        label = SERIES_CLASSES[index % len(SERIES_CLASSES)]
+        noise = rng.normal(0.0, 1.0, length)
+        if label == "periodic":
+            t = np.arange(length)
+            values = (1.2 * np.sin(2 * np.pi * rng.uniform(0.02, 0.12) * t
+                                   + rng.uniform(0, 2 * np.pi)) + 0.9 * noise)
+        else:
+            phi = {"smooth": 0.8, "rough": 0.3, "bursty": 0.5}[label]
+            values = np.empty(length)
+            values[0] = noise[0]
+            for step in range(1, length):
+                values[step] = phi * values[step - 1] + np.sqrt(1 - phi**2) * noise[step]
+            if label == "bursty":
+                for start in rng.integers(0, length - 3, rng.integers(1, 4)):
+                    values[start:start + 3] += rng.choice([-1, 1]) * rng.uniform(2.0, 3.5)
+        values = rng.uniform(-5, 5) + rng.uniform(0.5, 3.0) * values
+        frames.append(pd.DataFrame({"id": series_id, "time": np.arange(length), "value": values}))
+        labels[series_id] = label
+        series_id += 1
+    series = pd.concat(frames, ignore_index=True)
+    return series, pd.Series(labels, name="label").rename_axis("id")

@@ -27,3 +27,15 @@ def schema_error(table: str, column: str | None, problem: str, fix: str) -> Sche
     """Build a SchemaError whose text always carries table, column and the fix."""
     where = f"table {table!r}" + (f", column {column!r}" if column is not None else "")
     return SchemaError(f"{where}: {problem}. Fix: {fix}")
+
+
+class SelectionError(FeaturekitError):
+    """A feature matrix or target cannot be used for selection (misaligned, missing values, ...)."""
+
+
+class NoRelevantFeaturesError(SelectionError):
+    """Selection was asked for the relevant features and none passed the false-discovery control."""
+
+
+class NoRelevantFeaturesWarning(UserWarning):
+    """No feature passed the false-discovery control; the message says which setting to change."""

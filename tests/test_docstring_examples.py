@@ -11,6 +11,8 @@ MODULES = [
     "featurekit", "featurekit.entityset", "featurekit.dfs", "featurekit.engine.api",
     "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom", "featurekit.labels",
     "featurekit.splits",
+    "featurekit.selection", "featurekit.selection.relevance", "featurekit.selection.pruning",
+    "featurekit.selection.imputation", "featurekit.sklearn",
 ]
 
 

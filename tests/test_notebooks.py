@@ -77,3 +77,23 @@ def test_quickstart_draws_its_plot():
               for output in cell.outputs if "image/png" in output.get("data", {})]
     assert len(images) == 1
     assert "plotted features: 3" in printed_text(notebook)
+
+
+CLASSIFICATION = NOTEBOOK_DIR / "02_time_series_classification.ipynb"
+
+
+def test_classification_notebook_selects_a_few_features_and_beats_chance():
+    notebook = execute(CLASSIFICATION)
+    text = printed_text(notebook)
+    counts = re.search(r"relevant features: (\d+) of (\d+)", text)
+    assert counts is not None, text
+    relevant, total = map(int, counts.groups())
+    assert total == 777 and 0 < relevant < total
+    pruned = int(re.search(r"after correlation pruning: (\d+)", text).group(1))
+    assert 0 < pruned <= relevant
+    chance = 0.25  # four balanced classes
+    for label in ("held-out accuracy", "cross-validated accuracy"):
+        assert float(re.search(rf"{label}: ([0-9.]+)", text).group(1)) > 2 * chance
+    images = [output for cell in notebook.cells if cell.cell_type == "code"
+              for output in cell.outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 2 and "plotted features: 4" in text

@@ -213,3 +213,18 @@ def test_sweeping_prefixes_equals_walking_rows_down(include):
         assert swept.height == walked.height == cutoffs.pairs.height
         pd.testing.assert_frame_equal(swept.to_pandas(), walked.to_pandas(), check_exact=False,
                                       rtol=1e-9, atol=1e-12)
+
+
+def test_tables_without_time_index_are_static_and_refuse_a_window():
+    customers = pd.DataFrame({"customer_id": [1, 2], "region": ["n", "s"]})
+    orders = pd.DataFrame({"order_id": [10, 11, 12], "customer_id": [1, 1, 2], "amount": [5.0, 7.0, 1.0]})
+    es = fk.EntitySet("static")
+    es.add_table("customers", customers, index="customer_id")
+    es.add_table("orders", orders, index="order_id")
+    es.add_relationship(parent="customers", parent_key="customer_id", child="orders", child_key="customer_id")
+    features = fk.plan(es, target="customers", agg_primitives=["sum"], trans_primitives=[])
+    frame = pd.DataFrame({"customer_id": [1, 1, 2], "time": ["1990-01-01", "2030-01-01", "1990-01-01"]})
+    matrix = fk.compute(es, features, cutoff_time=frame)
+    assert matrix["SUM(orders.amount)"].tolist() == [12.0, 12.0, 1.0]  # no time: every row counts
+    with pytest.raises(fk.FeaturekitError, match="training_window needs tables with a time index"):
+        fk.compute(es, features, cutoff_time=frame, training_window="30d")

@@ -35,7 +35,6 @@ from featurekit.engine.lazy_plan import (
     output_columns,
 )
 from featurekit.entityset import EntitySet, Relationship, Table
-from featurekit.errors import ComputeError
 from featurekit.feature import (
     AggregationFeature,
     DirectFeature,
@@ -153,9 +152,10 @@ class CutoffPlanBuilder(_PlanBuilder):
                            group: list[AggregationFeature]) -> pl.LazyFrame:
         """Aggregations a sweep can answer go through one (see ``_sweep``); the rest walk down."""
         swept = [f for f in group if self._sweepable(f)] if self._should_sweep(frame, table) else []
-        if not swept:
+        joined = self._sweep(frame, table, path, swept) if swept else None
+        if joined is None:
             return super()._join_aggregations(frame, table, path, group)
-        frame = _finish_aggregations(self._sweep(frame, table, path, swept), swept)
+        frame = _finish_aggregations(joined, swept)
         rest = [f for f in group if f not in swept]
         return super()._join_aggregations(frame, table, path, rest) if rest else frame
 
@@ -210,19 +210,19 @@ class CutoffPlanBuilder(_PlanBuilder):
         return self.parent_first[relationship]
 
     def _sweep(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
-               group: list[AggregationFeature]) -> pl.LazyFrame:
+               group: list[AggregationFeature]) -> pl.LazyFrame | None:
         """Sweep each parent's child rows once in time order, reading off the statistics at
         each of the parent's cutoffs: no child row is copied per cutoff.
 
         A child row counts at a cutoff when every row on its path (itself and the rows
         between it and the parent) is known by then, i.e. when the latest of their times is.
+        None when a column has too many distinct values to count (the caller walks instead).
         """
         slots = kernels.dense_keys(table.frame[table.index])
         inputs = frozenset(f.inputs[0] for f in group)
         rows = self._rows_with_path_time(path, inputs)
         pairs = frame.select(table.index, CUTOFF, ROW).collect(engine="in-memory")
         if slots is None:  # not compact integers: number the parent's keys
-            slots = kernels.dense_keys(pl.int_range(table.frame.height, eager=True))
             numbering = table.frame.select(pl.col(table.index), pl.int_range(pl.len()).alias("__slot"))
             pairs = pairs.join(numbering, on=table.index, how="left", maintain_order="left")
             rows = rows.join(numbering.rename({table.index: OWNER}), on=OWNER, how="inner")
@@ -247,10 +247,8 @@ class CutoffPlanBuilder(_PlanBuilder):
             categories = stats & kernels.CATEGORY_STATS
             if categories:
                 counted = kernels.as_of_categories(layout, rows[column], categories)
-                if counted is None:
-                    raise ComputeError(f"column {column!r} of table {path[-1].child!r} has too many "
-                                       "distinct values to count per cutoff. Fix: type it as text or "
-                                       "drop MODE/NUM_UNIQUE for it")
+                if counted is None:  # too many distinct values to count in scratch memory
+                    return None
                 results.update({(column, stat): values for stat, values in counted.items()})
         computed = {ROW: pairs[ROW]}
         for feature in group:

@@ -81,6 +81,9 @@ class EntitySet:
         self.tables: dict[str, Table] = {}
         self.relationships: list[Relationship] = []
         self.graph = nx.DiGraph()  # edges parent -> child, attribute "relationship"
+        # Facts the engine derives from the data once (e.g. whether parents precede their
+        # children), keyed so that a table's new frame never meets an old fact.
+        self.derived_facts: dict[tuple, object] = {}
 
     def __getitem__(self, name: str) -> Table:
         if name not in self.tables:

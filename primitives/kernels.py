@@ -479,3 +479,52 @@ def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> 
     if "nunique" in counted:
         counted["nunique"] = pl.Series(np.where(distinct >= 0, distinct, np.nan)).fill_nan(None).cast(pl.Int64)
     return counted
+
+
+@numba.njit(cache=True, nogil=True)
+def _reach_known(keys, key_valid, times, time_valid, row_of_slot, low, pair_cutoffs, inclusive,
+                 window, check_time):
+    """Child rows whose parent has a pair and whose time is known at that pair's cutoff."""
+    n = keys.shape[0]
+    children = np.empty(n, np.int64)
+    pairs = np.empty(n, np.int64)
+    found = 0
+    for row in range(n):
+        if not key_valid[row]:
+            continue
+        offset = keys[row] - low
+        if offset < 0 or offset >= row_of_slot.shape[0]:
+            continue
+        pair = row_of_slot[offset]
+        if pair < 0:
+            continue
+        if check_time:
+            if not time_valid[row]:
+                continue
+            cutoff, moment = pair_cutoffs[pair], times[row]
+            if moment > cutoff or (moment == cutoff and not inclusive):
+                continue
+            if window > 0 and moment <= cutoff - window:
+                continue
+        children[found] = row
+        pairs[found] = pair
+        found += 1
+    return children[:found], pairs[:found]
+
+
+def reach_known(pair_keys: DenseKeys, n_pairs: int, child_keys: pl.Series, child_times: pl.Series | None,
+                pair_cutoffs: np.ndarray, inclusive: bool, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Match child rows to their parent's only pair, keeping those known at its cutoff
+    (times and cutoffs in microseconds; ``window`` > 0 also drops rows at or before
+    cutoff - window). Returns (child row numbers, pair row numbers)."""
+    row_of_slot = np.full(pair_keys.n_groups, -1, dtype=np.int64)
+    row_of_slot[pair_keys.slots] = np.arange(n_pairs)
+    key_valid = child_keys.is_not_null().to_numpy()
+    keys = child_keys.cast(pl.Int64).fill_null(0).to_numpy()
+    if child_times is None:
+        times, time_valid = np.zeros(1, np.int64), np.ones(1, np.bool_)
+    else:
+        time_valid = child_times.is_not_null().to_numpy()
+        times = child_times.fill_null(0).to_numpy()
+    return _reach_known(keys, key_valid, times, time_valid, row_of_slot, pair_keys.low, pair_cutoffs,
+                        inclusive, window, child_times is not None)

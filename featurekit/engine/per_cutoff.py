@@ -63,7 +63,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         # Features no cutoff can change (columns of static tables, row-wise transforms of
         # them) are computed once per row, as without cutoffs.
         self.static = _PlanBuilder(entityset, pl.col(CUTOFF))
-        self.parent_first: dict[Relationship, bool] = {}
+        self.several_cutoffs: list[bool] = []  # per frame being built: a row at several cutoffs?
         # The window limits event rows, not the target's own table nor what it refers to.
         self.entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)}
 
@@ -86,8 +86,15 @@ class CutoffPlanBuilder(_PlanBuilder):
         """Like ``pairs_frame``; ``pairs`` may already hold the table's raw columns (then it
         has no ``KEY``), and any column it has besides passes through."""
         base = _gather_rows(pairs, table, self._raw_columns(table, needed)) if KEY in pairs.columns else pairs
-        plan = self._build(table, needed, base.with_row_index(ROW).lazy())
-        return plan.sort(ROW).drop(ROW).collect(engine="in-memory")
+        keys = base[table.index]
+        slots = kernels.dense_keys(keys)
+        self.several_cutoffs.append(not kernels.all_distinct_slots(slots) if slots is not None
+                                    else keys.n_unique() < keys.len())
+        try:
+            plan = self._build(table, needed, base.with_row_index(ROW).lazy())
+            return plan.sort(ROW).drop(ROW).collect(engine="in-memory")
+        finally:
+            self.several_cutoffs.pop()
 
     def _all_known(self, table: Table, cuts: pl.DataFrame) -> pl.DataFrame:
         rows = table.frame.select(pl.col(table.index).alias(KEY), *self._time_columns(table))
@@ -138,8 +145,7 @@ class CutoffPlanBuilder(_PlanBuilder):
             columns = [middle.index, relationship.child_key, *([middle.time_index] if self._timed(middle) else [])]
             if fused and step == len(path) - 1:
                 columns += self._raw_columns(middle, needed)
-            rows = middle.frame.select(list(dict.fromkeys(columns)))
-            reached = _with_parent_pairs(rows, relationship.child_key, reached).filter(self._known(middle))
+            reached = self._reach(middle, relationship.child_key, list(dict.fromkeys(columns)), reached)
             if step < len(path) - 1 or not fused:
                 reached = reached.select(pl.col(middle.index).alias(KEY), CUT, CUTOFF, OWNER)
         if fused:
@@ -147,6 +153,26 @@ class CutoffPlanBuilder(_PlanBuilder):
         else:
             values = self.pairs_frame(child.name, inputs, reached.drop(OWNER)).with_columns(reached[OWNER])
         return values.rename({OWNER: GROUP_KEY}).lazy()
+
+    def _reach(self, table: Table, key: str, columns: list[str], pairs: pl.DataFrame) -> pl.DataFrame:
+        """The rows of ``table`` (its ``columns``) whose ``key`` names a pair's row and whose
+        time is known at that pair's cutoff, each with the pair's columns (``KEY`` aside).
+
+        When every parent has one pair and the keys are compact integers (one cutoff per
+        instance, the common case) one numba pass matches and filters, instead of a hash join.
+        """
+        slots = kernels.dense_keys(pairs[KEY])
+        if (slots is None or not table.frame.schema[key].is_integer()
+                or not kernels.all_distinct_slots(slots)):
+            return (table.frame.select(columns).join(pairs, left_on=key, right_on=KEY, how="inner")
+                    .filter(self._known(table)))
+        times = table.frame[table.time_index].dt.epoch("us") if self._timed(table) else None
+        windowed = self.window is not None and table.name not in self.entities
+        window = self.window // dt.timedelta(microseconds=1) if windowed else 0
+        children, owners = kernels.reach_known(slots, pairs.height, table.frame[key], times,
+                                               pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include, window)
+        return pl.concat([table.frame.select(columns).select(pl.all().gather(children)),
+                          pairs.drop(KEY).select(pl.all().gather(owners))], how="horizontal")
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
@@ -160,11 +186,8 @@ class CutoffPlanBuilder(_PlanBuilder):
         return super()._join_aggregations(frame, table, path, rest) if rest else frame
 
     def _should_sweep(self, frame: pl.LazyFrame, table: Table) -> bool:
-        if self.sweep is not None:
-            return self.sweep
         # Several cutoffs for one row: walking down would copy its children once per cutoff.
-        counts = frame.select(pl.len(), pl.col(table.index).n_unique().alias("distinct")).collect()
-        return counts["len"][0] > counts["distinct"][0]
+        return self.several_cutoffs[-1] if self.sweep is None else self.sweep
 
     def _sweepable(self, feature: AggregationFeature) -> bool:
         """Statistics of the rows up to a moment, of child values no cutoff changes, without
@@ -195,19 +218,19 @@ class CutoffPlanBuilder(_PlanBuilder):
             return True
         if self.window is not None and parent.name not in self.entities:
             return False
-        if relationship not in self.parent_first:
-            child = self.es[relationship.child]
-            if not self._timed(child):
-                self.parent_first[relationship] = False
-                return False
+        child = self.es[relationship.child]
+        if not self._timed(child):
+            return False
+        key = ("parent precedes children", relationship, id(parent.frame), id(child.frame))
+        if key not in self.es.derived_facts:
             times = parent.frame.select(pl.col(parent.index), pl.col(parent.time_index).alias("__parent_time"))
             rows = _join_on_index(child.frame.lazy().select(relationship.child_key, child.time_index),
                                   relationship.child_key, times, parent.index)
             late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col(child.time_index).is_not_null()
                                & (pl.col("__parent_time").is_null()
                                   | (pl.col("__parent_time") > pl.col(child.time_index))))
-            self.parent_first[relationship] = late.select(pl.len()).collect()["len"][0] == 0
-        return self.parent_first[relationship]
+            self.es.derived_facts[key] = late.select(pl.len()).collect()["len"][0] == 0
+        return self.es.derived_facts[key]
 
     def _sweep(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                group: list[AggregationFeature]) -> pl.LazyFrame | None:
@@ -300,20 +323,6 @@ class CutoffPlanBuilder(_PlanBuilder):
                           right_on=["__parent", "__parent_cut"], how="left", maintain_order="left")
 
 
-def _with_parent_pairs(rows: pl.DataFrame, key: str, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Each row once per pair of its parent (``rows[key] == pairs[KEY]``), with the pair's columns.
-
-    When every parent has one pair and the keys are compact integers (one cutoff per
-    instance, the common case) this is a positional gather instead of a hash join.
-    """
-    slots = kernels.dense_keys(pairs[KEY])
-    if slots is None or not rows.schema[key].is_integer() or not kernels.all_distinct_slots(slots):
-        return rows.join(pairs, left_on=key, right_on=KEY, how="inner")
-    positions = kernels.parent_positions(slots, pairs.height, rows[key])
-    if positions.null_count():
-        known = positions.is_not_null()
-        rows, positions = rows.filter(known), positions.filter(known)
-    return pl.concat([rows, pairs.drop(KEY).select(pl.all().gather(positions))], how="horizontal")
 
 
 def _gather_rows(pairs: pl.DataFrame, table: Table, columns: list[str]) -> pl.DataFrame:

@@ -78,7 +78,7 @@ def _true_counts(slots, truth, n_groups):
     return rows, true
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _segment_moments(values, starts):
     """Moments per slot from values laid out slot by slot: each segment is read twice while
     it is in cache (sums, then centred powers), instead of scattering over all slots."""
@@ -91,7 +91,7 @@ def _segment_moments(values, starts):
     high = np.full(n_groups, -np.inf)
     m2 = np.zeros(n_groups, np.float64)
     m3 = np.zeros(n_groups, np.float64)
-    for slot in range(n_groups):
+    for slot in numba.prange(n_groups):  # slots are independent: any thread count, same result
         begin, end = starts[slot], starts[slot + 1]
         rows[slot] = end - begin
         n, acc, lo, hi = 0, 0.0, np.inf, -np.inf
@@ -182,34 +182,37 @@ def _rows_by_slot(slots, n_groups):
     return order, starts
 
 
-@numba.njit(cache=True, nogil=True)
-def _category_counts(codes_by_slot, starts, n_codes):
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _category_counts(codes_by_slot, starts, n_codes, n_runs):
     """Mode (smallest code on ties; -1 when none) and distinct count per slot from codes laid
-    out slot by slot, in O(rows) time with one scratch count per code, reset per group."""
+    out slot by slot, in O(rows) time with one scratch count per code, reset per group. Runs
+    of slots go to the threads, each with its own scratch; a slot's result does not depend
+    on which thread counts it."""
     n_groups = starts.shape[0] - 1
-    scratch = np.zeros(n_codes, np.int32)
     modes = np.full(n_groups, -1, np.int64)
     distinct = np.zeros(n_groups, np.int64)
-    for slot in range(n_groups):
-        begin, end = starts[slot], starts[slot + 1]
-        for position in range(begin, end):
-            code = codes_by_slot[position]
-            if code >= 0:
-                if scratch[code] == 0:
-                    distinct[slot] += 1
-                scratch[code] += 1
-        best = 0
-        for position in range(begin, end):
-            code = codes_by_slot[position]
-            if code >= 0:
-                seen = scratch[code]
-                if seen > best or (seen == best and code < modes[slot]):
-                    best = seen
-                    modes[slot] = code
-        for position in range(begin, end):
-            code = codes_by_slot[position]
-            if code >= 0:
-                scratch[code] = 0
+    for run in numba.prange(n_runs):
+        scratch = np.zeros(n_codes, np.int32)
+        for slot in range(run * n_groups // n_runs, (run + 1) * n_groups // n_runs):
+            begin, end = starts[slot], starts[slot + 1]
+            for position in range(begin, end):
+                code = codes_by_slot[position]
+                if code >= 0:
+                    if scratch[code] == 0:
+                        distinct[slot] += 1
+                    scratch[code] += 1
+            best = 0
+            for position in range(begin, end):
+                code = codes_by_slot[position]
+                if code >= 0:
+                    seen = scratch[code]
+                    if seen > best or (seen == best and code < modes[slot]):
+                        best = seen
+                        modes[slot] = code
+            for position in range(begin, end):
+                code = codes_by_slot[position]
+                if code >= 0:
+                    scratch[code] = 0
     return modes, distinct
 
 
@@ -260,7 +263,8 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
         return None
     codes, table = coded
     _, starts = keys.grouped()
-    modes, distinct = _category_counts(keys.in_slot_order(codes), starts, max(table.len(), 1))
+    runs = max(1, min(numba.get_num_threads(), keys.n_groups // 1024))
+    modes, distinct = _category_counts(keys.in_slot_order(codes), starts, max(table.len(), 1), runs)
     return _category_stats(stats, modes, distinct, table, values.dtype)
 
 
@@ -275,12 +279,12 @@ def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series
     return {name: out[name] for name in stats}
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _positions(keys, valid, row_of_slot, low):
     """Row of the parent whose index equals each key (-1 where none)."""
     n_slots = row_of_slot.shape[0]
     out = np.empty(keys.shape[0], np.int64)
-    for i in range(keys.shape[0]):
+    for i in numba.prange(keys.shape[0]):
         offset = keys[i] - low
         if valid[i] and 0 <= offset < n_slots:
             out[i] = row_of_slot[offset]

@@ -9,12 +9,49 @@ Examples
 20
 """
 
-from featurekit import demo, primitives
-from featurekit.dfs import plan
-from featurekit.engine import compute, dfs
-from featurekit.entityset import EntitySet, Relationship
-from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
-from featurekit.feature import Feature, load_features, save_features
+
+
+def _map_primitives_in_a_source_checkout() -> None:
+    """Load ``featurekit.primitives`` from the ``primitives/`` directory beside this package.
+
+    A wheel holds ``featurekit/primitives/`` and needs nothing here. In a source tree (a
+    checkout on ``PYTHONPATH``, a git worktree, an editable install) the vocabulary lives in
+    the top-level ``primitives/`` directory that the build maps to ``featurekit.primitives``;
+    it is loaded from the same tree as this file, never from another checkout.
+    """
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "featurekit.primitives"
+    if name in sys.modules or importlib.machinery.PathFinder.find_spec(name, __path__):
+        return
+    package = Path(__file__).resolve().parent.parent / "primitives"
+    if not (package / "__init__.py").is_file():
+        return
+    spec = importlib.util.spec_from_file_location(
+        name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+_map_primitives_in_a_source_checkout()
+
+from featurekit import demo, primitives  # noqa: E402
+from featurekit.dfs import plan  # noqa: E402
+from featurekit.engine import compute, dfs  # noqa: E402
+from featurekit.entityset import EntitySet, Relationship  # noqa: E402
+from featurekit.errors import (  # noqa: E402
+    ComputeError,
+    FeaturekitError,
+    OrphanWarning,
+    PlanError,
+    SchemaError,
+)
+from featurekit.feature import Feature, load_features, save_features  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "featurekit", "featurekit.entityset", "featurekit.dfs", "featurekit.engine.api",
     "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom",
+    "featurekit.timeseries", "featurekit.timeseries.extract", "featurekit.timeseries.impute",
 ]
 
 

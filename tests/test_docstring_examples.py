@@ -11,6 +11,7 @@ MODULES = [
     "featurekit", "featurekit.entityset", "featurekit.dfs", "featurekit.engine.api",
     "featurekit.demo", "featurekit.primitives", "featurekit.primitives.custom",
     "featurekit.timeseries", "featurekit.timeseries.extract", "featurekit.timeseries.impute",
+    "featurekit.primitives.timeseries_aggregation",
 ]
 
 

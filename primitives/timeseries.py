@@ -17,8 +17,9 @@ and featurekit lacks would be listed in :data:`NOT_YET_IMPLEMENTED`; it is empty
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
 
-Editing this file does not invalidate numba's cached copy of the kernel that inlines these
-functions; delete ``featurekit/timeseries/__pycache__/*.nb*`` after changing a calculator.
+The window kernel that inlines these functions is cached by numba; its cache is tied to a
+hash of this file as well as its own (``featurekit/timeseries/numba_cache.py``), so an
+edited calculator is recompiled on the next run.
 """
 
 from __future__ import annotations

@@ -196,7 +196,8 @@ def extract(
     - ``impute_function`` is called on the (pandas) result, as tsfresh does, e.g. with
       :func:`featurekit.timeseries.impute`.
     - ``disable_progressbar``, ``show_warnings`` and ``chunksize`` are accepted and have no
-      effect (there is no progress bar, no warning to hide and no chunking).
+      effect (there is no progress bar, no warning to hide and no chunking); so are
+      ``profiling_filename`` and ``profiling_sorting`` (used by tsfresh only when profiling).
     - ``profile=True``, a ``distributor`` and ``pivot=False`` raise an error: use a profiler
       of your own, partition the ids yourself (e.g. with Dask) or melt the result.
 
@@ -218,7 +219,7 @@ def extract(
     id
     1              4.0
     """
-    _refuse_unsupported(profile, profiling_filename, profiling_sorting, distributor, pivot)
+    _refuse_unsupported(profile, distributor, pivot)
     settings, kind_settings = _settings_from_either_name(
         settings, kind_settings, default_fc_parameters, kind_to_fc_parameters
     )
@@ -228,7 +229,8 @@ def extract(
             "settings by keyword (default_fc_parameters=...), not in tsfresh's argument "
             "positions"
         )
-    del disable_progressbar, show_warnings, chunksize  # accepted for tsfresh's callers
+    # accepted for tsfresh's callers; the profiling names matter only with profile=True
+    del disable_progressbar, show_warnings, chunksize, profiling_filename, profiling_sorting
     with _kernel_threads(n_jobs):
         result = _extract(
             df, column_id, column_sort, column_kind, column_value, settings, window,
@@ -242,15 +244,9 @@ def extract(
     return result
 
 
-def _refuse_unsupported(
-    profile: bool,
-    profiling_filename: str | None,
-    profiling_sorting: str | None,
-    distributor: Any,
-    pivot: bool,
-) -> None:
+def _refuse_unsupported(profile: bool, distributor: Any, pivot: bool) -> None:
     """tsfresh keywords whose behaviour featurekit does not offer: an error saying what to do."""
-    if profile or profiling_filename is not None or profiling_sorting is not None:
+    if profile:
         raise FeaturekitError(
             "profile=True is tsfresh's own profiler; featurekit has none. Fix: leave profile "
             "out and run the call under cProfile (python -m cProfile) instead"
@@ -301,14 +297,14 @@ def _settings_from_either_name(
 @contextmanager
 def _kernel_threads(n_jobs: int | None) -> Iterator[None]:
     """Run the kernel on at most ``n_jobs`` threads (tsfresh's processes become threads)."""
-    if n_jobs is None or n_jobs < 0:
-        yield
-        return
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer):
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)):
         raise FeaturekitError(
             f"n_jobs must be an integer, got {n_jobs!r}. Fix: pass 0 or 1 for one thread, "
             "a count, or -1 for all"
         )
+    if n_jobs is None or n_jobs < 0:
+        yield
+        return
     import numba
 
     previous = numba.get_num_threads()

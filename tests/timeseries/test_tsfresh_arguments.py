@@ -50,6 +50,11 @@ def test_a_tsfresh_call_gives_what_our_own_names_give():
         disable_progressbar=True,
         show_warnings=False,
         chunksize=None,
+        profile=False,
+        profiling_filename="profile.txt",
+        profiling_sorting="cumulative",
+        distributor=None,
+        pivot=True,
     )
     ours = fkts.extract(
         frame, column_id="id", column_sort="time", settings=DEFAULT, kind_settings=PER_KIND
@@ -190,6 +195,7 @@ def test_n_jobs_runs_the_kernel_on_that_many_threads_and_restores_the_count():
         ({"distributor": object()}, "partitions"),
         ({"pivot": False}, "melt"),
         ({"n_jobs": 1.5}, "n_jobs must be an integer"),
+        ({"n_jobs": -1.5}, "n_jobs must be an integer"),
     ],
 )
 def test_tsfresh_keywords_featurekit_does_not_offer_raise_with_the_alternative(keyword, match):

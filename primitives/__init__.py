@@ -39,6 +39,25 @@ for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
 
 
+def _register_timeseries_primitives() -> None:
+    """Register tsfresh's calculators as aggregations (``fft_coefficient``, ...) on first need:
+    their numba catalogue takes a few tenths of a second to import, which ``import
+    featurekit`` should not pay."""
+    import featurekit.primitives.timeseries_aggregation  # noqa: F401
+
+
+def timeseries_primitives(settings):
+    """Aggregation primitives for a tsfresh preset or settings dict, one per parameter
+    combination (see :mod:`featurekit.primitives.timeseries_aggregation`).
+
+    >>> [p.name for p in timeseries_primitives("minimal")][:3]
+    ['sum_values', 'ts_median', 'ts_mean']
+    """
+    from featurekit.primitives.timeseries_aggregation import timeseries_primitives as build
+
+    return build(settings)
+
+
 def get_primitive(spec: str | Primitive | type[Primitive], kind: str | None = None) -> Primitive:
     """Return a primitive instance from a name ("mean"), a class or an instance."""
     if isinstance(spec, Primitive):
@@ -47,6 +66,8 @@ def get_primitive(spec: str | Primitive | type[Primitive], kind: str | None = No
         primitive = spec()
     elif isinstance(spec, str):
         key = spec.strip().lower()
+        if key not in _REGISTRY:
+            _register_timeseries_primitives()
         if key not in _REGISTRY:
             close = difflib.get_close_matches(key, list(_REGISTRY), n=3)
             hint = f"did you mean {close}?" if close else f"choose from {sorted(_REGISTRY)}"
@@ -72,6 +93,7 @@ def _describe_schema(schema) -> str:
 def list_primitives(include_custom: bool = True) -> list[dict[str, str]]:
     """Name, kind, inputs, output and description of every registered primitive, read from
     the primitives' own metadata (this is what the docs are generated from)."""
+    _register_timeseries_primitives()
     rows = []
     for name, cls in sorted(_REGISTRY.items()):
         if name != cls.name:  # an alias such as "var"
@@ -106,5 +128,5 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
     "Primitive", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
-    "primitives_markdown", "register", "transform",
+    "primitives_markdown", "register", "timeseries_primitives", "transform",
 ]

@@ -13,6 +13,8 @@ MODULES = [
     "featurekit.splits",
     "featurekit.selection", "featurekit.selection.relevance", "featurekit.selection.pruning",
     "featurekit.selection.imputation", "featurekit.sklearn",
+    "featurekit.timeseries", "featurekit.timeseries.extract", "featurekit.timeseries.impute",
+    "featurekit.primitives.timeseries_aggregation",
 ]
 
 

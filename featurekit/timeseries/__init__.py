@@ -6,7 +6,8 @@ Rolling(size=100, step=10)
 """
 
 from featurekit.timeseries.extract import extract
+from featurekit.timeseries.impute import impute
 from featurekit.timeseries.settings import build_plan
 from featurekit.timeseries.windows import Expanding, Rolling, Tumbling
 
-__all__ = ["Expanding", "Rolling", "Tumbling", "build_plan", "extract"]
+__all__ = ["Expanding", "Rolling", "Tumbling", "build_plan", "extract", "impute"]

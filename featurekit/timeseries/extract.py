@@ -10,7 +10,9 @@ drop missing values first); infinities are passed to the calculators unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from featurekit.errors import SchemaError, schema_error
+from featurekit.errors import FeaturekitError, SchemaError, schema_error
 from featurekit.timeseries.kernels import run_plan
 from featurekit.timeseries.settings import Settings, build_plan
 from featurekit.timeseries.windows import Expanding, Rolling, Tumbling, whole_series
@@ -155,20 +157,53 @@ def extract(
     column_sort: str | None = None,
     column_kind: str | None = None,
     column_value: str | None = None,
-    settings: Settings = "efficient",
+    settings: Settings | None = None,
     window: Rolling | Expanding | Tumbling | None = None,
     kind_settings: Mapping[str, Settings] | None = None,
     duplicates: str = "raise",
+    *,
+    default_fc_parameters: Settings | None = None,
+    kind_to_fc_parameters: Mapping[str, Settings] | None = None,
+    n_jobs: int | None = None,
+    impute_function: Callable[[pd.DataFrame], Any] | None = None,
+    disable_progressbar: bool = False,
+    show_warnings: bool = False,
+    chunksize: int | None = None,
+    profile: bool = False,
+    profiling_filename: str | None = None,
+    profiling_sorting: str | None = None,
+    distributor: Any = None,
+    pivot: bool = True,
 ) -> pd.DataFrame | pl.DataFrame:
     """Extract tsfresh's features for every id (and window), named as tsfresh names them.
 
     ``df`` is long (``column_kind`` and ``column_value``) or wide (every column other than
-    id and sort is a kind). ``settings`` is "minimal", "efficient", "comprehensive" or a dict
-    ``{calculator: [parameter dicts] or None}``; ``kind_settings`` overrides it per kind.
+    id and sort is a kind). ``settings`` is "minimal", "efficient" (the default),
+    "comprehensive" or a dict ``{calculator: [parameter dicts] or None}``;
+    ``kind_settings`` overrides it per kind.
     Without ``window`` there is one row per id; with one, one row per (id, window end),
     where the end is the sort value (or the row number) of the window's last row.
     Repeated (id, sort) pairs raise an error unless ``duplicates`` names how to aggregate
     their values ("mean", "median", "sum", "min", "max", "first" or "last").
+
+    tsfresh's ``extract_features`` keywords are accepted, so a tsfresh call runs unchanged:
+
+    - ``default_fc_parameters`` and ``kind_to_fc_parameters`` are tsfresh's names for
+      ``settings`` and ``kind_settings``, with tsfresh's rule that a kind missing from
+      ``kind_to_fc_parameters`` gets no features when no default settings are given. Passing
+      both names of the same thing is an error.
+    - ``n_jobs`` limits the kernel's threads (0 or 1: one thread; None or -1: all).
+    - ``impute_function`` is called on the (pandas) result, as tsfresh does, e.g. with
+      :func:`featurekit.timeseries.impute`.
+    - ``disable_progressbar``, ``show_warnings`` and ``chunksize`` are accepted and have no
+      effect (there is no progress bar, no warning to hide and no chunking); so are
+      ``profiling_filename`` and ``profiling_sorting`` (used by tsfresh only when profiling).
+    - ``profile=True``, a ``distributor`` and ``pivot=False`` raise an error: use a profiler
+      of your own, partition the ids yourself (e.g. with Dask) or melt the result.
+
+    One difference: with neither settings name given, featurekit extracts the "efficient"
+    preset, tsfresh the comprehensive one; pass ``default_fc_parameters="comprehensive"``
+    (or tsfresh's ``ComprehensiveFCParameters()``) for tsfresh's default.
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"id": [1, 1, 1], "time": [0, 1, 2], "value": [1.0, 2.0, 4.0]})
@@ -177,7 +212,136 @@ def extract(
         value__mean
     id
     1      2.333333
+    >>> extract(frame, column_id="id", column_sort="time",
+    ...         default_fc_parameters={"maximum": None}, disable_progressbar=True)
+    ... # doctest: +NORMALIZE_WHITESPACE
+        value__maximum
+    id
+    1              4.0
     """
+    _refuse_unsupported(profile, distributor, pivot)
+    settings, kind_settings = _settings_from_either_name(
+        settings, kind_settings, default_fc_parameters, kind_to_fc_parameters
+    )
+    if not isinstance(column_id, str | int):
+        raise FeaturekitError(
+            f"column_id must name a column, got a {type(column_id).__name__}. Fix: pass the "
+            "settings by keyword (default_fc_parameters=...), not in tsfresh's argument "
+            "positions"
+        )
+    # accepted for tsfresh's callers; the profiling names matter only with profile=True
+    del disable_progressbar, show_warnings, chunksize, profiling_filename, profiling_sorting
+    with _kernel_threads(n_jobs):
+        result = _extract(
+            df, column_id, column_sort, column_kind, column_value, settings, window,
+            kind_settings, duplicates,
+        )
+    if impute_function is not None:
+        keys = [column_id]
+        if window is not None:
+            keys.append(column_sort if column_sort is not None else WINDOW_END)
+        result = _impute_with(impute_function, result, keys)
+    return result
+
+
+def _refuse_unsupported(profile: bool, distributor: Any, pivot: bool) -> None:
+    """tsfresh keywords whose behaviour featurekit does not offer: an error saying what to do."""
+    if profile:
+        raise FeaturekitError(
+            "profile=True is tsfresh's own profiler; featurekit has none. Fix: leave profile "
+            "out and run the call under cProfile (python -m cProfile) instead"
+        )
+    if distributor is not None:
+        raise FeaturekitError(
+            "featurekit runs its kernel on threads and takes no distributor. Fix: leave "
+            "distributor out; to spread work over machines, split the ids into partitions "
+            "and call extract on each (e.g. with Dask's map_partitions)"
+        )
+    if pivot is not True:
+        raise FeaturekitError(
+            "pivot=False (tsfresh's list of (id, name, value) rows) is not offered. Fix: leave "
+            "pivot out and melt the returned frame if you need the long form"
+        )
+
+
+def _settings_from_either_name(
+    settings: Settings | None,
+    kind_settings: Mapping[str, Settings] | None,
+    default_fc_parameters: Settings | None,
+    kind_to_fc_parameters: Mapping[str, Settings] | None,
+) -> tuple[Settings, Mapping[str, Settings] | None]:
+    """Our names or tsfresh's, never both, with tsfresh's rule for kinds without settings."""
+    if settings is not None and default_fc_parameters is not None:
+        raise FeaturekitError(
+            "settings and default_fc_parameters both give the default settings. Fix: pass "
+            "one of them (default_fc_parameters is tsfresh's name for settings)"
+        )
+    if kind_settings is not None and kind_to_fc_parameters is not None:
+        raise FeaturekitError(
+            "kind_settings and kind_to_fc_parameters both give the per-kind settings. Fix: "
+            "pass one of them (kind_to_fc_parameters is tsfresh's name for kind_settings)"
+        )
+    chosen = settings if settings is not None else default_fc_parameters
+    per_kind = kind_settings if kind_settings is not None else kind_to_fc_parameters
+    if per_kind is not None and not isinstance(per_kind, Mapping):
+        raise FeaturekitError(
+            f"per-kind settings must be a dict {{kind: settings}}, got "
+            f"{type(per_kind).__name__}. Fix: pass e.g. {{'temperature': 'minimal'}}"
+        )
+    if chosen is None:
+        # tsfresh: with only per-kind settings, the kinds they do not name get no features.
+        chosen = {} if per_kind is not None else "efficient"
+    return chosen, per_kind
+
+
+@contextmanager
+def _kernel_threads(n_jobs: int | None) -> Iterator[None]:
+    """Run the kernel on at most ``n_jobs`` threads (tsfresh's processes become threads)."""
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer)):
+        raise FeaturekitError(
+            f"n_jobs must be an integer, got {n_jobs!r}. Fix: pass 0 or 1 for one thread, "
+            "a count, or -1 for all"
+        )
+    if n_jobs is None or n_jobs < 0:
+        yield
+        return
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n_jobs), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _impute_with(
+    impute_function: Callable[[pd.DataFrame], Any],
+    result: pd.DataFrame | pl.DataFrame,
+    keys: list[str],
+) -> pd.DataFrame | pl.DataFrame:
+    """Apply a tsfresh-style imputer (it edits a pandas frame in place, or returns one);
+    a polars result goes through pandas, indexed by its key columns, and comes back."""
+    if isinstance(result, pd.DataFrame):
+        returned = impute_function(result)
+        return returned if isinstance(returned, pd.DataFrame) else result
+    as_pandas = result.to_pandas().set_index(keys)
+    returned = impute_function(as_pandas)
+    imputed = returned if isinstance(returned, pd.DataFrame) else as_pandas
+    return pl.from_pandas(imputed.reset_index())
+
+
+def _extract(
+    df: Any,
+    column_id: str,
+    column_sort: str | None,
+    column_kind: str | None,
+    column_value: str | None,
+    settings: Settings,
+    window: Rolling | Expanding | Tumbling | None,
+    kind_settings: Mapping[str, Settings] | None,
+    duplicates: str,
+) -> pd.DataFrame | pl.DataFrame:
     frame, was_pandas = _to_polars(df)
     if was_pandas and isinstance(df.index, pd.DatetimeIndex):
         frame = frame.with_columns(pl.Series(TIME_COLUMN, df.index.as_unit("ns").asi8))
@@ -222,6 +386,8 @@ def extract(
         for kind, ordered, _ in checked:
             _check_duplicates(ordered, keys, kind if column_kind is not None else None)
 
+    if kind_settings:
+        _warn_about_unknown_kinds(kind_settings, [kind for kind, _, _ in kinds])
     parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
     for kind, ordered, value_column in kinds:
         has_time = TIME_COLUMN in ordered.columns
@@ -247,6 +413,19 @@ def extract(
         names = [f"{kind}__{suffix}" for suffix in plan.suffixes]
         parts.append((pl.DataFrame(key_columns), names, matrix))
     return _assemble(parts, was_pandas)
+
+
+def _warn_about_unknown_kinds(kind_settings: Mapping[str, Settings], kinds: list[str]) -> None:
+    """Per-kind settings for kinds the frame lacks are ignored (as tsfresh does), with a
+    warning: usually a misspelt kind, sometimes a partition without that kind's rows."""
+    unknown = sorted(str(kind) for kind in kind_settings if str(kind) not in kinds)
+    if unknown:
+        warnings.warn(
+            f"per-kind settings name kinds the input does not have: {unknown} "
+            f"(its kinds are {kinds}); they are ignored. Fix: check the spelling of the kinds",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _sort_times(ordered: pl.DataFrame, column_sort: str | None) -> np.ndarray | None:

@@ -7,7 +7,8 @@ one sort, one FFT, one Welch spectrum; the AR, Friedrich and Dickey-Fuller fits 
 model) and then evaluates every plan row. Windows run in parallel with ``prange``; the
 data is never copied per window, only small per-window temporaries are allocated. There is
 a single compiled kernel whatever the settings, cached on disk by numba, so a fresh process
-pays for loading it, not for compiling it.
+pays for loading it, not for compiling it; the cache is dropped when this file or the
+calculators' file changes (``numba_cache``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from numba import njit, prange
 from threadpoolctl import ThreadpoolController
 
 from featurekit.primitives import timeseries as calc
+from featurekit.timeseries import numba_cache
 
 PARAMETER_SLOTS = 4
 NAN = np.nan
@@ -345,6 +347,15 @@ def extract_windows(
                 density,
                 hours,
             )
+
+
+# Edits to the calculators (primitives/timeseries.py) invalidate the cached kernels too, not
+# only edits to this file (numba alone watches only the file defining each kernel).
+numba_cache.forget_stale_kernels(
+    (_evaluate, _all_approximate_entropies, extract_windows),
+    (__file__, calc.__file__),
+    "kernels",
+)
 
 
 def run_plan(

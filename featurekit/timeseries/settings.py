@@ -66,6 +66,11 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
     for name, parameter_list in resolve(settings).items():
         calculator = catalogue.CALCULATORS_BY_NAME.get(name)
         if calculator is None:
+            if name in catalogue.EXCLUDED:
+                raise FeaturekitError(
+                    f"calculator {name!r} is not offered: {catalogue.EXCLUDED[name]}. "
+                    "Fix: remove it from the settings."
+                )
             if name in catalogue.NOT_YET_IMPLEMENTED:
                 raise FeaturekitError(
                     f"calculator {name!r} is not implemented in featurekit yet. "

@@ -10,12 +10,15 @@ It writes four files under ``tests/data``: the input series in long format
 comprehensive features for them (``tsfresh_reference.parquet``, one row per id, an ``id``
 column first), the time-aware features tsfresh computes when the frame is indexed by those
 timestamps (``tsfresh_reference_timewise.parquet``) and the preset membership of every
-calculator (``tsfresh_presets.json``).
+calculator (``tsfresh_presets.json``: the three presets, every calculator tsfresh defines,
+and those its presets drop because an optional dependency is missing). With
+``--presets-only`` it writes the JSON file alone.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 
@@ -68,13 +71,40 @@ def reference_series() -> pd.DataFrame:
     return frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
 
 
-def main() -> None:
-    from tsfresh import extract_features
+def write_presets() -> None:
+    """Preset membership, every defined calculator, and those dropped for a missing package."""
     from tsfresh.feature_extraction import (
         ComprehensiveFCParameters,
         EfficientFCParameters,
         MinimalFCParameters,
+        feature_calculators,
     )
+
+    calculators = {
+        name: function
+        for name, function in vars(feature_calculators).items()
+        if callable(function) and hasattr(function, "fctype")
+    }
+    presets = {
+        "minimal": sorted(MinimalFCParameters()),
+        "efficient": sorted(EfficientFCParameters()),
+        "comprehensive": sorted(ComprehensiveFCParameters()),
+        "defined": sorted(calculators),
+        "dependency_unavailable": sorted(
+            name
+            for name, function in calculators.items()
+            if getattr(function, "dependency_available", True) is False
+        ),
+    }
+    (DATA_DIR / "tsfresh_presets.json").write_text(json.dumps(presets, indent=1) + "\n")
+
+
+def main() -> None:
+    if "--presets-only" in sys.argv[1:]:
+        write_presets()
+        return
+    from tsfresh import extract_features
+    from tsfresh.feature_extraction import ComprehensiveFCParameters
 
     warnings.simplefilter("ignore")
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -105,12 +135,7 @@ def main() -> None:
     frame.to_parquet(DATA_DIR / "tsfresh_reference_input.parquet", index=False)
     features.to_parquet(DATA_DIR / "tsfresh_reference.parquet", index=False)
 
-    presets = {
-        "minimal": sorted(MinimalFCParameters()),
-        "efficient": sorted(EfficientFCParameters()),
-        "comprehensive": sorted(ComprehensiveFCParameters()),
-    }
-    (DATA_DIR / "tsfresh_presets.json").write_text(json.dumps(presets, indent=1) + "\n")
+    write_presets()
     print(f"{len(features)} ids x {features.shape[1] - 1} features written to {DATA_DIR}")
 
 

@@ -16,6 +16,7 @@ import pytest
 from featurekit.primitives import timeseries as catalogue
 
 import featurekit.timeseries as fkts
+from featurekit.errors import FeaturekitError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RELATIVE_TOLERANCE = 1e-6
@@ -171,6 +172,20 @@ def test_catalogue_and_gap_list_cover_tsfresh_comprehensive_exactly(tsfresh_pres
     missing = set(catalogue.NOT_YET_IMPLEMENTED)
     assert not implemented & missing
     assert implemented | missing == set(tsfresh_presets["comprehensive"])
+
+
+def test_every_calculator_tsfresh_defines_is_offered_or_excluded_for_tsfresh_s_reason(
+    tsfresh_presets,
+):
+    defined = set(tsfresh_presets["defined"])
+    dropped = set(tsfresh_presets["dependency_unavailable"])
+    # tsfresh's comprehensive preset is every calculator it defines less the ones whose
+    # optional dependency is missing; featurekit excludes exactly those.
+    assert defined == set(tsfresh_presets["comprehensive"]) | dropped
+    assert set(catalogue.EXCLUDED) == dropped == {"matrix_profile"}
+    assert not set(catalogue.EXCLUDED) & set(catalogue.CALCULATORS_BY_NAME)
+    with pytest.raises(FeaturekitError, match="'matrix_profile' is not offered.*matrixprofile"):
+        fkts.build_plan({"matrix_profile": [{"threshold": 0.98, "feature": "min"}]})
 
 
 @pytest.mark.parametrize("preset", ["minimal", "efficient", "comprehensive"])

@@ -152,18 +152,28 @@ def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[st
         return {name: derived[name]() for name in stats}
 
 
-def _variance(count: np.ndarray, m2: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(count > 1, m2 / (count - 1), np.nan)
+@numba.njit(cache=True, nogil=True)
+def _variance(count, m2):
+    """Sample variance (ddof 1); missing below two values."""
+    out = np.empty(count.shape[0])
+    for slot in range(count.shape[0]):
+        out[slot] = m2[slot] / (count[slot] - 1) if count[slot] > 1 else np.nan
+    return out
 
 
-def _skew(count, m2, m3, low, high) -> np.ndarray:
+@numba.njit(cache=True, nogil=True)
+def _skew(count, m2, m3, low, high):
     """pandas' bias-corrected skewness; 0 for constant values, missing below 3 values."""
-    n = count.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = (n * np.sqrt(n - 1) / (n - 2)) * (m3 / m2 ** 1.5)
-    skew = np.where(low == high, 0.0, skew)
-    return np.where(count < 3, np.nan, skew)
+    out = np.empty(count.shape[0])
+    for slot in range(count.shape[0]):
+        n = count[slot]
+        if n < 3:
+            out[slot] = np.nan
+        elif low[slot] == high[slot]:
+            out[slot] = 0.0
+        else:
+            out[slot] = (n * np.sqrt(n - 1.0) / (n - 2.0)) * (m3[slot] / m2[slot] ** 1.5)
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -330,16 +340,18 @@ def _is_identity(order):
 
 # --- as-of sweeps: statistics of every prefix that a cutoff asks for ---------------------------
 
-@numba.njit(cache=True, nogil=True)
-def _sweep_moments(values, times, starts, pair_slots, pair_times, pair_order, inclusive):
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
     """Moments of each slot's rows up to each of its cutoffs, in one pass per slot.
 
-    Rows are laid out slot by slot in time order (``starts`` delimits the slots); pairs come
-    sorted by (slot, time), ``pair_order`` giving each one's output position. Running sums
+    Rows are read through ``order``, slot by slot in time order (``starts`` delimits the
+    slots; no reordered copy of the values is made), and so are the pairs (``pair_starts``;
+    ``pair_order`` gives each one's output position). Running sums
     are updated row by row (Welford/Pébay for the centred powers), so many cutoffs on one
-    slot cost one pass over its rows, not one per cutoff.
+    slot cost one pass over its rows, not one per cutoff. Slots run in parallel; a slot's
+    result does not depend on the thread count.
     """
-    n_pairs = pair_slots.shape[0]
+    n_pairs = pair_times.shape[0]
     rows = np.zeros(n_pairs, np.int64)
     count = np.zeros(n_pairs, np.int64)
     total = np.zeros(n_pairs, np.float64)
@@ -348,15 +360,13 @@ def _sweep_moments(values, times, starts, pair_slots, pair_times, pair_order, in
     high = np.full(n_pairs, -np.inf)
     m2 = np.zeros(n_pairs, np.float64)
     m3 = np.zeros(n_pairs, np.float64)
-    k = 0
-    while k < n_pairs:
-        slot = pair_slots[k]
+    for slot in numba.prange(pair_starts.shape[0] - 1):
         position, end = starts[slot], starts[slot + 1]
         n, acc, centre, s2, s3, lo, hi = 0, 0.0, 0.0, 0.0, 0.0, np.inf, -np.inf
-        while k < n_pairs and pair_slots[k] == slot:
+        for k in range(pair_starts[slot], pair_starts[slot + 1]):
             cutoff = pair_times[k]
             while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
-                value = values[position]
+                value = values[order[position]]
                 if not np.isnan(value):
                     before = n
                     n += 1
@@ -375,63 +385,68 @@ def _sweep_moments(values, times, starts, pair_slots, pair_times, pair_order, in
             count[out], total[out], low[out], high[out], m2[out], m3[out] = n, acc, lo, hi, s2, s3
             if n > 0:
                 mean[out] = centre
-            k += 1
     return rows, count, total, mean, low, high, m2, m3
 
 
-@numba.njit(cache=True, nogil=True)
-def _sweep_categories(codes, times, starts, pair_slots, pair_times, pair_order, inclusive, n_codes):
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sweep_categories(codes, order, times, starts, pair_times, pair_starts, pair_order, inclusive,
+                      n_codes, n_runs):
     """Mode (smallest code on ties) and distinct count (-1 without rows) of each slot's rows
     up to each cutoff.
 
     Counts only grow along a slot, so the running mode stays the smallest code among those
-    with the highest count when each increment is compared with it.
+    with the highest count when each increment is compared with it. Runs of slots go to the
+    threads, each with its own scratch counts.
     """
-    n_pairs = pair_slots.shape[0]
-    scratch = np.zeros(n_codes, np.int32)
+    n_pairs = pair_times.shape[0]
+    n_slots = pair_starts.shape[0] - 1
     modes = np.full(n_pairs, -1, np.int64)
     distinct = np.zeros(n_pairs, np.int64)
-    k = 0
-    while k < n_pairs:
-        slot = pair_slots[k]
-        begin, end = starts[slot], starts[slot + 1]
-        position, best, mode, seen = begin, 0, -1, 0
-        while k < n_pairs and pair_slots[k] == slot:
-            cutoff = pair_times[k]
-            while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
-                code = codes[position]
-                if code >= 0:
-                    if scratch[code] == 0:
-                        seen += 1
-                    scratch[code] += 1
-                    tally = scratch[code]
-                    if tally > best or (tally == best and code < mode):
-                        best, mode = tally, code
-                position += 1
-            # no rows at all: no distinct count either (missing, as for a parent without rows)
-            modes[pair_order[k]], distinct[pair_order[k]] = mode, seen if position > begin else -1
-            k += 1
-        for row in range(begin, position):
-            if codes[row] >= 0:
-                scratch[codes[row]] = 0
+    for run in numba.prange(n_runs):
+        scratch = np.zeros(n_codes, np.int32)
+        for slot in range(run * n_slots // n_runs, (run + 1) * n_slots // n_runs):
+            begin, end = starts[slot], starts[slot + 1]
+            position, best, mode, seen = begin, 0, -1, 0
+            for k in range(pair_starts[slot], pair_starts[slot + 1]):
+                cutoff = pair_times[k]
+                while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
+                    code = codes[order[position]]
+                    if code >= 0:
+                        if scratch[code] == 0:
+                            seen += 1
+                        scratch[code] += 1
+                        tally = scratch[code]
+                        if tally > best or (tally == best and code < mode):
+                            best, mode = tally, code
+                    position += 1
+                # no rows at all: no distinct count either (missing, as for a parent without rows)
+                modes[pair_order[k]], distinct[pair_order[k]] = mode, seen if position > begin else -1
+            for row in range(begin, position):
+                if codes[order[row]] >= 0:
+                    scratch[codes[order[row]]] = 0
     return modes, distinct
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _sort_slots_by_time(order, times, starts):
-    """Within each slot's run of ``order``, order the rows by time (runs already in order,
-    the usual case, are only checked)."""
+    """Within each slot's run of ``order``, order the rows by time: an insertion sort in
+    place for the short runs a parent usually has (nearly free on runs already in order),
+    a merge sort for long ones. Slots are independent, so they are shared among threads."""
     out = order.astype(np.int64)
-    for slot in range(starts.shape[0] - 1):
+    for slot in numba.prange(starts.shape[0] - 1):
         begin, end = starts[slot], starts[slot + 1]
-        ordered = True
-        for position in range(begin + 1, end):
-            if times[out[position]] < times[out[position - 1]]:
-                ordered = False
-                break
-        if not ordered:
+        if end - begin > 64:
             run = out[begin:end].copy()
             out[begin:end] = run[np.argsort(times[run], kind="mergesort")]
+            continue
+        for position in range(begin + 1, end):
+            row = out[position]
+            moment = times[row]
+            back = position - 1
+            while back >= begin and times[out[back]] > moment:
+                out[back + 1] = out[back]
+                back -= 1
+            out[back + 1] = row
     return out
 
 
@@ -442,9 +457,9 @@ class AsOfLayout:
     order: np.ndarray  # row numbers in layout order
     times: np.ndarray  # their times (int64)
     starts: np.ndarray  # each slot's first position, and the end
-    pair_slots: np.ndarray
-    pair_times: np.ndarray
-    pair_order: np.ndarray  # output position of each sorted pair
+    pair_times: np.ndarray  # the cutoffs, laid out the same way
+    pair_starts: np.ndarray
+    pair_order: np.ndarray  # output position of each laid-out pair
     inclusive: bool
 
 
@@ -453,9 +468,10 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
     """Lay rows out for the sweeps: by slot (counting sort), then by time within a slot."""
     by_slot, starts = _rows_by_slot(row_slots, n_slots)
     order = _sort_slots_by_time(by_slot, row_times, starts)
-    pair_order = np.lexsort((pair_times, pair_slots))
-    return AsOfLayout(order, row_times[order], starts, pair_slots[pair_order], pair_times[pair_order],
-                      pair_order, inclusive)
+    pairs_by_slot, pair_starts = _rows_by_slot(pair_slots, n_slots)
+    pair_order = _sort_slots_by_time(pairs_by_slot, pair_times, pair_starts)
+    return AsOfLayout(order, row_times[order], starts, pair_times[pair_order], pair_starts, pair_order,
+                      inclusive)
 
 
 def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
@@ -465,7 +481,7 @@ def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dic
     else:
         numbers = values.cast(pl.Float64).to_numpy()
     rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
-        numbers[layout.order], layout.times, layout.starts, layout.pair_slots, layout.pair_times,
+        numbers, layout.order, layout.times, layout.starts, layout.pair_times, layout.pair_starts,
         layout.pair_order, layout.inclusive)
     return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
 
@@ -476,9 +492,11 @@ def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> 
     if coded is None:
         return None
     codes, table = coded
-    modes, distinct = _sweep_categories(codes[layout.order], layout.times, layout.starts,
-                                        layout.pair_slots, layout.pair_times, layout.pair_order,
-                                        layout.inclusive, max(table.len(), 1))
+    n_slots = layout.pair_starts.shape[0] - 1
+    runs = max(1, min(numba.get_num_threads(), n_slots // 1024))
+    modes, distinct = _sweep_categories(codes, layout.order, layout.times, layout.starts,
+                                        layout.pair_times, layout.pair_starts, layout.pair_order,
+                                        layout.inclusive, max(table.len(), 1), runs)
     counted = _category_stats(stats, modes, distinct, table, values.dtype)
     if "nunique" in counted:
         counted["nunique"] = pl.Series(np.where(distinct >= 0, distinct, np.nan)).fill_nan(None).cast(pl.Int64)

@@ -165,8 +165,8 @@ def _times(data: Any, column: str) -> np.ndarray:
         else:
             raise FeaturekitError(f"no time column or index level {column!r} among {list(data.columns)}. "
                                   "Fix: pass time_column=")
-        values = pd.to_datetime(values)
-        if getattr(values.dtype, "tz", None) is not None:
+        values = pd.DatetimeIndex(pd.to_datetime(values))
+        if values.tz is not None:
             values = values.tz_convert("UTC").tz_localize(None)
         values = np.asarray(values)
     else:

@@ -127,10 +127,20 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
             out = {"rows": rows.astype(np.float64), "true_count": true.astype(np.float64),
                    "true_share": true / rows}
         return {name: out[name] for name in stats}
-    numbers = values.cast(pl.Float64).to_numpy()  # missing values become NaN
+    numbers = _as_numbers(values, stats)
     _, starts = keys.grouped()
     rows, count, total, mean, low, high, m2, m3 = _segment_moments(keys.in_slot_order(numbers), starts)
     return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+
+
+def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
+    """Values as float64 with NaN for missing; for counting rows of a column that is not
+    numeric (an index of text ids), only whether each value is missing."""
+    if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
+        return values.fill_null(False).cast(pl.Float64).to_numpy()
+    if not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
+        return np.where(values.is_null().to_numpy(), np.nan, 0.0)
+    return values.cast(pl.Float64).to_numpy()  # missing values become NaN
 
 
 def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[str, np.ndarray]:
@@ -476,10 +486,7 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
 
 def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
     """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time."""
-    if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
-        numbers = values.fill_null(False).cast(pl.Float64).to_numpy()
-    else:
-        numbers = values.cast(pl.Float64).to_numpy()
+    numbers = _as_numbers(values, stats)
     rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
         numbers, layout.order, layout.times, layout.starts, layout.pair_times, layout.pair_starts,
         layout.pair_order, layout.inclusive)

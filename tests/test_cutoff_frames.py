@@ -228,3 +228,38 @@ def test_tables_without_time_index_are_static_and_refuse_a_window():
     assert matrix["SUM(orders.amount)"].tolist() == [12.0, 12.0, 1.0]  # no time: every row counts
     with pytest.raises(fk.FeaturekitError, match="training_window needs tables with a time index"):
         fk.compute(es, features, cutoff_time=frame, training_window="30d")
+
+
+def text_ids_in_utc() -> fk.EntitySet:
+    """The retail tables with text ids (no compact integer keys) and timezone-aware times."""
+    tables = retail_tables(20, seed=1)
+    for name, column, prefix in (("customers", "customer_id", "c"), ("sessions", "customer_id", "c"),
+                                 ("sessions", "session_id", "s"), ("transactions", "session_id", "s")):
+        tables[name][column] = prefix + tables[name][column].astype(str)
+    for name, column in (("customers", "join_date"), ("sessions", "session_start"),
+                         ("transactions", "transaction_time")):
+        tables[name][column] = tables[name][column].dt.tz_localize("UTC")
+    return retail_entityset(tables)
+
+
+def test_text_ids_and_aware_times_take_the_general_paths():
+    es = text_ids_in_utc()
+    for target in ("customers", "sessions"):
+        features = fk.plan(es, target=target, max_depth=2)
+        index = es[target].index
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame({
+            index: rng.choice(es[target].frame[index].cast(str).to_list(), 40),
+            "time": pd.Timestamp("2021-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 5, 40) * 60, unit="D"),
+        }).drop_duplicates()
+        matrix = fk.compute(es, features, cutoff_time=frame)  # several cutoffs per id: sweeps too
+        for moment, rows in frame.groupby("time"):
+            single = fk.compute(es, features, cutoff_time=moment)
+            pd.testing.assert_frame_equal(matrix.xs(moment, level="time").loc[rows[index]],
+                                          single.loc[rows[index]], check_categorical=False, check_dtype=False)
+    labels = fk.make_labels(es, "customers", lambda rows: rows.amount.sum(), window="60d")
+    by_expression = fk.make_labels(es, "customers", pl.col("amount").sum(), window="60d")
+    np.testing.assert_allclose(labels["label"], by_expression["label"])
+    assert str(labels["time"].dt.tz) == "UTC"
+    train, _, test = fk.time_split(labels, test_size=0.25)
+    assert train["time"].max() < test["time"].min()

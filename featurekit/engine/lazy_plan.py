@@ -327,7 +327,7 @@ def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl
                 .sort(GROUP_KEY, maintain_order=True))
     keys = laid_out[GROUP_KEY]
     starts = np.flatnonzero(keys.ne_missing(keys.shift(1)).fill_null(True).to_numpy())
-    stops = np.append(starts[1:], laid_out.height)
+    stops = np.append(starts[1:], laid_out.height) if laid_out.height else starts
     segments = Segments(tuple(laid_out[name] for name in inputs),
                         starts.astype(np.int64), stops.astype(np.int64))
     primitive = features[0].primitive

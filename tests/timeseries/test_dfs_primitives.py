@@ -286,3 +286,14 @@ def test_each_instances_own_cutoffs_limit_the_series_of_batched_calculators(tabl
     ).reindex(pairs["pair"])
     assert reference.isna().all(axis=1).any()  # pairs with nothing known yet: missing
     assert_features_equal_extractor(matrix.reset_index(drop=True), features, reference)
+
+
+def test_a_cutoff_before_every_row_leaves_batched_calculators_missing(tables):
+    es = retail_entityset(tables)
+    features = plan_timeseries(es, {"c3": [{"lag": 1}], "linear_trend_timewise": [{"attr": "slope"}]})
+    early = dt.datetime(1990, 1, 1)
+    cutoffs = pd.DataFrame({"customer_id": tables["customers"]["customer_id"], "time": early})
+    for matrix in (fk.compute(es, features, cutoff_time=early),
+                   fk.compute(es, features, cutoff_time=cutoffs)):
+        assert len(matrix) == len(cutoffs)
+        assert matrix[[f.name for f in features]].isna().all().all()

@@ -18,6 +18,7 @@ from featurekit.primitives.base import (
     AggregationPrimitive,
     ComputeContext,
     Primitive,
+    Segments,
     TransformPrimitive,
 )
 from featurekit.primitives.transform import *  # noqa: F403
@@ -127,6 +128,6 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
-    "Primitive", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
+    "Primitive", "Segments", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
     "primitives_markdown", "register", "timeseries_primitives", "transform",
 ]

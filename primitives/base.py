@@ -2,14 +2,18 @@
 one place, plus how to compute it (a polars expression, or a numpy function for custom ones).
 
 Primitives know nothing of the planner or the engine: the planner reads the metadata, the
-engine calls ``aggregate_expr`` / ``transform_expr`` with polars expressions and a context.
+engine calls ``aggregate_expr`` / ``transform_expr`` with polars expressions and a context, or,
+for aggregations of one ``batch_family``, ``aggregate_segments`` with the rows laid out parent by
+parent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import polars as pl
 
 from featurekit.types import ColumnSchema
@@ -46,6 +50,20 @@ class ComputeContext:
 
     time: pl.Expr | None
     cutoff: pl.Expr
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Child rows laid out parent by parent, for ``aggregate_segments``.
+
+    ``columns``: one series per input of the primitives, in their input order; the rows of
+    parent ``i`` are ``starts[i]:stops[i]`` (never empty), in the order of the child's time
+    index (then its index) when the primitives are ``ordered``.
+    """
+
+    columns: tuple[pl.Series, ...]
+    starts: np.ndarray
+    stops: np.ndarray
 
 
 class Primitive:
@@ -128,6 +146,18 @@ class AggregationPrimitive(Primitive):
     # The statistic of featurekit.primitives.kernels that equals this primitive ("sum",
     # "mode", ...), letting the engine compute it with others in one pass; None: expression.
     kernel_stat: ClassVar[str | None] = None
+
+    # Aggregations of one family over the same inputs and path are computed together, by one
+    # ``aggregate_segments`` call (shared work: one sort, one FFT per parent) instead of one
+    # expression each. Every primitive of a family must share that method. None: expression.
+    batch_family: ClassVar[str | None] = None
+
+    @classmethod
+    def aggregate_segments(cls, primitives: Sequence[AggregationPrimitive],
+                           segments: Segments) -> list[pl.Series]:
+        """The values of ``primitives`` (all of this family, same inputs), one series each
+        with one value per parent of ``segments``; equal to ``aggregate_expr``'s values."""
+        raise NotImplementedError
 
     def aggregate_expr(self, inputs: list[pl.Expr], context: ComputeContext) -> pl.Expr:
         """A polars expression valid inside ``group_by(...).agg(...)``."""

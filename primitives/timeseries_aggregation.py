@@ -20,10 +20,13 @@ Missing values (null or NaN) are skipped: the series is the parent's remaining v
 time order. A parent without rows, or whose rows are all missing, gets a missing value, as
 does a series too short for the calculator (where tsfresh gives NaN).
 
-All groups of one feature are computed by a single call of the extractor's numba kernel:
-the expression gathers each group's values into a list and hands the whole list column to
-the kernel as one buffer with group bounds. The kernel itself lives with the extractor
-(``featurekit.timeseries``) and is imported only when a feature is computed.
+The primitives form one batch family: the engine hands every feature over the same column
+and relationship path to :meth:`TimeSeriesAggregation.aggregate_segments` at once, which runs
+the extractor's numba kernel once over all parents with every calculator and parameter
+combination, so they share one sort, one FFT, one autocorrelation per parent, as in
+``fk.timeseries.extract``. ``aggregate_expr`` computes a single feature the same way (one
+kernel call over all groups) for callers outside the engine. The kernel itself lives with the
+extractor (``featurekit.timeseries``) and is imported only when a feature is computed.
 
 Examples
 --------
@@ -50,6 +53,7 @@ from featurekit.primitives.base import (
     NUMERIC_IN,
     TIME_INDEX_IN,
     AggregationPrimitive,
+    Segments,
 )
 from featurekit.primitives.timeseries import CALCULATORS, Calculator
 
@@ -69,6 +73,7 @@ class TimeSeriesAggregation(AggregationPrimitive):
     return_type = DOUBLE_OUT
     stack_on_self = False
     ordered = True
+    batch_family = "timeseries"
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
@@ -104,6 +109,40 @@ class TimeSeriesAggregation(AggregationPrimitive):
         """Every parameter, in the calculator's order, strings quoted as tsfresh quotes them."""
         shown = [(key, value) for key, value in self.params.items() if value is not None]
         return "".join(f", {key}={_render(value)}" for key, value in shown)
+
+    @classmethod
+    def aggregate_segments(
+        cls, primitives: Sequence[AggregationPrimitive], segments: Segments
+    ) -> list[pl.Series]:
+        """Every primitive's calculator on every parent's series, in one kernel call: missing
+        values (and, with a time input, rows without a time) are dropped, as in
+        ``aggregate_expr``; a parent left with no values gets a missing value."""
+        from featurekit.timeseries.kernels import run_plan
+
+        plans = [primitive._plan() for primitive in primitives]  # type: ignore[attr-defined]
+        codes = np.array([plan.codes[0] for plan in plans], dtype=np.int64)
+        parameters = np.array([plan.parameters[0] for plan in plans], dtype=np.float64)
+        # The kernel reuses a model fit (autoregression, Friedrich polynomial) across adjacent
+        # rows with the same model parameters: put each calculator's rows together, the
+        # fit's parameters (the last slots) outermost, as the extractor's plan has them.
+        order = np.lexsort((*parameters.T, codes))
+        codes, parameters = codes[order], parameters[order]
+        values = segments.columns[0].cast(pl.Float64)
+        present = (values.is_not_null() & values.is_not_nan()).fill_null(False)
+        times = None
+        if len(segments.columns) > 1:
+            time = segments.columns[1]
+            present = present & time.is_not_null()
+            times = time.filter(present).dt.epoch("ns").cast(pl.Int64).to_numpy()
+        kept = present.to_numpy()
+        before = np.concatenate(([0], np.cumsum(kept, dtype=np.int64)))  # kept rows before i
+        buffer = values.filter(present).to_numpy()
+        computed = run_plan(
+            buffer, before[segments.starts], before[segments.stops], codes, parameters, times
+        )
+        position = np.empty_like(order)
+        position[order] = np.arange(order.shape[0])
+        return [pl.Series(values=computed[:, row], nan_to_null=True) for row in position]
 
     def aggregate_expr(self, inputs: list[pl.Expr], context) -> pl.Expr:
         plan = self._plan()

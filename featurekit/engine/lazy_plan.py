@@ -2,8 +2,9 @@
 
 Per table, the plan is: the raw columns it needs, then one ``group_by().agg()`` per
 relationship path carrying every aggregation over that path at once (joined back on the
-table's index), then one join per parent for direct features, then transforms as
-``with_columns`` in depth order. Child and parent frames are built the same way, for
+table's index; aggregations with a kernel statistic, and those of one batch family over the
+same inputs, are instead computed together in one pass over the path's rows), then one join
+per parent for direct features, then transforms as ``with_columns`` in depth order. Child and parent frames are built the same way, for
 exactly the features asked of them, so the recursion follows the feature tree and ends.
 """
 
@@ -27,7 +28,7 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
-from featurekit.primitives import ComputeContext, kernels
+from featurekit.primitives import ComputeContext, Segments, kernels
 
 GROUP_KEY = "__featurekit_key"
 
@@ -169,10 +170,20 @@ class _PlanBuilder:
             computed = _kernel_batch(rows, by_kernel, context)
             frame = frame.join(computed, left_on=row_key, right_on=GROUP_KEY, how="left")
         by_kernel_names = {f.unique_name for f in by_kernel}
+        batches: dict[tuple, list[AggregationFeature]] = defaultdict(list)
+        for feature in group:
+            family = feature.primitive.batch_family
+            if family is not None and feature.unique_name not in by_kernel_names:
+                batches[family, tuple(f.name for f in feature.inputs)].append(feature)
+        for batch in batches.values():
+            computed = _segment_batch(rows, batch)
+            frame = frame.join(computed, left_on=row_key, right_on=GROUP_KEY, how="left")
+        routed = by_kernel_names | {
+            f.unique_name for batch in batches.values() for f in batch}
         expressions = [
             feature.primitive.aggregate_expr([pl.col(f.name) for f in feature.inputs], context)
             .alias(feature.name)
-            for feature in group if feature.unique_name not in by_kernel_names
+            for feature in group if feature.unique_name not in routed
         ]
         if expressions:
             aggregated = rows.group_by(GROUP_KEY).agg(expressions)
@@ -305,6 +316,24 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         return pl.DataFrame(columns).cast(output_schema)
 
     return selected.map_batches(run, schema=output_schema)
+
+
+def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl.LazyFrame:
+    """Aggregations of one batch family over the same inputs, computed by a single
+    ``aggregate_segments`` call: the rows are laid out parent by parent (a stable sort by
+    ``GROUP_KEY``, so each parent's rows keep the order they come in), one column per feature."""
+    inputs = [f.name for f in features[0].inputs]
+    laid_out = (rows.select(GROUP_KEY, *inputs).collect(engine="in-memory")
+                .sort(GROUP_KEY, maintain_order=True))
+    keys = laid_out[GROUP_KEY]
+    starts = np.flatnonzero(keys.ne_missing(keys.shift(1)).fill_null(True).to_numpy())
+    stops = np.append(starts[1:], laid_out.height) if laid_out.height else starts
+    segments = Segments(tuple(laid_out[name] for name in inputs),
+                        starts.astype(np.int64), stops.astype(np.int64))
+    primitive = features[0].primitive
+    values = type(primitive).aggregate_segments([f.primitive for f in features], segments)
+    columns = [keys.gather(starts)] + [v.alias(f.name) for f, v in zip(features, values, strict=True)]
+    return pl.DataFrame(columns).lazy()
 
 
 def _kernel_dtype(feature: AggregationFeature, input_dtype: pl.DataType) -> pl.DataType:

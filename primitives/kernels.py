@@ -20,6 +20,26 @@ MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "
 CATEGORY_STATS = frozenset({"mode", "nunique"})
 
 
+@numba.njit(parallel=True, cache=True)
+def _touch_threads(values):
+    total = 0.0
+    for i in numba.prange(values.shape[0]):
+        total += values[i]
+    return total
+
+
+_CONCURRENT_SAFE: list[bool] = []
+
+
+def concurrent_calls_are_safe() -> bool:
+    """Whether two threads may run parallel kernels at once: numba's "omp" and "tbb"
+    threading layers allow it, its fallback "workqueue" layer does not."""
+    if not _CONCURRENT_SAFE:
+        _touch_threads(np.zeros(2))
+        _CONCURRENT_SAFE.append(numba.threading_layer() in ("omp", "tbb"))
+    return _CONCURRENT_SAFE[0]
+
+
 @dataclass
 class DenseKeys:
     """Group keys as slots 0..n_groups-1 (slot = key - low)."""

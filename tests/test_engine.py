@@ -172,3 +172,26 @@ def test_string_and_sparse_keys_take_the_join_path_and_agree_with_pandas():
     assert matrix.loc["a", "MODE(c.colour)"] == "red" and pd.isna(matrix.loc["c", "MODE(c.colour)"])
     grand, _ = fk.dfs(es, target="g", agg_primitives=[], trans_primitives=[])
     assert grand.loc[4, "c.p.big"] == 5 and grand.loc[1, "c.p.big"] == 10**12
+
+
+def test_paths_on_two_threads_give_what_one_after_another_gives(retail, monkeypatch):
+    """A table's relationship paths may be computed concurrently; the matrix must not change."""
+    from featurekit.engine import lazy_plan
+
+    features = fk.plan(retail, target="customers", max_depth=2)
+    cutoffs = pd.DataFrame({"customer_id": [1, 2, 2, 3], "time": pd.to_datetime(
+        ["2020-06-01", "2020-06-01", "2021-03-01", "2021-09-01"])})
+    calls = []
+    concurrent = lazy_plan._PlanBuilder._join_paths_in_parallel
+    monkeypatch.setattr(lazy_plan._PlanBuilder, "_join_paths_in_parallel",
+                        lambda *args: calls.append(1) or concurrent(*args))
+    monkeypatch.setattr(lazy_plan, "PARALLEL_PATHS_MAX_ROWS", 10**9)
+    together = fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)
+    # numba's omp/tbb layers allow concurrent kernels (then the threads must have run)
+    assert len(calls) >= 2 or not lazy_plan.kernels.concurrent_calls_are_safe()
+    monkeypatch.setattr(lazy_plan, "PARALLEL_PATHS_MAX_ROWS", 0)
+    calls.clear()
+    apart = fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)
+    assert not calls
+    for one, other in zip(together, apart, strict=True):
+        pd.testing.assert_frame_equal(one, other)

@@ -14,6 +14,7 @@ import datetime as dt
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,7 @@ from featurekit.feature import (
 from featurekit.primitives import ComputeContext, Segments, kernels
 
 GROUP_KEY = "__featurekit_key"
+PARALLEL_PATHS_MAX_ROWS = 3_000_000  # above this, paths run one after another to save memory
 
 
 def output_columns(features: Sequence[Feature]) -> list[str]:
@@ -150,11 +152,51 @@ class _PlanBuilder:
                 by_path[feature.path].append(feature)
             elif isinstance(feature, DirectFeature):
                 by_parent[feature.relationship].append(feature)
-        for path, group in by_path.items():  # each path collected before the next is built
-            frame = _collected(self._join_aggregations(frame, table, path, group))
+        if len(by_path) > 1 and self._paths_in_parallel(by_path):
+            frame = self._join_paths_in_parallel(frame, table, by_path)
+        else:
+            for path, group in by_path.items():  # each path collected before the next is built
+                frame = _collected(self._join_aggregations(frame, table, path, group))
         for relationship, group in by_parent.items():
             frame = _collected(self._join_direct(frame, relationship, group))
         return self._add_transforms(frame, table, [f for f in needed if isinstance(f, TransformFeature)])
+
+    def _paths_in_parallel(self, by_path: dict[tuple[Relationship, ...], list]) -> bool:
+        """Whether to compute a table's relationship paths on two threads at once: only when
+        numba's threading layer is safe for concurrent calls and the tables involved are
+        small enough that holding two paths' rows at once does not matter for memory."""
+        tables = {r.child for path in by_path for r in path}
+        largest = max(self.es[name].frame.height for name in tables)
+        return largest <= PARALLEL_PATHS_MAX_ROWS and kernels.concurrent_calls_are_safe()
+
+    def _join_paths_in_parallel(self, frame: pl.LazyFrame, table: Table,
+                                by_path: dict[tuple[Relationship, ...], list]) -> pl.LazyFrame:
+        """Each path's aggregations computed on its own thread (polars and the numba kernels
+        release the GIL), then joined on the row key in path order: the same columns in the
+        same order as one path after another, whatever the threads do."""
+        base = _collected(frame)
+        known = set(base.collect_schema().names())
+        key = self._row_key(table)
+        state = self._thread_state()
+
+        def aggregate(item: tuple[tuple[Relationship, ...], list[AggregationFeature]]) -> pl.DataFrame:
+            path, group = item
+            self._adopt_thread_state(state)
+            joined = self._join_aggregations(base, table, path, group).collect(engine="in-memory")
+            return joined.select(key, *[c for c in joined.columns if c not in known])
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            parts = list(pool.map(aggregate, by_path.items()))
+        for part in parts:
+            base = base.join(part.lazy(), on=key, how="left", maintain_order="left")
+        return _collected(base)
+
+    def _thread_state(self) -> object:
+        """What a worker thread must know of the frame being built (nothing here)."""
+        return None
+
+    def _adopt_thread_state(self, state: object) -> None:
+        """Take on ``_thread_state()`` of the thread that started this one."""
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:

@@ -17,6 +17,7 @@ instance gives the same matrix either way (tested).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 
 import networkx as nx
@@ -63,7 +64,9 @@ class CutoffPlanBuilder(_PlanBuilder):
         # Features no cutoff can change (columns of static tables, row-wise transforms of
         # them) are computed once per row, as without cutoffs.
         self.static = _PlanBuilder(entityset, pl.col(CUTOFF))
-        self.several_cutoffs: list[bool] = []  # per frame being built: a row at several cutoffs?
+        # Per frame being built, innermost last: does a row come at several cutoffs? One
+        # stack per thread, since a table's paths may be computed on two threads.
+        self._stacks = threading.local()
         # The window limits event rows, not the target's own table nor what it refers to.
         self.entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)}
 
@@ -95,6 +98,18 @@ class CutoffPlanBuilder(_PlanBuilder):
             return plan.sort(ROW).drop(ROW).collect(engine="in-memory")
         finally:
             self.several_cutoffs.pop()
+
+    @property
+    def several_cutoffs(self) -> list[bool]:
+        if not hasattr(self._stacks, "frames"):
+            self._stacks.frames = []
+        return self._stacks.frames
+
+    def _thread_state(self) -> list[bool]:
+        return list(self.several_cutoffs)
+
+    def _adopt_thread_state(self, state: list[bool]) -> None:
+        self._stacks.frames = list(state)
 
     def _all_known(self, table: Table, cuts: pl.DataFrame) -> pl.DataFrame:
         rows = table.frame.select(pl.col(table.index).alias(KEY), *self._time_columns(table))

@@ -9,7 +9,7 @@ Examples
 20
 """
 
-from featurekit import _source_checkout, demo, primitives  # noqa: F401  (maps primitives/ first)
+from featurekit import _numba_cache, _source_checkout, demo, primitives  # noqa: F401  (before the kernels)
 from featurekit.dfs import plan
 from featurekit.engine import compute, dfs
 from featurekit.entityset import EntitySet, Relationship

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from featurekit.engine.lazy_plan import GROUP_KEY, attach_ancestor_key
 from featurekit.engine.point_in_time import parse_window
 from featurekit.entityset import EntitySet, Table
 from featurekit.errors import FeaturekitError
 
 WINDOW = "__featurekit_window"
-OWNER = "__featurekit_owner"
 
 
 def make_labels(
@@ -127,19 +127,16 @@ def _events_of_instances(entityset: EntitySet, target: Table, source: Table) -> 
     except nx.NetworkXNoPath:
         raise FeaturekitError(f"table {source.name!r} is not below {target.name!r} in the entity set. "
                               f"Fix: label from a table below {target.name!r}") from None
-    hops = [entityset.graph.edges[parent, child]["relationship"] for parent, child in zip(route, route[1:], strict=False)]
-    rows = source.frame
-    owner = pl.col(hops[-1].child_key) if hops else pl.col(target.index)
-    rows = rows.with_columns(owner.alias(OWNER))
-    for relationship in reversed(hops[:-1]):  # walk up to the target
-        middle = entityset[relationship.child]
-        lookup = middle.frame.select(pl.col(middle.index).alias(OWNER), pl.col(relationship.child_key).alias("__up"))
-        rows = rows.join(lookup, on=OWNER, how="left").drop(OWNER).rename({"__up": OWNER})
+    path = tuple(entityset.graph.edges[parent, child]["relationship"]
+                 for parent, child in zip(route, route[1:], strict=False))
+    rows = source.frame.lazy()
+    rows = (attach_ancestor_key(entityset, rows, path) if path
+            else rows.with_columns(pl.col(target.index).alias(GROUP_KEY)))
     time = source.time_index
-    rows = rows.filter(pl.col(OWNER).is_not_null() & pl.col(time).is_not_null())
-    rows = rows.drop(target.index, strict=False).rename({OWNER: target.index})
+    rows = rows.filter(pl.col(time).is_not_null())
+    rows = rows.drop(target.index, strict=False).rename({GROUP_KEY: target.index})
     return rows.with_columns(pl.col(target.index).cast(target.frame.schema[target.index])).sort(
-        [target.index, time])
+        [target.index, time]).collect()
 
 
 def _cutoffs(events: pl.DataFrame, index: str, time: str, window: dt.timedelta, step: dt.timedelta,

@@ -8,6 +8,7 @@ min, max, skew) come from one pass plus one centred pass per value column; categ
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numba
@@ -28,16 +29,12 @@ def _touch_threads(values):
     return total
 
 
-_CONCURRENT_SAFE: list[bool] = []
-
-
+@functools.cache
 def concurrent_calls_are_safe() -> bool:
     """Whether two threads may run parallel kernels at once: numba's "omp" and "tbb"
     threading layers allow it, its fallback "workqueue" layer does not."""
-    if not _CONCURRENT_SAFE:
-        _touch_threads(np.zeros(2))
-        _CONCURRENT_SAFE.append(numba.threading_layer() in ("omp", "tbb"))
-    return _CONCURRENT_SAFE[0]
+    _touch_threads(np.zeros(2))  # the layer is chosen on the first parallel call
+    return numba.threading_layer() in ("omp", "tbb")
 
 
 @dataclass

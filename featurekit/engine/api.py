@@ -80,11 +80,7 @@ def compute(
     if data is not entityset:  # instances not yet created at the cutoff: rows of missing values
         result = target.frame.select(target.index).join(result, on=target.index, how="left")
     result = result.sort(target.index)
-    kind = return_type or target.source_kind
-    matrix = from_polars(result, kind, [target.index])
-    if kind == "pandas":
-        matrix = _pandas_types(matrix, result, features)
-    return matrix
+    return _hand_back(result, return_type or target.source_kind, [target.index], features)
 
 
 def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_type: str | None,
@@ -102,11 +98,7 @@ def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_ty
     computed = compute_per_cutoff(entityset, features, cutoffs.pairs, window, include_cutoff_time)
     result = (cutoffs.rows.join(computed, on=[target.index, CUT], how="left", maintain_order="left")
               .select(target.index, time_column, *names, *cutoffs.extra_columns))
-    kind = return_type or target.source_kind
-    matrix = from_polars(result, kind, [target.index, time_column])
-    if kind == "pandas":
-        matrix = _pandas_types(matrix, result, features)
-    return matrix
+    return _hand_back(result, return_type or target.source_kind, [target.index, time_column], features)
 
 
 def _as_datetime(moment: Any) -> dt.datetime:
@@ -115,6 +107,12 @@ def _as_datetime(moment: Any) -> dt.datetime:
     except (ValueError, TypeError):
         raise ComputeError(f"cutoff_time {moment!r} is not a time. "
                            "Fix: pass a datetime, a pandas Timestamp or an ISO 8601 string") from None
+
+
+def _hand_back(result: pl.DataFrame, kind: str, index: list[str], features: Sequence[Feature]) -> Any:
+    """The matrix in the caller's kind of frame, pandas ones indexed and typed."""
+    matrix = from_polars(result, kind, index)
+    return _pandas_types(matrix, result, features) if kind == "pandas" else matrix
 
 
 def _pandas_types(matrix: pd.DataFrame, result: pl.DataFrame, features: Sequence[Feature]) -> pd.DataFrame:

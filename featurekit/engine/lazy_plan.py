@@ -137,7 +137,7 @@ class _PlanBuilder:
         """The rows of the path's last table with the features in ``inputs``, each carrying
         in ``GROUP_KEY`` the row key of the ``frame`` row it belongs to."""
         rows = self.frame(path[-1].child, inputs)
-        return self._attach_group_key(rows, path)
+        return attach_ancestor_key(self.es, rows, path)
 
     def _table_wide(self, expression: pl.Expr) -> pl.Expr:
         """A transform that looks at other rows of its table (ranks, running sums)."""
@@ -232,16 +232,6 @@ class _PlanBuilder:
             frame = frame.join(aggregated, left_on=row_key, right_on=GROUP_KEY, how="left")
         return _finish_aggregations(frame, group)
 
-    def _attach_group_key(self, rows: pl.LazyFrame, path: tuple[Relationship, ...]) -> pl.LazyFrame:
-        """Give each child row the key of the path's first parent (walking up the path)."""
-        rows = rows.with_columns(pl.col(path[-1].child_key).alias(GROUP_KEY))
-        for relationship in reversed(path[:-1]):
-            middle = self.es[relationship.child]
-            lookup = middle.frame.select(pl.col(middle.index), pl.col(relationship.child_key).alias("__up"))
-            rows = (_join_on_index(rows, GROUP_KEY, lookup, middle.index)
-                    .drop(GROUP_KEY).rename({"__up": GROUP_KEY}))
-        return rows.filter(pl.col(GROUP_KEY).is_not_null())
-
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
                      group: list[DirectFeature]) -> pl.LazyFrame:
         parent = self.es[relationship.parent]
@@ -268,6 +258,40 @@ class _PlanBuilder:
     def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
         expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
         return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def attach_ancestor_key(entityset: EntitySet, rows: pl.LazyFrame,
+                        path: tuple[Relationship, ...]) -> pl.LazyFrame:
+    """Give each row of the path's last table, in ``GROUP_KEY``, the key of the path's first
+    parent (walking up the path); rows that reach no such parent are left out."""
+    rows = rows.with_columns(pl.col(path[-1].child_key).alias(GROUP_KEY))
+    for relationship in reversed(path[:-1]):
+        middle = entityset[relationship.child]
+        lookup = middle.frame.select(pl.col(middle.index), pl.col(relationship.child_key).alias("__up"))
+        rows = (_join_on_index(rows, GROUP_KEY, lookup, middle.index)
+                .drop(GROUP_KEY).rename({"__up": GROUP_KEY}))
+    return rows.filter(pl.col(GROUP_KEY).is_not_null())
+
+
+def kernel_results(features: list[AggregationFeature], rows: pl.DataFrame, moments, categories
+                   ) -> dict[tuple[str, str], object] | None:
+    """Every (input column, kernel statistic) the features ask for, one call per column and
+    kind: ``moments(values, stats)`` and ``categories(values, stats)`` are the group-by or the
+    as-of kernels. None when a column has too many distinct values to count."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for feature in features:
+        wanted[feature.inputs[0].name].add(feature.primitive.kernel_stat)
+    results: dict[tuple[str, str], object] = {}
+    for column, stats in wanted.items():
+        if stats & kernels.MOMENT_STATS:
+            computed = moments(rows[column], stats & kernels.MOMENT_STATS)
+            results.update({(column, stat): values for stat, values in computed.items()})
+        if stats & kernels.CATEGORY_STATS:
+            counted = categories(rows[column], stats & kernels.CATEGORY_STATS)
+            if counted is None:
+                return None
+            results.update({(column, stat): values for stat, values in counted.items()})
+    return results
 
 
 def _finish_aggregations(frame: pl.LazyFrame, group: list[AggregationFeature]) -> pl.LazyFrame:
@@ -333,22 +357,11 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         keys = kernels.dense_keys(batch[GROUP_KEY])
         if keys is None:
             return by_expressions(batch).cast(output_schema)
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for feature in features:
-            wanted[feature.inputs[0].name].add(feature.primitive.kernel_stat)
-        results: dict[tuple[str, str], object] = {}
-        for column, stats in wanted.items():
-            moments = stats & kernels.MOMENT_STATS
-            if moments:
-                for stat, values in kernels.group_moments(keys, batch[column], moments).items():
-                    results[column, stat] = values
-            categories = stats & kernels.CATEGORY_STATS
-            if categories:
-                counted = kernels.group_categories(keys, batch[column], categories)
-                if counted is None:
-                    return by_expressions(batch).cast(output_schema)
-                for stat, values in counted.items():
-                    results[column, stat] = values
+        results = kernel_results(
+            features, batch, lambda values, stats: kernels.group_moments(keys, values, stats),
+            lambda values, stats: kernels.group_categories(keys, values, stats))
+        if results is None:
+            return by_expressions(batch).cast(output_schema)
         present = np.bincount(keys.slots, minlength=keys.n_groups) > 0
         columns = {GROUP_KEY: keys.keys(present, schema[GROUP_KEY])}
         for feature in features:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import defaultdict
 
 import networkx as nx
 import numpy as np
@@ -33,6 +32,7 @@ from featurekit.engine.lazy_plan import (
     _kernel_dtype,
     _PlanBuilder,
     is_table_wide,
+    kernel_results,
     output_columns,
 )
 from featurekit.entityset import EntitySet, Relationship, Table
@@ -67,6 +67,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         # Per frame being built, innermost last: does a row come at several cutoffs? One
         # stack per thread, since a table's paths may be computed on two threads.
         self._stacks = threading.local()
+        self.epochs: dict[str, pl.Series] = {}
         # The window limits event rows, not the target's own table nor what it refers to.
         self.entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)}
 
@@ -181,7 +182,7 @@ class CutoffPlanBuilder(_PlanBuilder):
                 or not kernels.all_distinct_slots(slots)):
             return (table.frame.select(columns).join(pairs, left_on=key, right_on=KEY, how="inner")
                     .filter(self._known(table)))
-        times = table.frame[table.time_index].dt.epoch("us") if self._timed(table) else None
+        times = self._epochs(table) if self._timed(table) else None
         windowed = self.window is not None and table.name not in self.entities
         window = self.window // dt.timedelta(microseconds=1) if windowed else 0
         children, owners = kernels.reach_known(slots, pairs.height, table.frame[key], times,
@@ -192,7 +193,7 @@ class CutoffPlanBuilder(_PlanBuilder):
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
         """Aggregations a sweep can answer go through one (see ``_sweep``); the rest walk down."""
-        swept = [f for f in group if self._sweepable(f)] if self._should_sweep(frame, table) else []
+        swept = [f for f in group if self._sweepable(f)] if self._should_sweep() else []
         joined = self._sweep(frame, table, path, swept) if swept else None
         if joined is None:
             return super()._join_aggregations(frame, table, path, group)
@@ -200,7 +201,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         rest = [f for f in group if f not in swept]
         return super()._join_aggregations(frame, table, path, rest) if rest else frame
 
-    def _should_sweep(self, frame: pl.LazyFrame, table: Table) -> bool:
+    def _should_sweep(self) -> bool:
         # Several cutoffs for one row: walking down would copy its children once per cutoff.
         return self.several_cutoffs[-1] if self.sweep is None else self.sweep
 
@@ -273,21 +274,11 @@ class CutoffPlanBuilder(_PlanBuilder):
         layout = kernels.as_of_layout(
             row_slots.cast(pl.Int64).to_numpy(), rows[PATH_TIME].to_numpy(), table.frame.height,
             pair_slots.cast(pl.Int64).to_numpy(), pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include)
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for feature in group:
-            wanted[feature.inputs[0].name].add(feature.primitive.kernel_stat)
-        results: dict[tuple[str, str], object] = {}
-        for column, stats in wanted.items():
-            moments = stats & kernels.MOMENT_STATS
-            if moments:
-                for stat, values in kernels.as_of_moments(layout, rows[column], moments).items():
-                    results[column, stat] = values
-            categories = stats & kernels.CATEGORY_STATS
-            if categories:
-                counted = kernels.as_of_categories(layout, rows[column], categories)
-                if counted is None:  # too many distinct values to count in scratch memory
-                    return None
-                results.update({(column, stat): values for stat, values in counted.items()})
+        results = kernel_results(
+            group, rows, lambda values, stats: kernels.as_of_moments(layout, values, stats),
+            lambda values, stats: kernels.as_of_categories(layout, values, stats))
+        if results is None:  # too many distinct values to count in scratch memory
+            return None
         computed = {ROW: pairs[ROW]}
         for feature in group:
             source = feature.inputs[0].name
@@ -315,6 +306,13 @@ class CutoffPlanBuilder(_PlanBuilder):
                     .filter(~pl.col("__lost")).drop("__up", "__time", "__lost"))
         return rows.filter(pl.col(OWNER).is_not_null() & pl.col(PATH_TIME).is_not_null()).collect(
             engine="in-memory")
+
+    def _epochs(self, table: Table) -> pl.Series:
+        """A timed table's times in microseconds, computed once per builder (walks down
+        several paths reach the same table)."""
+        if table.name not in self.epochs:
+            self.epochs[table.name] = table.frame[table.time_index].dt.epoch("us")
+        return self.epochs[table.name]
 
     def _epoch(self, table: Table) -> pl.Expr:
         """A row's time in microseconds; the smallest integer when the table is static."""

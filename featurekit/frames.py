@@ -66,6 +66,8 @@ def from_polars(frame: pl.DataFrame, kind: str, index: list[str]) -> Any:
     if kind == "pyarrow":
         return frame.to_arrow()
     if kind == "pandas":
-        result = frame.to_pandas()
+        # One block per column: numeric columns without missing values are handed over
+        # without a copy, and a wide matrix is never consolidated into a second 2-D copy.
+        result = frame.to_pandas(split_blocks=True)
         return result.set_index(index if len(index) > 1 else index[0])
     raise FeaturekitError(f"unknown return_type {kind!r}. Fix: use one of {FRAME_KINDS}")

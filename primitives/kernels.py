@@ -9,6 +9,7 @@ min, max, skew) come from one pass plus one centred pass per value column; categ
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -16,6 +17,7 @@ import numpy as np
 import polars as pl
 
 MAX_CODES = 1 << 22  # distinct values a categorical kernel counts (one int32 scratch each)
+CHUNK_ROWS = 1 << 20  # rows a group-by kernel converts at a time: bounds its temporary copies
 MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "max", "skew",
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
@@ -44,25 +46,38 @@ class DenseKeys:
     slots: np.ndarray
     n_groups: int
     low: int
-    _grouped: tuple[np.ndarray, np.ndarray] | None = None
-    _already_grouped: bool | None = None
+    _grouped: tuple[np.ndarray | None, np.ndarray] | None = None
 
     def keys(self, present: np.ndarray, dtype: pl.DataType) -> pl.Series:
         return pl.Series(np.flatnonzero(present) + self.low).cast(dtype)
 
-    def grouped(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers ordered by slot and each slot's start there (computed once)."""
+    def grouped(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """Row numbers ordered by slot (None when the rows already come slot by slot, as a
+        child table sorted by its parent key does) and each slot's start there; computed once."""
         if self._grouped is None:
-            self._grouped = _rows_by_slot(self.slots, self.n_groups)
+            self._grouped = ((None, _slot_starts(self.slots, self.n_groups))
+                             if _is_sorted(self.slots) else _rows_by_slot(self.slots, self.n_groups))
         return self._grouped
 
-    def in_slot_order(self, values: np.ndarray) -> np.ndarray:
-        """``values`` laid out slot by slot; no copy when the rows already are (a child table
-        sorted by its parent key, the usual case)."""
+    def chunks(self) -> list[tuple[int, int, int, int]]:
+        """Runs of whole slots ``(first slot, end slot, first row, end row)`` in slot order,
+        each of about ``CHUNK_ROWS`` rows, so that a kernel's temporary copies of a column
+        stay that size however long the column is."""
+        _, starts = self.grouped()
+        runs, first = [], 0
+        while first < self.n_groups:
+            end = int(np.searchsorted(starts, starts[first] + CHUNK_ROWS, side="right")) - 1
+            end = min(max(end, first + 1), self.n_groups)
+            runs.append((first, end, int(starts[first]), int(starts[end])))
+            first = end
+        return runs
+
+    def rows_of(self, values: pl.Series, begin: int, end: int) -> pl.Series:
+        """The values of rows ``begin:end`` in slot order (a view when no reordering is due)."""
         order, _ = self.grouped()
-        if self._already_grouped is None:
-            self._already_grouped = _is_identity(order)
-        return values if self._already_grouped else values[order]
+        if order is None:
+            return values.slice(begin, end - begin)
+        return values.gather(pl.Series(order[begin:end], dtype=pl.get_index_type()))
 
 
 def dense_keys(keys: pl.Series) -> DenseKeys | None:
@@ -96,19 +111,11 @@ def _true_counts(slots, truth, n_groups):
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _segment_moments(values, starts):
-    """Moments per slot from values laid out slot by slot: each segment is read twice while
-    it is in cache (sums, then centred powers), instead of scattering over all slots."""
-    n_groups = starts.shape[0] - 1
-    rows = np.empty(n_groups, np.int64)
-    count = np.zeros(n_groups, np.int64)
-    total = np.zeros(n_groups, np.float64)
-    mean = np.full(n_groups, np.nan)
-    low = np.full(n_groups, np.inf)
-    high = np.full(n_groups, -np.inf)
-    m2 = np.zeros(n_groups, np.float64)
-    m3 = np.zeros(n_groups, np.float64)
-    for slot in numba.prange(n_groups):  # slots are independent: any thread count, same result
+def _segment_moments(values, starts, rows, count, total, mean, low, high, m2, m3):
+    """Moments per slot, written into the output arrays, from values laid out slot by slot:
+    each segment is read twice while it is in cache (sums, then centred powers), instead of
+    scattering over all slots."""
+    for slot in numba.prange(starts.shape[0] - 1):  # slots are independent: same result on any thread count
         begin, end = starts[slot], starts[slot + 1]
         rows[slot] = end - begin
         n, acc, lo, hi = 0, 0.0, np.inf, -np.inf
@@ -120,6 +127,7 @@ def _segment_moments(values, starts):
                 lo = min(lo, value)
                 hi = max(hi, value)
         count[slot], total[slot], low[slot], high[slot] = n, acc, lo, hi
+        mean[slot], m2[slot], m3[slot] = np.nan, 0.0, 0.0
         if n > 0:
             centre = acc / n
             mean[slot] = centre
@@ -132,11 +140,12 @@ def _segment_moments(values, starts):
                     s2 += square
                     s3 += square * deviation
             m2[slot], m3[slot] = s2, s3
-    return rows, count, total, mean, low, high, m2, m3
 
 
 def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
-    """Requested moment statistics per slot (NaN where undefined); ``rows`` counts all rows."""
+    """Requested moment statistics per slot (NaN where undefined); ``rows`` counts all rows.
+    The values are converted a chunk of slots at a time, so a float copy of a long integer
+    column (or one with missing values) never exists whole."""
     if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
         truth = values.fill_null(False).cast(pl.UInt8).to_numpy()  # one byte a row
         rows, true = _true_counts(keys.slots, truth, keys.n_groups)
@@ -144,10 +153,13 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
             out = {"rows": rows.astype(np.float64), "true_count": true.astype(np.float64),
                    "true_share": true / rows}
         return {name: out[name] for name in stats}
-    numbers = _as_numbers(values, stats)
     _, starts = keys.grouped()
-    rows, count, total, mean, low, high, m2, m3 = _segment_moments(keys.in_slot_order(numbers), starts)
-    return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+    moments = [np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64),
+               *(np.empty(keys.n_groups) for _ in range(6))]  # rows, count, total .. m3
+    for first, end, begin, stop in keys.chunks():
+        numbers = _as_numbers(keys.rows_of(values, begin, stop), stats)
+        _segment_moments(numbers, starts[first:end + 1] - begin, *(m[first:end] for m in moments))
+    return _moment_stats(stats, *moments)
 
 
 def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
@@ -219,15 +231,34 @@ def _rows_by_slot(slots, n_groups):
     return order, starts
 
 
+@numba.njit(cache=True, nogil=True)
+def _slot_starts(slots, n_groups):
+    """Each slot's first row, for rows that already come slot by slot."""
+    starts = np.zeros(n_groups + 1, np.int64)
+    for row in range(slots.shape[0]):
+        starts[slots[row] + 1] += 1
+    for slot in range(n_groups):
+        starts[slot + 1] += starts[slot]
+    return starts
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_sorted(slots):
+    for row in range(1, slots.shape[0]):
+        if slots[row] < slots[row - 1]:
+            return False
+    return True
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _category_counts(codes_by_slot, starts, n_codes, n_runs):
-    """Mode (smallest code on ties; -1 when none) and distinct count per slot from codes laid
-    out slot by slot, in O(rows) time with one scratch count per code, reset per group. Runs
-    of slots go to the threads, each with its own scratch; a slot's result does not depend
-    on which thread counts it."""
+def _category_counts(codes_by_slot, starts, n_codes, n_runs, modes, distinct):
+    """Mode (smallest code on ties; -1 when none) and distinct count per slot, written into
+    ``modes`` and ``distinct``, from codes laid out slot by slot, in O(rows) time with one
+    scratch count per code, reset per group. Runs of slots go to the threads, each with its
+    own scratch; a slot's result does not depend on which thread counts it."""
     n_groups = starts.shape[0] - 1
-    modes = np.full(n_groups, -1, np.int64)
-    distinct = np.zeros(n_groups, np.int64)
+    modes[:] = -1
+    distinct[:] = 0
     for run in numba.prange(n_runs):
         scratch = np.zeros(n_codes, np.int32)
         for slot in range(run * n_groups // n_runs, (run + 1) * n_groups // n_runs):
@@ -250,58 +281,76 @@ def _category_counts(codes_by_slot, starts, n_codes, n_runs):
                 code = codes_by_slot[position]
                 if code >= 0:
                     scratch[code] = 0
-    return modes, distinct
 
 
 def _value_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
     """Codes ordered like the values (so the smallest code is the smallest value) and the
     code -> value table; None when there are too many distinct values."""
+    coder = _value_coder(values)
+    if coder is None:
+        return None
+    encode, table = coder
+    return encode(values), table
+
+
+def _value_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], pl.Series] | None:
+    """A function from values (all of them or a part) to int32 codes, -1 for missing, and the
+    code -> value table, built from the whole column; None when there are too many values."""
     if values.dtype.is_integer():
-        present = values.drop_nulls()
-        if present.len() == 0:
-            return np.full(values.len(), -1, np.int32), values.head(0)
-        low, high = int(present.min()), int(present.max())
+        low, high = values.min(), values.max()
+        if low is None:
+            return (lambda part: np.full(part.len(), -1, np.int32)), values.head(0)
         if high - low < MAX_CODES:
-            codes = (values - low).fill_null(-1).cast(pl.Int32).to_numpy()
-            return codes, pl.int_range(low, high + 1, eager=True).cast(values.dtype)
+            return ((lambda part: (part - low).fill_null(-1).cast(pl.Int32).to_numpy()),
+                    pl.int_range(low, high + 1, eager=True).cast(values.dtype))
     if values.dtype == pl.Categorical:
-        return _categorical_codes(values)
-    distinct = values.drop_nulls().unique().sort()
+        return _categorical_coder(values)
+    distinct = values.unique().drop_nulls().sort()
     if distinct.len() > MAX_CODES:
         return None
-    codes = (values.cast(pl.Enum(distinct.cast(pl.String).to_list())).to_physical().cast(pl.Int32)
-             .fill_null(-1).to_numpy() if values.dtype == pl.String else
-             values.replace_strict(distinct, pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int32),
-                                   default=-1, return_dtype=pl.Int32).to_numpy())
-    return codes, distinct
+    if values.dtype == pl.String:
+        enum = pl.Enum(distinct.to_list())
+        return ((lambda part: part.cast(enum).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()),
+                distinct)
+    numbered = pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int32)
+    return ((lambda part: part.replace_strict(distinct, numbered, default=-1,
+                                              return_dtype=pl.Int32).to_numpy()), distinct)
 
 
-def _categorical_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+def _categorical_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], pl.Series] | None:
     """Codes in the order of the category names, from polars' physical codes."""
-    physical = values.to_physical()
-    present = values.drop_nulls().unique()
+    present = values.unique().drop_nulls()
     if present.len() > MAX_CODES:
         return None
     if present.len() == 0:
-        return np.full(values.len(), -1, np.int32), present
+        return (lambda part: np.full(part.len(), -1, np.int32)), present
     names = present.sort()  # lexical order of the names, like the strings they stand for
-    rank_of_physical = np.full(int(physical.max()) + 1, -1, np.int32)
+    rank_of_physical = np.full(int(names.to_physical().max()) + 1, -1, np.int32)
     rank_of_physical[names.to_physical().to_numpy()] = np.arange(names.len(), dtype=np.int32)
-    codes = rank_of_physical[physical.fill_null(0).to_numpy()]
-    if values.null_count():
-        codes = np.where(values.is_null().to_numpy(), -1, codes)
-    return codes, names
+
+    def encode(part: pl.Series) -> np.ndarray:
+        codes = rank_of_physical[part.to_physical().fill_null(0).cast(pl.Int64).to_numpy()]
+        if part.null_count():
+            codes = np.where(part.is_null().to_numpy(), -1, codes)
+        return codes
+
+    return encode, names
 
 
 def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, pl.Series] | None:
-    """Mode (ties: smallest value) and distinct count per slot; None when too wide."""
-    coded = _value_codes(values)
-    if coded is None:
+    """Mode (ties: smallest value) and distinct count per slot; None when too wide. Codes are
+    made a chunk of slots at a time, against one code table for the whole column."""
+    coder = _value_coder(values)
+    if coder is None:
         return None
-    codes, table = coded
+    encode, table = coder
     _, starts = keys.grouped()
     runs = max(1, min(numba.get_num_threads(), keys.n_groups // 1024))
-    modes, distinct = _category_counts(keys.in_slot_order(codes), starts, max(table.len(), 1), runs)
+    modes, distinct = np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64)
+    for first, end, begin, stop in keys.chunks():
+        codes = encode(keys.rows_of(values, begin, stop))
+        _category_counts(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
+                         modes[first:end], distinct[first:end])
     return _category_stats(stats, modes, distinct, table, values.dtype)
 
 
@@ -317,29 +366,34 @@ def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _positions(keys, valid, row_of_slot, low):
-    """Row of the parent whose index equals each key (-1 where none)."""
+def _positions(keys, valid, row_of_slot, low, missing):
+    """Row of the parent whose index equals each key (``missing`` where none)."""
     n_slots = row_of_slot.shape[0]
-    out = np.empty(keys.shape[0], np.int64)
+    out = np.empty(keys.shape[0], row_of_slot.dtype)
     for i in numba.prange(keys.shape[0]):
         offset = keys[i] - low
         if valid[i] and 0 <= offset < n_slots:
             out[i] = row_of_slot[offset]
         else:
-            out[i] = -1
+            out[i] = missing
     return out
 
 
 def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Series) -> pl.Series:
-    """For each child key, the row number of its parent (missing where there is none)."""
-    row_of_slot = np.full(parent_keys.n_groups, -1, dtype=np.int64)
-    row_of_slot[parent_keys.slots] = np.arange(parent_rows)
+    """For each child key, the row number of its parent (missing where there is none), in
+    polars' row-index type so that gathering with it needs no conversion."""
+    index_type = np.uint64 if pl.get_index_type() == pl.UInt64 else np.uint32
+    missing = np.iinfo(index_type).max  # never a row number: polars' tables stay below it
+    row_of_slot = np.full(parent_keys.n_groups, missing, dtype=index_type)
+    row_of_slot[parent_keys.slots] = np.arange(parent_rows, dtype=index_type)
     valid = child_keys.is_not_null().to_numpy()
-    keys = child_keys.cast(pl.Int64).fill_null(0).to_numpy()
-    positions = pl.Series(_positions(keys, valid, row_of_slot, parent_keys.low))
-    if (positions < 0).any():
-        positions = positions.to_frame("p").select(pl.when(pl.col("p") >= 0).then(pl.col("p"))).to_series()
-    return positions
+    if child_keys.dtype == pl.UInt64:  # numba would subtract in floats
+        child_keys = child_keys.cast(pl.Int64)
+    keys = (child_keys.fill_null(0) if child_keys.null_count() else child_keys).to_numpy()
+    positions = _positions(keys, valid, row_of_slot, parent_keys.low, missing)
+    absent = np.flatnonzero(positions == missing)
+    series = pl.Series(positions)  # wraps the array: no copy
+    return series.scatter(absent, None) if absent.size else series
 
 
 def all_distinct_slots(keys: DenseKeys) -> bool:
@@ -354,14 +408,6 @@ def _no_repeats(slots, n_groups):
         if seen[slot]:
             return False
         seen[slot] = True
-    return True
-
-
-@numba.njit(cache=True, nogil=True)
-def _is_identity(order):
-    for position in range(order.shape[0]):
-        if order[position] != position:
-            return False
     return True
 
 

@@ -195,3 +195,53 @@ def test_paths_on_two_threads_give_what_one_after_another_gives(retail, monkeypa
     assert not calls
     for one, other in zip(together, apart, strict=True):
         pd.testing.assert_frame_equal(one, other)
+
+
+@pytest.mark.parametrize("grouped", [True, False], ids=["rows-by-key", "rows-shuffled"])
+def test_kernels_working_a_few_rows_at_a_time_agree_with_polars(grouped, monkeypatch):
+    """Group-by kernels convert a column a chunk of slots at a time; with chunks of a few rows
+    (many chunks, slots cut at chunk ends) they still match polars' own group_by."""
+    from featurekit.primitives import kernels
+
+    monkeypatch.setattr(kernels, "CHUNK_ROWS", 7)
+    rng = np.random.default_rng(3)
+    n = 400
+    keys = np.sort(rng.integers(0, 60, n)) if grouped else rng.integers(0, 60, n)
+    amount = rng.normal(size=n).round(2)
+    frame = pl.DataFrame({
+        "key": keys,
+        "amount": pl.Series(amount).scatter(rng.choice(n, 40, replace=False), None),
+        "count": pl.Series(rng.integers(-5, 5, n)).scatter(rng.choice(n, 30, replace=False), None),
+        "word": pl.Series(rng.choice(["b", "a", "c", "d"], n)).scatter(rng.choice(n, 30, replace=False), None),
+    }).with_columns(pl.col("word").cast(pl.Categorical).alias("category"))
+    dense = kernels.dense_keys(frame["key"])
+    assert len(dense.chunks()) > 10
+    expected = frame.group_by("key").agg(
+        pl.col("amount").sum().alias("sum"), pl.col("amount").mean().alias("mean"),
+        pl.col("amount").std().alias("std"), pl.col("amount").max().alias("max"),
+        pl.col("count").cast(pl.Float64).mean().alias("count_mean"),
+        pl.col("word").drop_nulls().n_unique().alias("nunique"),
+    ).sort("key")
+    slots = expected["key"].to_numpy()
+    moments = kernels.group_moments(dense, frame["amount"], {"sum", "mean", "std", "max"})
+    for stat in ("sum", "mean", "std", "max"):
+        np.testing.assert_allclose(moments[stat][slots], expected[stat].fill_null(np.nan).to_numpy(),
+                                   rtol=1e-12, err_msg=stat)
+    np.testing.assert_allclose(kernels.group_moments(dense, frame["count"], {"mean"})["mean"][slots],
+                               expected["count_mean"].fill_null(np.nan).to_numpy(), rtol=1e-12)
+    for column in ("word", "category"):
+        counted = kernels.group_categories(dense, frame[column], {"mode", "nunique"})
+        assert counted["nunique"].gather(slots).to_list() == expected["nunique"].to_list()
+        for key, mode in zip(slots, counted["mode"].gather(slots).cast(pl.String), strict=True):
+            words = frame.filter(pl.col("key") == key)["word"].drop_nulls().value_counts()
+            top = words.filter(pl.col("count") == pl.col("count").max())["word"].sort()
+            assert mode == (top[0] if top.len() else None), (column, key)
+
+
+def test_matrix_is_the_same_when_kernels_work_a_few_rows_at_a_time(retail, monkeypatch):
+    from featurekit.primitives import kernels
+
+    features = fk.plan(retail, target="customers", max_depth=2)
+    whole = fk.compute(retail, features)
+    monkeypatch.setattr(kernels, "CHUNK_ROWS", 5)
+    pd.testing.assert_frame_equal(fk.compute(retail, features), whole)

@@ -79,7 +79,8 @@ def compute(
     result = build_plan(data, features, cutoff_time).collect(engine="in-memory")
     if data is not entityset:  # instances not yet created at the cutoff: rows of missing values
         result = target.frame.select(target.index).join(result, on=target.index, how="left")
-    result = result.sort(target.index)
+    if not result[target.index].is_sorted():  # a sort copies every column, even when not needed
+        result = result.sort(target.index)
     return _hand_back(result, return_type or target.source_kind, [target.index], features)
 
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 
+from featurekit._memory import release_freed_memory
 from featurekit.entityset import EntitySet, Relationship, Table
 from featurekit.errors import ComputeError, schema_error
 from featurekit.feature import (
@@ -155,8 +156,10 @@ class _PlanBuilder:
         if len(by_path) > 1 and self._paths_in_parallel(by_path):
             frame = self._join_paths_in_parallel(frame, table, by_path)
         else:
-            for path, group in by_path.items():  # each path collected before the next is built
+            for path, group in sorted(by_path.items(), key=lambda item: -len(item[0])):
+                # each path collected before the next is built; longest first (test)
                 frame = _collected(self._join_aggregations(frame, table, path, group))
+                release_freed_memory(self.es[path[-1].child].frame.height)
         for relationship, group in by_parent.items():
             frame = _collected(self._join_direct(frame, relationship, group))
         return self._add_transforms(frame, table, [f for f in needed if isinstance(f, TransformFeature)])
@@ -209,8 +212,7 @@ class _PlanBuilder:
         row_key = self._row_key(table)
         by_kernel = [f for f in group if f.primitive.kernel_stat and len(f.inputs) == 1]
         if by_kernel:
-            computed = _kernel_batch(rows, by_kernel, context)
-            frame = frame.join(computed, left_on=row_key, right_on=GROUP_KEY, how="left")
+            frame = _attach(frame, row_key, _kernel_batch(rows, by_kernel, context))
         by_kernel_names = {f.unique_name for f in by_kernel}
         batches: dict[tuple, list[AggregationFeature]] = defaultdict(list)
         for feature in group:
@@ -218,8 +220,7 @@ class _PlanBuilder:
             if family is not None and feature.unique_name not in by_kernel_names:
                 batches[family, tuple(f.name for f in feature.inputs)].append(feature)
         for batch in batches.values():
-            computed = _segment_batch(rows, batch)
-            frame = frame.join(computed, left_on=row_key, right_on=GROUP_KEY, how="left")
+            frame = _attach(frame, row_key, _segment_batch(rows, batch))
         routed = by_kernel_names | {
             f.unique_name for batch in batches.values() for f in batch}
         expressions = [
@@ -228,8 +229,7 @@ class _PlanBuilder:
             for feature in group if feature.unique_name not in routed
         ]
         if expressions:
-            aggregated = rows.group_by(GROUP_KEY).agg(expressions)
-            frame = frame.join(aggregated, left_on=row_key, right_on=GROUP_KEY, how="left")
+            frame = _attach(frame, row_key, rows.group_by(GROUP_KEY).agg(expressions))
         return _finish_aggregations(frame, group)
 
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
@@ -263,14 +263,41 @@ class _PlanBuilder:
 def attach_ancestor_key(entityset: EntitySet, rows: pl.LazyFrame,
                         path: tuple[Relationship, ...]) -> pl.LazyFrame:
     """Give each row of the path's last table, in ``GROUP_KEY``, the key of the path's first
-    parent (walking up the path); rows that reach no such parent are left out."""
-    rows = rows.with_columns(pl.col(path[-1].child_key).alias(GROUP_KEY))
-    for relationship in reversed(path[:-1]):
-        middle = entityset[relationship.child]
-        lookup = middle.frame.select(pl.col(middle.index), pl.col(relationship.child_key).alias("__up"))
-        rows = (_join_on_index(rows, GROUP_KEY, lookup, middle.index)
-                .drop(GROUP_KEY).rename({"__up": GROUP_KEY}))
-    return rows.filter(pl.col(GROUP_KEY).is_not_null())
+    parent (walking up the path); rows that reach no such parent are left out. A key walked
+    up to is held as Int32 when its values fit, half the memory over a long table."""
+    top = entityset[path[0].child].frame[path[0].child_key]
+    key_type = top.dtype
+    if len(path) > 1 and top.dtype.is_integer() and top.len() and (
+            np.iinfo(np.int32).min <= (top.min() or 0) and (top.max() or 0) <= np.iinfo(np.int32).max):
+        key_type = pl.Int32
+
+    def walk(batch: pl.DataFrame) -> pl.DataFrame:
+        key = batch[path[-1].child_key]
+        for relationship in reversed(path[:-1]):
+            middle = entityset[relationship.child]
+            keys_up = middle.frame[relationship.child_key]
+            key = _key_of_parent(key, middle.frame[middle.index],
+                                 keys_up.cast(key_type) if relationship is path[0] else keys_up)
+        batch = batch.with_columns(key.alias(GROUP_KEY))
+        return batch.filter(key.is_not_null()) if key.null_count() else batch
+
+    return rows.map_batches(walk, schema={**rows.collect_schema(), GROUP_KEY: key_type})
+
+
+def _key_of_parent(child_keys: pl.Series, parent_index: pl.Series, parent_keys: pl.Series) -> pl.Series:
+    """For each child key, ``parent_keys`` of the parent row it names (missing where none).
+    A compact integer index is matched by position; the keys are then gathered through
+    numpy, whose large arrays go back to the system as soon as they are dropped."""
+    slots = kernels.dense_keys(parent_index)
+    if slots is None or not child_keys.dtype.is_integer():
+        named = child_keys.to_frame("__child").join(
+            pl.DataFrame({"__child": parent_index, "__up": parent_keys}), on="__child", how="left",
+            maintain_order="left")
+        return named["__up"]
+    positions = kernels.parent_positions(slots, parent_index.len(), child_keys)
+    if positions.null_count() or parent_keys.null_count() or not parent_keys.dtype.is_numeric():
+        return parent_keys.gather(positions)
+    return pl.Series(parent_keys.to_numpy()[positions.to_numpy()]).cast(parent_keys.dtype)
 
 
 def kernel_results(features: list[AggregationFeature], rows: pl.DataFrame, moments, categories
@@ -398,6 +425,16 @@ def _kernel_dtype(feature: AggregationFeature, input_dtype: pl.DataType) -> pl.D
     if stat in ("rows", "nunique", "true_count"):
         return pl.Int64
     return pl.Float64
+
+
+def _attach(frame: pl.LazyFrame, row_key: str, computed: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with the columns of ``computed`` (one row per ``GROUP_KEY``), matched on
+    ``row_key``: added beside the frame's columns, which a join would have copied."""
+    computed = computed.collect(engine="in-memory")
+    key_type = frame.collect_schema()[row_key]
+    if computed.schema[GROUP_KEY] != key_type:  # a key held narrower on the way up
+        computed = computed.with_columns(pl.col(GROUP_KEY).cast(key_type))
+    return _join_on_index(frame, row_key, computed, GROUP_KEY)
 
 
 def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: str) -> pl.LazyFrame:

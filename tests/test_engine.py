@@ -185,6 +185,7 @@ def test_paths_on_two_threads_give_what_one_after_another_gives(retail, monkeypa
     concurrent = lazy_plan._PlanBuilder._join_paths_in_parallel
     monkeypatch.setattr(lazy_plan._PlanBuilder, "_join_paths_in_parallel",
                         lambda *args: calls.append(1) or concurrent(*args))
+    monkeypatch.setattr(lazy_plan, "PARALLEL_PATHS_MIN_ROWS", 0)
     monkeypatch.setattr(lazy_plan, "PARALLEL_PATHS_MAX_ROWS", 10**9)
     together = fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)
     # numba's omp/tbb layers allow concurrent kernels (then the threads must have run)

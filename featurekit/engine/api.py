@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 
 from featurekit.dfs import plan
 from featurekit.engine.cutoffs import CUT, is_cutoff_frame, read_cutoffs
@@ -111,21 +112,40 @@ def _as_datetime(moment: Any) -> dt.datetime:
 
 
 def _hand_back(result: pl.DataFrame, kind: str, index: list[str], features: Sequence[Feature]) -> Any:
-    """The matrix in the caller's kind of frame, pandas ones indexed and typed."""
-    matrix = from_polars(result, kind, index)
-    return _pandas_types(matrix, result, features) if kind == "pandas" else matrix
+    """The matrix in the caller's kind of frame; pandas ones indexed, with categorical
+    features as ``category`` columns (see ``_to_pandas``)."""
+    if kind != "pandas":
+        return from_polars(result, kind, index)
+    categorical = [name for feature in features if feature.schema.logical_type in CATEGORY_TYPES
+                   for name in feature.output_names]
+    return _to_pandas(result, index, categorical)
 
 
-def _pandas_types(matrix: pd.DataFrame, result: pl.DataFrame, features: Sequence[Feature]) -> pd.DataFrame:
-    """Categorical features as ``category`` columns (integer categories stay integers, even
-    with missing values), as Featuretools returns them."""
-    for feature in features:
-        if feature.schema.logical_type in CATEGORY_TYPES:
-            for name in feature.output_names:
-                values = matrix[name]
-                if result.schema[name].is_integer():
-                    values = values.astype("Int64")
-                matrix[name] = values.astype("category")
+def _to_pandas(result: pl.DataFrame, index: list[str], categorical: list[str]) -> pd.DataFrame:
+    """``result`` as pandas, indexed by ``index``, in one conversion: ``categorical`` columns
+    become ``category`` with their sorted values as categories (integer categories stay
+    integers, even with missing values), as Featuretools returns them; each column is its own
+    block, so numeric columns without missing values are handed over without a copy."""
+    table = result.drop(index).to_arrow()
+    if categorical:
+        schema = result.schema
+
+        def text(name: str) -> pl.Expr:  # categories in the names' order, as pandas sorts them
+            named = isinstance(schema[name], (pl.Categorical, pl.Enum))
+            return pl.col(name).cast(pl.String) if named else pl.col(name)
+
+        codes = result.select([(text(name).rank("dense") - 1).cast(pl.Int32).alias(name)
+                               for name in categorical])
+        sorted_values = result.select([text(name).unique().drop_nulls().sort().implode().alias(name)
+                                       for name in categorical])
+        for name in categorical:
+            dictionary = pa.DictionaryArray.from_arrays(
+                codes[name].to_arrow(), sorted_values[name][0].to_arrow())
+            table = table.set_column(table.schema.get_field_index(name), name, dictionary)
+    matrix = table.to_pandas(split_blocks=True)
+    keys = [result[name].to_pandas() for name in index]
+    matrix.index = (pd.MultiIndex.from_arrays(keys, names=index) if len(keys) > 1
+                    else pd.Index(keys[0], name=index[0]))
     return matrix
 
 

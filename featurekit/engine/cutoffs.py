@@ -56,16 +56,14 @@ def read_cutoffs(cutoff_time: Any, entityset: EntitySet, target: Table,
     if time_column == target.index:
         raise FeaturekitError(f"time_column {time_column!r} is the index of {target.name!r}. "
                               "Fix: give the cutoff times their own column")
+    zone = _time_zone(entityset)
     frame = frame.with_columns(_instance_ids(frame[target.index], target),
-                               _moments(frame[time_column], time_column, _time_zone(entityset)))
+                               _moments(frame[time_column], time_column, zone))
     _check_known_instances(frame[target.index], target)
     _check_no_duplicates(frame, target.index, time_column)
-    moments = frame[time_column].unique().sort()
-    cut_of = pl.DataFrame({time_column: moments, CUT: pl.int_range(moments.len(), eager=True, dtype=pl.Int32)})
-    rows = frame.join(cut_of, on=time_column, how="left", maintain_order="left")
-    pairs = (rows.select(target.index, CUT, pl.col(time_column).cast(pl.Datetime("us", _time_zone(entityset)))
-                         .alias(CUTOFF))
-             .unique([target.index, CUT], maintain_order=True))
+    # moments numbered in time order; pairs are the rows themselves, (instance, time) being unique
+    rows = frame.with_columns((pl.col(time_column).rank("dense") - 1).cast(pl.Int32).alias(CUT))
+    pairs = rows.select(target.index, CUT, pl.col(time_column).alias(CUTOFF))
     extras = [c for c in frame.columns if c not in (target.index, time_column)]
     return CutoffTimes(rows, pairs, target.index, time_column, extras)
 
@@ -122,7 +120,7 @@ def _time_zone(entityset: EntitySet) -> str | None:
 
 
 def _check_known_instances(ids: pl.Series, target: Table) -> None:
-    unknown = ids.unique().filter(~ids.unique().is_in(target.frame[target.index].implode()))
+    unknown = ids.filter(~ids.is_in(target.frame[target.index].implode())).unique(maintain_order=True)
     if unknown.len():
         raise FeaturekitError(
             f"the cutoff_time frame names {unknown.len()} instance(s) that table {target.name!r} "

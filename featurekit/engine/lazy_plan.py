@@ -34,6 +34,7 @@ from featurekit.primitives import ComputeContext, Segments, kernels
 
 GROUP_KEY = "__featurekit_key"
 PARALLEL_PATHS_MAX_ROWS = 3_000_000  # above this, paths run one after another to save memory
+PARALLEL_PATHS_MIN_ROWS = 300_000  # below this, starting threads costs more than it saves
 
 
 def output_columns(features: Sequence[Feature]) -> list[str]:
@@ -167,10 +168,12 @@ class _PlanBuilder:
     def _paths_in_parallel(self, by_path: dict[tuple[Relationship, ...], list]) -> bool:
         """Whether to compute a table's relationship paths on two threads at once: only when
         numba's threading layer is safe for concurrent calls and the tables involved are
-        small enough that holding two paths' rows at once does not matter for memory."""
+        small enough that holding two paths' rows at once does not matter for memory, yet
+        large enough to repay starting the threads (and their kernels' thread teams)."""
         tables = {r.child for path in by_path for r in path}
         largest = max(self.es[name].frame.height for name in tables)
-        return largest <= PARALLEL_PATHS_MAX_ROWS and kernels.concurrent_calls_are_safe()
+        return (PARALLEL_PATHS_MIN_ROWS <= largest <= PARALLEL_PATHS_MAX_ROWS
+                and kernels.concurrent_calls_are_safe())
 
     def _join_paths_in_parallel(self, frame: pl.LazyFrame, table: Table,
                                 by_path: dict[tuple[Relationship, ...], list]) -> pl.LazyFrame:
@@ -390,12 +393,14 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         if results is None:
             return by_expressions(batch).cast(output_schema)
         present = np.bincount(keys.slots, minlength=keys.n_groups) > 0
-        columns = {GROUP_KEY: keys.keys(present, schema[GROUP_KEY])}
-        for feature in features:
-            values = results[feature.inputs[0].name, feature.primitive.kernel_stat]
-            series = pl.Series(feature.name, values).filter(pl.Series(present))
-            columns[feature.name] = series.fill_nan(None) if series.dtype.is_float() else series
-        return pl.DataFrame(columns).cast(output_schema)
+        computed = pl.DataFrame([pl.Series(feature.name, results[feature.inputs[0].name,
+                                                                 feature.primitive.kernel_stat])
+                                 for feature in features])
+        if not present.all():
+            computed = computed.filter(pl.Series(present))
+        computed = computed.with_columns(pl.selectors.float().fill_nan(None))
+        return computed.insert_column(0, keys.keys(present, schema[GROUP_KEY]).alias(GROUP_KEY)).cast(
+            output_schema)
 
     return selected.map_batches(run, schema=output_schema)
 

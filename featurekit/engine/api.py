@@ -12,7 +12,7 @@ import polars as pl
 import pyarrow as pa
 
 from featurekit.dfs import plan
-from featurekit.engine.cutoffs import CUT, is_cutoff_frame, read_cutoffs
+from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
 from featurekit.engine.lazy_plan import build_plan, output_columns
 from featurekit.engine.per_cutoff import compute_per_cutoff
 from featurekit.engine.point_in_time import as_of, training_window_of
@@ -98,8 +98,9 @@ def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_ty
         raise ComputeError(f"the cutoff_time frame's columns {clashing} have the names of features. "
                            "Fix: rename those columns of the cutoff frame")
     computed = compute_per_cutoff(entityset, features, cutoffs.pairs, window, include_cutoff_time)
-    result = (cutoffs.rows.join(computed, on=[target.index, CUT], how="left", maintain_order="left")
-              .select(target.index, time_column, *names, *cutoffs.extra_columns))
+    # the pairs are the cutoff rows, in their order: the features go beside them, no join
+    result = pl.concat([cutoffs.rows.select(target.index, time_column), computed.select(names),
+                        cutoffs.rows.select(cutoffs.extra_columns)], how="horizontal")
     return _hand_back(result, return_type or target.source_kind, [target.index, time_column], features)
 
 

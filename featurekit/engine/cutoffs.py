@@ -25,7 +25,8 @@ class CutoffTimes:
     """The caller's cutoff rows (their order kept) and the instance/moment pairs to compute.
 
     ``rows`` holds the index column, the time column, the pass-through columns and ``CUT``;
-    ``pairs`` holds each distinct (instance, cutoff) once, as (index, ``CUT``, ``CUTOFF``).
+    ``pairs`` holds each (instance, cutoff) as (index, ``CUT``, ``CUTOFF``), row for row with
+    ``rows`` (a frame naming one instance twice at one moment is refused).
     """
 
     rows: pl.DataFrame

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-repeats", type=int, default=1)
     parser.add_argument("--peer-python", type=Path,
-                        default=DEFAULT_PEER_PYTHON if DEFAULT_PEER_PYTHON.exists() else None)
+                        default=DEFAULT_PEER_PYTHON)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--peer-x10", action="store_true", help="also run Featuretools on 10k-x10")
     parser.add_argument("--seed", type=int, default=0)

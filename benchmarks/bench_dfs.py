@@ -310,7 +310,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--peer-repeats", type=int, default=3,
                         help="Featuretools timed runs after the cold call (default 3)")
     parser.add_argument("--peer-python", type=Path,
-                        default=DEFAULT_PEER_PYTHON if DEFAULT_PEER_PYTHON.exists() else None,
+                        default=DEFAULT_PEER_PYTHON,
                         help=f"interpreter with featuretools 1.31 (default: {DEFAULT_PEER_PYTHON} "
                              "if it exists)")
     parser.add_argument("--no-peer", action="store_true", help="measure featurekit only")

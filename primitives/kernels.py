@@ -301,7 +301,7 @@ def _value_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], 
         if low is None:
             return (lambda part: np.full(part.len(), -1, np.int32)), values.head(0)
         if high - low < MAX_CODES:
-            return ((lambda part: (part - low).fill_null(-1).cast(pl.Int32).to_numpy()),
+            return ((lambda part: (part.cast(pl.Int64) - low).fill_null(-1).cast(pl.Int32).to_numpy()),
                     pl.int_range(low, high + 1, eager=True).cast(values.dtype))
     if values.dtype == pl.Categorical:
         return _categorical_coder(values)

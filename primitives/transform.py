@@ -30,7 +30,9 @@ class _DatetimePart(TransformPrimitive):
     return_type = ORDINAL_OUT
 
     def transform_expr(self, inputs, context):
-        return self.part(inputs[0]).cast(pl.Int64)
+        # polars' own narrow integers (Int8 for a day): a long child table's date parts take a
+        # byte a row until aggregated; the matrix holds them as Int64 (see output_exprs)
+        return self.part(inputs[0])
 
     def part(self, value: pl.Expr) -> pl.Expr:
         raise NotImplementedError

@@ -246,3 +246,22 @@ def test_matrix_is_the_same_when_kernels_work_a_few_rows_at_a_time(retail, monke
     whole = fk.compute(retail, features)
     monkeypatch.setattr(kernels, "CHUNK_ROWS", 5)
     pd.testing.assert_frame_equal(fk.compute(retail, features), whole)
+
+
+def test_integer_features_come_back_as_int64_whatever_they_were_computed_in(retail):
+    """Date parts are computed in polars' narrow integers (a byte a row over a long child
+    table); the matrix holds every integer feature as Int64, as Featuretools does."""
+    matrix, _ = fk.dfs(retail, target="sessions", max_depth=2, return_type="polars")
+    integers = {name: dtype for name, dtype in matrix.schema.items() if dtype.is_integer()}
+    assert "DAY(session_start)" in integers and "customers.YEAR(join_date)" in integers
+    assert set(integers.values()) == {pl.Int64}
+
+
+def test_mode_and_distinct_count_of_narrow_integers_spanning_their_whole_range():
+    from featurekit.primitives import kernels
+
+    values = pl.Series([-128, 127, 127, None, 0, -128, -128], dtype=pl.Int8)
+    keys = kernels.dense_keys(pl.Series([0, 0, 0, 0, 1, 1, 1]))
+    counted = kernels.group_categories(keys, values, {"mode", "nunique"})
+    assert counted["mode"].to_list() == [127, -128]
+    assert counted["nunique"].to_list() == [2, 2]

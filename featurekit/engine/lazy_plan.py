@@ -42,6 +42,13 @@ def output_columns(features: Sequence[Feature]) -> list[str]:
     return [name for feature in features for name in feature.output_names]
 
 
+def output_exprs(features: Sequence[Feature], schema: pl.Schema) -> list[pl.Expr]:
+    """The matrix columns as handed back: integers as Int64, as Featuretools gives them,
+    whatever narrower type they were computed in."""
+    return [pl.col(name).cast(pl.Int64) if schema[name].is_integer() and schema[name] != pl.Int64
+            else pl.col(name) for name in output_columns(features)]
+
+
 def build_plan(entityset: EntitySet, features: Sequence[Feature],
                cutoff_time: dt.datetime | None = None) -> pl.LazyFrame:
     """The lazy plan for ``features`` (all on one table): the index column, then one column
@@ -56,7 +63,7 @@ def build_plan(entityset: EntitySet, features: Sequence[Feature],
     target = entityset[features[0].table]
     builder = _PlanBuilder(entityset, _cutoff_literal(entityset, cutoff_time))
     frame = builder.frame(target.name, frozenset(features))
-    return frame.select([target.index, *output_columns(features)])
+    return frame.select([target.index, *output_exprs(features, frame.collect_schema())])
 
 
 def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl.Expr:

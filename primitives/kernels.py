@@ -88,6 +88,9 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     span = high - low + 1
     if span > 4 * keys.len() + 1024:
         return None
+    if keys.dtype == pl.Int32 and 0 <= low and high < 4 * keys.len() + 1024:
+        # keys that are small non-negative Int32 already are slots: no copy (read-only view)
+        return DenseKeys(keys.to_numpy(), high + 1, 0)
     slots = np.empty(keys.len(), np.int32 if span < 2**31 - 1 else np.int64)  # int32: half the memory
     _fill_offsets(keys.to_numpy(), low, slots)
     return DenseKeys(slots, span, low)
@@ -150,8 +153,7 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
         truth = values.fill_null(False).cast(pl.UInt8).to_numpy()  # one byte a row
         rows, true = _true_counts(keys.slots, truth, keys.n_groups)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = {"rows": rows.astype(np.float64), "true_count": true.astype(np.float64),
-                   "true_share": true / rows}
+            out = {"rows": rows, "true_count": true, "true_share": true / rows}
         return {name: out[name] for name in stats}
     _, starts = keys.grouped()
     moments = [np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64),
@@ -175,7 +177,7 @@ def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
 def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[str, np.ndarray]:
     """The requested statistics from per-group moments (NaN where undefined)."""
     derived = {
-        "rows": lambda: rows.astype(np.float64),
+        "rows": lambda: rows,  # counts stay integers: no float copy to cast back
         "count": lambda: count.astype(np.float64),
         "sum": lambda: total,
         "mean": lambda: mean,
@@ -184,7 +186,7 @@ def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[st
         "var": lambda: _variance(count, m2),
         "std": lambda: np.sqrt(_variance(count, m2)),
         "skew": lambda: _skew(count, m2, m3, low, high),
-        "true_count": lambda: total,
+        "true_count": lambda: total.astype(np.int64),
         "true_share": lambda: total / rows,
     }
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from featurekit._memory import release_freed_memory
 from featurekit.entityset import EntitySet, Relationship, Table
@@ -400,16 +401,33 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         if results is None:
             return by_expressions(batch).cast(output_schema)
         present = np.bincount(keys.slots, minlength=keys.n_groups) > 0
-        computed = pl.DataFrame([pl.Series(feature.name, results[feature.inputs[0].name,
-                                                                 feature.primitive.kernel_stat])
-                                 for feature in features])
-        if not present.all():
-            computed = computed.filter(pl.Series(present))
-        computed = computed.with_columns(pl.selectors.float().fill_nan(None))
-        return computed.insert_column(0, keys.keys(present, schema[GROUP_KEY]).alias(GROUP_KEY)).cast(
-            output_schema)
+        keep = None if present.all() else present
+        columns = [keys.keys(present, schema[GROUP_KEY]).alias(GROUP_KEY)]
+        uses = Counter((f.inputs[0].name, f.primitive.kernel_stat) for f in features)
+        for feature in features:
+            result = (feature.inputs[0].name, feature.primitive.kernel_stat)
+            uses[result] -= 1  # each result is dropped after its last use: one copy at a time
+            values = results[result] if uses[result] else results.pop(result)
+            columns.append(_present_groups(values, keep).alias(feature.name))
+            del values
+        return pl.DataFrame(columns).cast(output_schema)
 
     return selected.map_batches(run, schema=output_schema)
+
+
+def _present_groups(values: np.ndarray | pl.Series, keep: np.ndarray | None) -> pl.Series:
+    """A kernel's per-slot result for the slots in ``keep`` (all when None), NaN as missing.
+    Numeric results stay numpy arrays until polars wraps them (no copy): numpy's large blocks
+    go back to the system when dropped, where copies made by polars would linger in its
+    allocator."""
+    if isinstance(values, pl.Series):
+        return values if keep is None else values.filter(pl.Series(keep))
+    kept = values if keep is None else values[keep]
+    if kept.dtype.kind == "f":
+        missing = np.isnan(kept)
+        if missing.any():
+            return pl.from_arrow(pa.array(kept, mask=missing))
+    return pl.Series(kept)
 
 
 def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl.LazyFrame:

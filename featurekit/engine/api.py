@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from featurekit.dfs import plan
 from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
-from featurekit.engine.lazy_plan import build_plan, output_columns
+from featurekit.engine.lazy_plan import build_plan, output_columns, widen_integers
 from featurekit.engine.per_cutoff import compute_per_cutoff
 from featurekit.engine.point_in_time import as_of, training_window_of
 from featurekit.entityset import EntitySet
@@ -113,29 +113,35 @@ def _as_datetime(moment: Any) -> dt.datetime:
 
 
 def _hand_back(result: pl.DataFrame, kind: str, index: list[str], features: Sequence[Feature]) -> Any:
-    """The matrix in the caller's kind of frame; pandas ones indexed, with categorical
-    features as ``category`` columns (see ``_to_pandas``)."""
+    """The matrix in the caller's kind of frame, integer features as Int64; pandas ones
+    indexed, with categorical features as ``category`` columns (see ``_to_pandas``)."""
+    names = output_columns(features)
     if kind != "pandas":
-        return from_polars(result, kind, index)
+        return from_polars(widen_integers(result, names), kind, index)
     categorical = [name for feature in features if feature.schema.logical_type in CATEGORY_TYPES
                    for name in feature.output_names]
-    return _to_pandas(result, index, categorical)
+    return _to_pandas(result, index, names, categorical)
 
 
-def _to_pandas(result: pl.DataFrame, index: list[str], categorical: list[str]) -> pd.DataFrame:
+def _to_pandas(result: pl.DataFrame, index: list[str], names: list[str],
+               categorical: list[str]) -> pd.DataFrame:
     """``result`` as pandas, indexed by ``index``, in one conversion: ``categorical`` columns
     become ``category`` with their sorted values as categories (integer categories stay
-    integers, even with missing values), as Featuretools returns them; each column is its own
-    block, so numeric columns without missing values are handed over without a copy."""
-    table = result.drop(index).to_arrow()
+    integers, even with missing values), as Featuretools returns them; other integer features
+    become int64 (narrow ones widened here only, so categorical ones never are); each column is
+    its own block, so numeric columns without missing values are handed over without a copy."""
+    listed = set(categorical)
+    table = widen_integers(result.drop(index), [n for n in names if n not in listed]).to_arrow()
     if categorical:
         schema = result.schema
 
         def text(name: str) -> pl.Expr:  # categories in the names' order, as pandas sorts them
-            named = isinstance(schema[name], (pl.Categorical, pl.Enum))
-            return pl.col(name).cast(pl.String) if named else pl.col(name)
+            if isinstance(schema[name], (pl.Categorical, pl.Enum)):
+                return pl.col(name).cast(pl.String)
+            return pl.col(name).cast(pl.Int64) if schema[name].is_integer() else pl.col(name)
 
-        codes = result.select([(text(name).rank("dense") - 1).cast(pl.Int32).alias(name)
+        codes = result.select([(pl.col(name).rank("dense") if schema[name].is_integer()
+                                else text(name).rank("dense")).sub(1).cast(pl.Int32).alias(name)
                                for name in categorical])
         sorted_values = result.select([text(name).unique().drop_nulls().sort().implode().alias(name)
                                        for name in categorical])

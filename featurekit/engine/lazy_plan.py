@@ -43,11 +43,12 @@ def output_columns(features: Sequence[Feature]) -> list[str]:
     return [name for feature in features for name in feature.output_names]
 
 
-def output_exprs(features: Sequence[Feature], schema: pl.Schema) -> list[pl.Expr]:
-    """The matrix columns as handed back: integers as Int64, as Featuretools gives them,
-    whatever narrower type they were computed in."""
-    return [pl.col(name).cast(pl.Int64) if schema[name].is_integer() and schema[name] != pl.Int64
-            else pl.col(name) for name in output_columns(features)]
+def widen_integers(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """``frame`` with its integer columns among ``names`` as Int64, as Featuretools gives
+    them, whatever narrower type they were computed in (a date part takes a byte a row)."""
+    schema = frame.schema
+    narrow = [name for name in names if schema[name].is_integer() and schema[name] != pl.Int64]
+    return frame.with_columns(pl.col(narrow).cast(pl.Int64)) if narrow else frame
 
 
 def build_plan(entityset: EntitySet, features: Sequence[Feature],
@@ -64,7 +65,7 @@ def build_plan(entityset: EntitySet, features: Sequence[Feature],
     target = entityset[features[0].table]
     builder = _PlanBuilder(entityset, _cutoff_literal(entityset, cutoff_time))
     frame = builder.frame(target.name, frozenset(features))
-    return frame.select([target.index, *output_exprs(features, frame.collect_schema())])
+    return frame.select([target.index, *output_columns(features)])
 
 
 def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl.Expr:

@@ -33,7 +33,7 @@ from featurekit.engine.lazy_plan import (
     _PlanBuilder,
     is_table_wide,
     kernel_results,
-    output_exprs,
+    output_columns,
 )
 from featurekit.entityset import EntitySet, Relationship, Table
 from featurekit.feature import (
@@ -365,7 +365,7 @@ def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.
     known = known.filter(builder._known(target)).select(KEY, CUT, CUTOFF)
     computed = builder.pairs_frame(target.name, frozenset(features), known)
     computed = computed.select(pl.col(target.index).alias("__instance"), pl.col(CUT).alias("__cut"),
-                               *output_exprs(features, computed.collect_schema()))
+                               *output_columns(features))
     return (pairs.select(target.index, CUT)
             .join(computed, left_on=[target.index, CUT], right_on=["__instance", "__cut"], how="left",
                   maintain_order="left"))

@@ -401,7 +401,7 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
             lambda values, stats: kernels.group_categories(keys, values, stats))
         if results is None:
             return by_expressions(batch).cast(output_schema)
-        present = np.bincount(keys.slots, minlength=keys.n_groups) > 0
+        present = np.diff(keys.grouped()[1]) > 0  # slots with rows (no pass over the rows)
         keep = None if present.all() else present
         columns = [keys.keys(present, schema[GROUP_KEY]).alias(GROUP_KEY)]
         uses = Counter((f.inputs[0].name, f.primitive.kernel_stat) for f in features)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 MAX_CODES = 1 << 22  # distinct values a categorical kernel counts (one int32 scratch each)
 CHUNK_ROWS = 1 << 20  # rows a group-by kernel converts at a time: bounds its temporary copies
@@ -303,7 +304,7 @@ def _value_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], 
         if low is None:
             return (lambda part: np.full(part.len(), -1, np.int32)), values.head(0)
         if high - low < MAX_CODES:
-            return ((lambda part: (part.cast(pl.Int64) - low).fill_null(-1).cast(pl.Int32).to_numpy()),
+            return ((lambda part: _integer_codes(part, low)),
                     pl.int_range(low, high + 1, eager=True).cast(values.dtype))
     if values.dtype == pl.Categorical:
         return _categorical_coder(values)
@@ -317,6 +318,22 @@ def _value_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], 
     numbered = pl.int_range(0, distinct.len(), eager=True, dtype=pl.Int32)
     return ((lambda part: part.replace_strict(distinct, numbered, default=-1,
                                               return_dtype=pl.Int32).to_numpy()), distinct)
+
+
+def _integer_codes(part: pl.Series, low: int) -> np.ndarray:
+    """Integer values as codes ``value - low`` (int32; -1 for missing), in one pass when no
+    value is missing (the column is read in place)."""
+    if part.null_count() or part.dtype == pl.UInt64:  # numba would subtract UInt64 in floats
+        return (part.cast(pl.Int64) - low).fill_null(-1).cast(pl.Int32).to_numpy()
+    codes = np.empty(part.len(), np.int32)
+    _offset_codes(part.to_numpy(), low, codes)
+    return codes
+
+
+@numba.njit(cache=True, nogil=True)
+def _offset_codes(values, low, out):
+    for i in range(values.shape[0]):
+        out[i] = values[i] - low
 
 
 def _categorical_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], pl.Series] | None:
@@ -357,13 +374,18 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
 
 
 def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series]:
-    """Mode values (missing where a group has none) and distinct counts from their codes."""
+    """Mode values (missing where a group has none) and distinct counts from their codes;
+    numeric modes are picked in numpy and marked missing by a validity mask (no copies)."""
     out: dict[str, pl.Series] = {"nunique": pl.Series(distinct)}
     if "mode" in stats:
         found = modes >= 0
-        gathered = table.gather(np.where(found, modes, 0)) if table.len() else pl.Series(
-            [None] * len(modes), dtype=dtype)
-        out["mode"] = gathered.set(pl.Series(~found), None) if table.len() else gathered
+        if not table.len():
+            out["mode"] = pl.Series([None] * len(modes), dtype=dtype)
+        elif table.dtype.is_numeric() and not table.null_count():
+            picked = table.to_numpy()[np.where(found, modes, 0)]
+            out["mode"] = pl.Series(picked) if found.all() else pl.from_arrow(pa.array(picked, mask=~found))
+        else:
+            out["mode"] = table.gather(np.where(found, modes, 0)).set(pl.Series(~found), None)
     return {name: out[name] for name in stats}
 
 

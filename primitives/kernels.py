@@ -219,30 +219,26 @@ def _skew(count, m2, m3, low, high):
 
 
 @numba.njit(cache=True, nogil=True)
-def _rows_by_slot(slots, n_groups):
-    """Row numbers grouped by slot (a counting sort) and each slot's start in that order."""
-    starts = np.zeros(n_groups + 1, np.int64)
-    for row in range(slots.shape[0]):
-        starts[slots[row] + 1] += 1
-    for slot in range(n_groups):
-        starts[slot + 1] += starts[slot]
-    filled = starts[:-1].copy()
-    order = np.empty(slots.shape[0], np.int32)
-    for row in range(slots.shape[0]):
-        order[filled[slots[row]]] = row
-        filled[slots[row]] += 1
-    return order, starts
-
-
-@numba.njit(cache=True, nogil=True)
 def _slot_starts(slots, n_groups):
-    """Each slot's first row, for rows that already come slot by slot."""
+    """Where each slot's rows start once laid out slot by slot (a count, then a running sum)."""
     starts = np.zeros(n_groups + 1, np.int64)
     for row in range(slots.shape[0]):
         starts[slots[row] + 1] += 1
     for slot in range(n_groups):
         starts[slot + 1] += starts[slot]
     return starts
+
+
+@numba.njit(cache=True, nogil=True)
+def _rows_by_slot(slots, n_groups):
+    """Row numbers grouped by slot (a counting sort) and each slot's start in that order."""
+    starts = _slot_starts(slots, n_groups)
+    filled = starts[:-1].copy()
+    order = np.empty(slots.shape[0], np.int32)
+    for row in range(slots.shape[0]):
+        order[filled[slots[row]]] = row
+        filled[slots[row]] += 1
+    return order, starts
 
 
 @numba.njit(cache=True, nogil=True)
@@ -326,14 +322,8 @@ def _integer_codes(part: pl.Series, low: int) -> np.ndarray:
     if part.null_count() or part.dtype == pl.UInt64:  # numba would subtract UInt64 in floats
         return (part.cast(pl.Int64) - low).fill_null(-1).cast(pl.Int32).to_numpy()
     codes = np.empty(part.len(), np.int32)
-    _offset_codes(part.to_numpy(), low, codes)
+    _fill_offsets(part.to_numpy(), low, codes)
     return codes
-
-
-@numba.njit(cache=True, nogil=True)
-def _offset_codes(values, low, out):
-    for i in range(values.shape[0]):
-        out[i] = values[i] - low
 
 
 def _categorical_coder(values: pl.Series) -> tuple[Callable[[pl.Series], np.ndarray], pl.Series] | None:
@@ -373,6 +363,12 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     return _category_stats(stats, modes, distinct, table, values.dtype)
 
 
+def masked_series(values: np.ndarray, missing: np.ndarray) -> pl.Series:
+    """``values`` as a polars Series without a copy, missing where ``missing`` is true (an
+    arrow validity mask over the numpy buffer)."""
+    return pl.from_arrow(pa.array(values, mask=missing)) if missing.any() else pl.Series(values)
+
+
 def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series]:
     """Mode values (missing where a group has none) and distinct counts from their codes;
     numeric modes are picked in numpy and marked missing by a validity mask (no copies)."""
@@ -382,8 +378,7 @@ def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series
         if not table.len():
             out["mode"] = pl.Series([None] * len(modes), dtype=dtype)
         elif table.dtype.is_numeric() and not table.null_count():
-            picked = table.to_numpy()[np.where(found, modes, 0)]
-            out["mode"] = pl.Series(picked) if found.all() else pl.from_arrow(pa.array(picked, mask=~found))
+            out["mode"] = masked_series(table.to_numpy()[np.where(found, modes, 0)], ~found)
         else:
             out["mode"] = table.gather(np.where(found, modes, 0)).set(pl.Series(~found), None)
     return {name: out[name] for name in stats}

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from featurekit._memory import release_freed_memory
 from featurekit.entityset import EntitySet, Relationship, Table
@@ -166,8 +165,9 @@ class _PlanBuilder:
         if len(by_path) > 1 and self._paths_in_parallel(by_path):
             frame = self._join_paths_in_parallel(frame, table, by_path)
         else:
+            # each path collected before the next is built; the longest (the most rows, in
+            # the usual case) first, while the frame holds no other path's columns yet
             for path, group in sorted(by_path.items(), key=lambda item: -len(item[0])):
-                # each path collected before the next is built; longest first (test)
                 frame = _collected(self._join_aggregations(frame, table, path, group))
                 release_freed_memory(self.es[path[-1].child].frame.height)
         for relationship, group in by_parent.items():
@@ -424,11 +424,7 @@ def _present_groups(values: np.ndarray | pl.Series, keep: np.ndarray | None) -> 
     if isinstance(values, pl.Series):
         return values if keep is None else values.filter(pl.Series(keep))
     kept = values if keep is None else values[keep]
-    if kept.dtype.kind == "f":
-        missing = np.isnan(kept)
-        if missing.any():
-            return pl.from_arrow(pa.array(kept, mask=missing))
-    return pl.Series(kept)
+    return kernels.masked_series(kept, np.isnan(kept)) if kept.dtype.kind == "f" else pl.Series(kept)
 
 
 def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl.LazyFrame:

@@ -35,6 +35,7 @@ from featurekit.engine.lazy_plan import (
     kernel_results,
     output_columns,
 )
+from featurekit.engine.point_in_time import known_eventually
 from featurekit.entityset import EntitySet, Relationship, Table
 from featurekit.feature import (
     AggregationFeature,
@@ -50,6 +51,7 @@ KEY = "__featurekit_pair_key"  # the table's index value of a pair
 ROW = "__featurekit_pair_row"  # the pair's row number in its frame
 OWNER = "__featurekit_owner"  # the row number of the parent pair a child row belongs to
 PATH_TIME = "__featurekit_path_time"  # the latest time of the rows on a child row's path
+SETTLED = "__featurekit_settled"  # from when on a row's feature values stop changing
 
 
 class CutoffPlanBuilder(_PlanBuilder):
@@ -64,6 +66,9 @@ class CutoffPlanBuilder(_PlanBuilder):
         # Features no cutoff can change (columns of static tables, row-wise transforms of
         # them) are computed once per row, as without cutoffs.
         self.static = _PlanBuilder(entityset, pl.col(CUTOFF))
+        # Features whose value for a row stops changing once every row they read is known
+        # (SUM(transactions.amount) of a session): their final values, computed once.
+        self.final = _PlanBuilder(known_eventually(entityset), pl.col(CUTOFF))
         # Per frame being built, innermost last: does a row come at several cutoffs? One
         # stack per thread, since a table's paths may be computed on two threads.
         self._stacks = threading.local()
@@ -206,10 +211,28 @@ class CutoffPlanBuilder(_PlanBuilder):
         return self.several_cutoffs[-1] if self.sweep is None else self.sweep
 
     def _sweepable(self, feature: AggregationFeature) -> bool:
-        """Statistics of the rows up to a moment, of child values no cutoff changes, without
-        a window (a window's far end would drop rows a running minimum cannot forget)."""
-        return (self.window is None and len(feature.inputs) == 1 and self._is_static(feature.inputs[0])
+        """Statistics of the rows up to a moment, of child values that settle (see
+        ``_settles``), without a window (a window's far end would drop rows a running
+        minimum cannot forget)."""
+        return (self.window is None and len(feature.inputs) == 1 and self._settles(feature.inputs[0])
                 and feature.primitive.kernel_stat in kernels.MOMENT_STATS | kernels.CATEGORY_STATS)
+
+    def _settles(self, feature: Feature) -> bool:
+        """Whether a feature's value for a row is the same at every cutoff from some moment
+        on (the row's settle time, once every row it reads is known) and unknown before the
+        row is: static features, and aggregations of settling values without a window or
+        the cutoff itself, like SUM(transactions.amount) of a session."""
+        if self._is_static(feature):
+            return True
+        if isinstance(feature, AggregationFeature):
+            return (self.window is None and not feature.primitive.uses_cutoff
+                    and all(self._settles(f) for f in feature.inputs))
+        if isinstance(feature, TransformFeature):
+            return (feature.primitive.row_wise and not feature.primitive.ordered
+                    and not feature.primitive.uses_cutoff and all(self._settles(f) for f in feature.inputs))
+        if isinstance(feature, FeatureOutput):
+            return self._settles(feature.inputs[0])
+        return False
 
     def _is_static(self, feature: Feature) -> bool:
         """Whether a feature's value for a row is the same at every cutoff (given the row)."""
@@ -255,6 +278,9 @@ class CutoffPlanBuilder(_PlanBuilder):
 
         A child row counts at a cutoff when every row on its path (itself and the rows
         between it and the parent) is known by then, i.e. when the latest of their times is.
+        A child value that is itself an aggregation (a session's SUM of transactions) enters
+        with its final value once that is settled; the few cutoffs that fall while one of
+        their parent's child rows is known but not yet settled are computed by walking down.
         None when a column has too many distinct values to count (the caller walks instead).
         """
         slots = kernels.dense_keys(table.frame[table.index])
@@ -271,9 +297,12 @@ class CutoffPlanBuilder(_PlanBuilder):
             row_slots = kernels.parent_positions(slots, table.frame.height, rows[OWNER])
             if row_slots.null_count():
                 rows, row_slots = rows.filter(row_slots.is_not_null()), row_slots.drop_nulls()
-        layout = kernels.as_of_layout(
-            row_slots.cast(pl.Int64).to_numpy(), rows[PATH_TIME].to_numpy(), table.frame.height,
-            pair_slots.cast(pl.Int64).to_numpy(), pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include)
+        pair_slots = pair_slots.cast(pl.Int64).to_numpy()
+        row_slots = row_slots.cast(pl.Int64).to_numpy()
+        pair_times = pairs[CUTOFF].dt.epoch("us").to_numpy()
+        settling = SETTLED in rows.columns
+        layout = kernels.as_of_layout(row_slots, rows[SETTLED if settling else PATH_TIME].to_numpy(),
+                                      table.frame.height, pair_slots, pair_times, self.include)
         results = kernel_results(
             group, rows, lambda values, stats: kernels.as_of_moments(layout, values, stats),
             lambda values, stats: kernels.as_of_categories(layout, values, stats))
@@ -285,16 +314,46 @@ class CutoffPlanBuilder(_PlanBuilder):
             values = pl.Series(feature.name, results[source, feature.primitive.kernel_stat])
             values = values.fill_nan(None) if values.dtype.is_float() else values
             computed[feature.name] = values.cast(_kernel_dtype(feature, rows.schema[source]))
+        if settling:
+            unsettled = self._unsettled_pairs(rows, row_slots, table.frame.height, pair_slots, pair_times)
+            if unsettled.any():
+                walked = _PlanBuilder._join_aggregations(
+                    self, frame.filter(pl.col(ROW).is_in(pairs[ROW].filter(unsettled).implode())),
+                    table, path, group)
+                _overwrite(computed, walked.collect(engine="in-memory"), [f.name for f in group])
         return frame.join(pl.DataFrame(computed).lazy(), on=ROW, how="left")
 
+    def _unsettled_pairs(self, rows: pl.DataFrame, row_slots: np.ndarray, n_slots: int,
+                         pair_slots: np.ndarray, pair_times: np.ndarray) -> np.ndarray:
+        """Which pairs have, at their cutoff, a child row already known (``PATH_TIME``) whose
+        values are not yet final (``SETTLED``): the latest settle time among the rows known
+        by the cutoff lies after it."""
+        pending = (rows[SETTLED] > rows[PATH_TIME]).to_numpy()
+        if not pending.any():
+            return np.zeros(pair_slots.shape[0], dtype=bool)
+        layout = kernels.as_of_layout(row_slots[pending], rows[PATH_TIME].to_numpy()[pending], n_slots,
+                                      pair_slots, pair_times, self.include)
+        # epoch microseconds are below 2**53: exact as floats
+        latest = kernels.as_of_moments(layout, rows[SETTLED].filter(pl.Series(pending)).cast(pl.Float64),
+                                       {"max"})["max"]
+        with np.errstate(invalid="ignore"):
+            return (latest > pair_times) if self.include else (latest >= pair_times)
+
     def _rows_with_path_time(self, path: tuple[Relationship, ...], inputs: frozenset[Feature]) -> pl.DataFrame:
-        """The static ``inputs`` of the path's last table (one column each), the key of the
+        """The settling ``inputs`` of the path's last table (one column each), the key of the
         path's first parent (``OWNER``) and the latest time of the rows along the path
-        (``PATH_TIME``, microseconds); rows with a missing time or no parent are left out."""
+        (``PATH_TIME``, microseconds: from then on the row counts). When an input is not
+        static, its final values, and from when on they are final (``SETTLED``). Rows with a
+        missing time or no parent are left out."""
         child = self.es[path[-1].child]
-        rows = self.static.frame(child.name, inputs).select(
-            pl.col(path[-1].child_key).alias(OWNER), self._epoch(child).alias(PATH_TIME),
-            *[pl.col(f.name) for f in inputs])
+        static = all(self._is_static(f) for f in inputs)
+        if static:
+            values = self.static.frame(child.name, inputs)
+        else:
+            values = _join_on_index(self.final.frame(child.name, inputs), child.index,
+                                    self._settle_times(child, inputs), child.index)
+        rows = values.select(pl.col(path[-1].child_key).alias(OWNER), self._epoch(child).alias(PATH_TIME),
+                             *([] if static else [SETTLED]), *[pl.col(f.name) for f in inputs])
         for relationship in reversed(path[:-1]):
             middle = self.es[relationship.child]
             lookup = middle.frame.select(pl.col(middle.index), pl.col(relationship.child_key).alias("__up"),
@@ -304,8 +363,26 @@ class CutoffPlanBuilder(_PlanBuilder):
                                   pl.max_horizontal(PATH_TIME, "__time").alias(PATH_TIME),
                                   pl.col("__time").is_null().alias("__lost"))
                     .filter(~pl.col("__lost")).drop("__up", "__time", "__lost"))
-        return rows.filter(pl.col(OWNER).is_not_null() & pl.col(PATH_TIME).is_not_null()).collect(
-            engine="in-memory")
+        rows = rows.filter(pl.col(OWNER).is_not_null() & pl.col(PATH_TIME).is_not_null())
+        if not static:
+            rows = rows.with_columns(pl.max_horizontal(PATH_TIME, SETTLED).alias(SETTLED))
+        return rows.collect(engine="in-memory")
+
+    def _settle_times(self, table: Table, features: frozenset[Feature]) -> pl.DataFrame:
+        """For each row of ``table`` (its index), from when on ``features`` stop changing
+        (``SETTLED``): the latest time of the row and of the rows their aggregations read."""
+        settled = table.frame.select(pl.col(table.index), self._epoch(table).alias(SETTLED))
+        reads: dict[tuple[Relationship, ...], set[Feature]] = {}
+        for feature in _close_over_table(features):
+            if isinstance(feature, AggregationFeature):
+                reads.setdefault(feature.path, set()).update(
+                    f for f in feature.inputs if not self._is_static(f))
+        for path, inputs in reads.items():
+            rows = self._rows_with_path_time(path, frozenset(inputs))
+            latest = rows.group_by(OWNER).agg(pl.col(SETTLED if inputs else PATH_TIME).max().alias("__latest"))
+            settled = _join_on_index(settled.lazy(), table.index, latest, OWNER).select(
+                table.index, pl.max_horizontal(SETTLED, "__latest").alias(SETTLED)).collect(engine="in-memory")
+        return settled
 
     def _epochs(self, table: Table) -> pl.Series:
         """A timed table's times in microseconds, computed once per builder (walks down
@@ -336,6 +413,15 @@ class CutoffPlanBuilder(_PlanBuilder):
                           right_on=["__parent", "__parent_cut"], how="left", maintain_order="left")
 
 
+
+
+def _overwrite(computed: dict[str, pl.Series], patch: pl.DataFrame, names: list[str]) -> None:
+    """Put ``patch``'s values of ``names`` into ``computed`` (columns aligned with its ``ROW``)
+    at the rows ``patch`` names."""
+    at = (computed[ROW].to_frame().with_row_index("__at")
+          .join(patch.select(ROW, *names), on=ROW, how="inner"))
+    for name in names:
+        computed[name] = computed[name].scatter(at["__at"], at[name].cast(computed[name].dtype))
 
 
 def _gather_rows(pairs: pl.DataFrame, table: Table, columns: list[str]) -> pl.DataFrame:

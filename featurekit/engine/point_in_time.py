@@ -76,6 +76,23 @@ def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None
     return view
 
 
+def known_eventually(entityset: EntitySet) -> EntitySet:
+    """A view of ``entityset`` without the rows no cutoff ever sees: those of a timed table
+    whose time is missing. What it computes is what a cutoff after every row would see."""
+    view = copy.copy(entityset)
+    view.tables = {}
+    for name, table in entityset.tables.items():
+        time = table.time_index
+        if time is None or not isinstance(table.frame.schema[time], pl.Datetime) \
+                or not table.frame[time].null_count():
+            view.tables[name] = table
+            continue
+        shallow = copy.copy(table)
+        shallow.frame = table.frame.filter(pl.col(time).is_not_null())
+        view.tables[name] = shallow
+    return view
+
+
 def _literal(moment: dt.datetime, dtype: pl.Datetime) -> pl.Expr:
     """The cutoff as a literal comparable with a column of ``dtype``; naive and aware times
     do not mix silently."""

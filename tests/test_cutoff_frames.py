@@ -193,18 +193,20 @@ def test_time_column_is_configurable_and_windows_are_checked(retail):
 def test_sweeping_prefixes_equals_walking_rows_down(include):
     """Many cutoffs per instance: running statistics read off at each cutoff (the sweep) give
     what joining every row to every cutoff and filtering gives. Some transactions are moved
-    before their session, so a parent is not always known when its child is."""
+    before their session, so a parent is not always known when its child is, and some have
+    no time at all, so they never count."""
     tables = retail_tables(30, seed=2)
     rows = tables["transactions"].copy()
     early = rows.index[::7]
     rows.loc[early, "transaction_time"] -= pd.Timedelta(days=400)
+    rows.loc[rows.index[3::11], "transaction_time"] = pd.NaT
     tables["transactions"] = rows
     es = retail_entityset(tables, types=TYPES)
     owners = rows.merge(tables["sessions"][["session_id", "customer_id"]], on="session_id")
     for target, catalogue in (("customers", CATALOGUE), ("sessions", {}), ("products", {})):
         features = fk.plan(es, target=target, max_depth=2, **catalogue)
         index = es[target].index
-        at_rows = owners.sample(60, random_state=1)[[index, "transaction_time"]]  # exactly at a row
+        at_rows = owners.dropna().sample(60, random_state=1)[[index, "transaction_time"]]  # exactly at a row
         frame = pd.concat([random_cutoffs(es, target, 60, seed=4),
                            at_rows.rename(columns={"transaction_time": "time"})]).drop_duplicates([index, "time"])
         cutoffs = read_cutoffs(frame, es, es[target], "time")

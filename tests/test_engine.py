@@ -278,3 +278,25 @@ def test_freed_heap_is_handed_back_after_large_steps_on_glibc():
         assert callable(_memory._malloc_trim())
     assert _memory.release_freed_memory(_memory.LARGE_STEP_ROWS) is None
     assert _memory.release_freed_memory(0) is None
+
+
+@pytest.mark.parametrize("column", [
+    pl.Series(["b", None, "a", "c", "a", None], dtype=pl.Categorical),
+    pl.Series(["z", "x", None, "y"], dtype=pl.Enum(["z", "y", "x"])),  # declared order is not sorted
+    pl.Series([30, None, -4, 30, 7], dtype=pl.Int8),
+    pl.Series([None, None], dtype=pl.Int64),
+    pl.Series([10**12, None, 5, -(10**12), 10**12]),  # keys too spread for a lookup table
+    pl.Series(["q", "p", None, "q"]),
+    pl.Series([True, None, False]),
+])
+def test_categorical_features_reach_pandas_with_their_present_values_sorted(column):
+    """What ``astype("category")`` of the same values gives: the categories are the present
+    values sorted (integers kept integers), each row keeps its value, missing stays missing."""
+    from featurekit.engine.api import _sorted_dictionaries
+
+    values = column.to_list()
+    dictionary = _sorted_dictionaries(column.to_frame("feature"), ["feature"])["feature"]
+    categorical = pd.Series(dictionary.to_pandas())
+    assert list(categorical.cat.categories) == sorted({v for v in values if v is not None})
+    assert categorical.isna().tolist() == [v is None for v in values]
+    assert [None if pd.isna(v) else v for v in categorical.astype(object)] == values

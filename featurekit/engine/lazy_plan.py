@@ -297,19 +297,26 @@ def attach_ancestor_key(entityset: EntitySet, rows: pl.LazyFrame,
 
 
 def _key_of_parent(child_keys: pl.Series, parent_index: pl.Series, parent_keys: pl.Series) -> pl.Series:
-    """For each child key, ``parent_keys`` of the parent row it names (missing where none).
-    A compact integer index is matched by position; the keys are then gathered through
-    numpy, whose large arrays go back to the system as soon as they are dropped."""
+    """For each child key, ``parent_keys`` of the parent row it names (missing where none)."""
+    return of_parents(child_keys, parent_index, [parent_keys])[0]
+
+
+def of_parents(child_keys: pl.Series, parent_index: pl.Series, columns: list[pl.Series]) -> list[pl.Series]:
+    """For each child key, the values of ``columns`` (aligned with ``parent_index``) at the
+    parent row it names (missing where none). A compact integer index is matched by position;
+    values are then gathered through numpy, whose large arrays go back to the system as soon
+    as they are dropped."""
     slots = kernels.dense_keys(parent_index)
     if slots is None or not child_keys.dtype.is_integer():
-        named = child_keys.to_frame("__child").join(
-            pl.DataFrame({"__child": parent_index, "__up": parent_keys}), on="__child", how="left",
-            maintain_order="left")
-        return named["__up"]
+        parents = pl.DataFrame([parent_index.alias("__child"), *[c.alias(f"__{i}") for i, c in enumerate(columns)]])
+        named = child_keys.to_frame("__child").join(parents, on="__child", how="left", maintain_order="left")
+        return [named[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
     positions = kernels.parent_positions(slots, parent_index.len(), child_keys)
-    if positions.null_count() or parent_keys.null_count() or not parent_keys.dtype.is_numeric():
-        return parent_keys.gather(positions)
-    return pl.Series(parent_keys.to_numpy()[positions.to_numpy()]).cast(parent_keys.dtype)
+    if positions.null_count():
+        return [column.gather(positions) for column in columns]
+    at = positions.to_numpy()
+    return [column.gather(positions) if column.null_count() or not column.dtype.is_numeric()
+            else pl.Series(column.name, column.to_numpy()[at]).cast(column.dtype) for column in columns]
 
 
 def kernel_results(features: list[AggregationFeature], rows: pl.DataFrame, moments, categories

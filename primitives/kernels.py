@@ -369,6 +369,35 @@ def masked_series(values: np.ndarray, missing: np.ndarray) -> pl.Series:
     return pl.from_arrow(pa.array(values, mask=missing)) if missing.any() else pl.Series(values)
 
 
+def gather_values(column: pl.Series, positions: pl.Series) -> pl.Series:
+    """``column.gather(positions)``, missing where a position is. Numbers are gathered
+    through numpy, so the result is numpy's memory, given back to the system when dropped,
+    where polars' allocator would keep a freed copy (and a later pandas copy beside it)."""
+    if not (column.dtype.is_integer() or column.dtype.is_float()):
+        return column.gather(positions)
+    missing = positions.is_null().to_numpy() if positions.null_count() else None
+    at = (positions.fill_null(0) if missing is not None else positions).to_numpy()
+    if column.null_count():
+        values, valid = numbers_and_validity(column)
+        missing = ~valid[at] if missing is None else missing | ~valid[at]
+    else:
+        values = column.to_numpy()  # a view
+    gathered = values[at]
+    return (pl.Series(gathered) if missing is None else masked_series(gathered, missing)).alias(column.name)
+
+
+def numbers_and_validity(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A numeric column's values (a read-only view of its buffer, whatever lies under a
+    missing value) and whether each is present."""
+    arrow = column.to_arrow()
+    width = np.dtype(arrow.type.to_pandas_dtype())
+    values = np.frombuffer(arrow.buffers()[1], dtype=width, count=len(arrow), offset=arrow.offset * width.itemsize)
+    if arrow.buffers()[0] is None:
+        return values, np.ones(len(arrow), dtype=bool)
+    bits = np.unpackbits(np.frombuffer(arrow.buffers()[0], dtype=np.uint8), bitorder="little")
+    return values, bits[arrow.offset:arrow.offset + len(arrow)].astype(bool)
+
+
 def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series]:
     """Mode values (missing where a group has none) and distinct counts from their codes;
     numeric modes are picked in numpy and marked missing by a validity mask (no copies)."""

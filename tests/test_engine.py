@@ -292,11 +292,41 @@ def test_freed_heap_is_handed_back_after_large_steps_on_glibc():
 def test_categorical_features_reach_pandas_with_their_present_values_sorted(column):
     """What ``astype("category")`` of the same values gives: the categories are the present
     values sorted (integers kept integers), each row keeps its value, missing stays missing."""
-    from featurekit.engine.api import _sorted_dictionaries
+    from featurekit.engine.pandas_matrix import to_pandas_matrix
 
     values = column.to_list()
-    dictionary = _sorted_dictionaries(column.to_frame("feature"), ["feature"])["feature"]
-    categorical = pd.Series(dictionary.to_pandas())
+    frame = pl.DataFrame([pl.Series("id", range(column.len())), column.alias("feature")])
+    categorical = to_pandas_matrix(frame, ["id"], ["feature"], [])["feature"]
     assert list(categorical.cat.categories) == sorted({v for v in values if v is not None})
     assert categorical.isna().tolist() == [v is None for v in values]
     assert [None if pd.isna(v) else v for v in categorical.astype(object)] == values
+
+
+def test_the_pandas_matrix_is_the_callers_to_write_to(retail):
+    """Every column of a pandas matrix takes assignments, with and without cutoff times
+    (zero-copy arrow columns would be read-only), and writing leaves the entity set alone."""
+    features = fk.plan(retail, target="customers", max_depth=2)
+    cutoffs = pd.DataFrame({"customer_id": [1, 2, 2], "time": pd.to_datetime(["2021-06-01", "2021-01-01", "2022-01-01"])})
+    before = retail["transactions"].frame.clone()
+    for matrix in (fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)):
+        for position, name in enumerate(matrix.columns):
+            value = matrix[name].dropna().iloc[0] if matrix[name].notna().any() else matrix[name].iloc[0]
+            matrix.iloc[-1, position] = value
+            assert matrix[name].iloc[-1] == value or pd.isna(value), name
+    assert retail["transactions"].frame.equals(before)
+
+
+@pytest.mark.parametrize("dtype", [pl.Float64, pl.Float32, pl.Int8, pl.Int64, pl.UInt32, pl.Boolean, pl.String])
+def test_gathering_through_numpy_is_polars_gather(dtype):
+    """Missing values of the column and missing positions both give missing values; a
+    column sliced off another (an offset into its buffers) is read from the right place."""
+    from featurekit.primitives.kernels import gather_values
+
+    rng = np.random.default_rng(3)
+    raw = pl.Series("v", rng.integers(0, 100, 40)).cast(pl.String if dtype == pl.String else pl.Int64)
+    column = raw.cast(dtype) if dtype != pl.Boolean else raw.cast(pl.Int64) > 50
+    column = column.scatter([2, 7, 11], None).slice(5, 30)
+    positions = pl.Series(rng.integers(0, 30, 50), dtype=pl.get_index_type()).scatter([0, 9], None)
+    gathered = gather_values(column, positions)
+    assert gathered.dtype == column.dtype and gathered.name == "v"
+    assert gathered.to_list() == column.gather(positions).to_list()

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 
 from featurekit.dfs import plan
 from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
 from featurekit.engine.lazy_plan import build_plan, output_columns, widen_integers
+from featurekit.engine.pandas_matrix import to_pandas_matrix
 from featurekit.engine.per_cutoff import compute_per_cutoff
 from featurekit.engine.point_in_time import as_of, training_window_of
 from featurekit.entityset import EntitySet
@@ -115,70 +115,15 @@ def _as_datetime(moment: Any) -> dt.datetime:
 
 def _hand_back(result: pl.DataFrame, kind: str, index: list[str], features: Sequence[Feature]) -> Any:
     """The matrix in the caller's kind of frame, integer features as Int64; pandas ones
-    indexed, with categorical features as ``category`` columns (see ``_to_pandas``, which
-    empties ``result``: it must be a frame of the engine's own)."""
+    indexed, with categorical features as ``category`` columns (see ``to_pandas_matrix``,
+    which empties ``result``: it must be a frame of the engine's own)."""
     names = output_columns(features)
     if kind != "pandas":
         return from_polars(widen_integers(result, names), kind, index)
     categorical = [name for feature in features if feature.schema.logical_type in CATEGORY_TYPES
                    for name in feature.output_names]
-    return _to_pandas(result, index, names, categorical)
-
-
-def _to_pandas(result: pl.DataFrame, index: list[str], names: list[str],
-               categorical: list[str]) -> pd.DataFrame:
-    """``result`` as pandas, indexed by ``index``, in one conversion: ``categorical`` columns
-    become ``category`` with their sorted values as categories (integer categories stay
-    integers, even with missing values), as Featuretools returns them; other integer features
-    become int64 (narrow ones widened here only, so categorical ones never are); each column is
-    its own block, so numeric columns without missing values are handed over without a copy.
-
-    ``result`` is emptied on the way (its columns dropped in place) and each column's memory
-    is let go as soon as pandas has its copy, so the matrix is not held twice."""
     listed = set(categorical)
-    keys = [result[name].to_pandas() for name in index]
-    table = widen_integers(result.drop(index), [n for n in names if n not in listed]).to_arrow()
-    for name, dictionary in _sorted_dictionaries(result, categorical).items():
-        table = table.set_column(table.schema.get_field_index(name), name, dictionary)
-    for name in result.columns:
-        result.drop_in_place(name)
-    matrix = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table  # unusable after a self-destructing conversion
-    matrix.index = (pd.MultiIndex.from_arrays(keys, names=index) if len(keys) > 1
-                    else pd.Index(keys[0], name=index[0]))
-    return matrix
-
-
-def _sorted_dictionaries(frame: pl.DataFrame, names: list[str]) -> dict[str, pa.DictionaryArray]:
-    """The categorical features ``names`` of ``frame`` as arrow dictionaries whose values are
-    those present, sorted (as text for categoricals, as integers for integers), with one code
-    per row; missing stays missing. Two polars passes cover every column: the few distinct
-    values, then each row's code looked up by its key (a categorical's physical id) rather
-    than found by ranking every row's text."""
-    schema = frame.schema
-
-    def coded(name: str) -> bool:
-        return isinstance(schema[name], (pl.Categorical, pl.Enum))
-
-    def label(values: pl.Expr, name: str) -> pl.Expr:  # what the dictionary holds
-        if coded(name):
-            return values.cast(pl.String)
-        return values.cast(pl.Int64) if schema[name].is_integer() else values
-
-    def key(values: pl.Expr, name: str) -> pl.Expr:  # what a row is looked up by
-        return values.to_physical() if coded(name) else values
-
-    present = frame.select([expression for name in names for values in [pl.col(name).unique(maintain_order=True).drop_nulls()]
-                            for expression in (label(values, name).sort().implode().alias(name),
-                                               key(values, name).sort_by(label(values, name)).implode()
-                                               .alias(f"{name} keys"))])
-    codes = frame.select([
-        key(pl.col(name), name).replace_strict(
-            present[f"{name} keys"][0], pl.int_range(present[name][0].len(), dtype=pl.Int32, eager=True),
-            return_dtype=pl.Int32)
-        for name in names])
-    return {name: pa.DictionaryArray.from_arrays(codes[name].to_arrow(), present[name][0].to_arrow())
-            for name in names}
+    return to_pandas_matrix(result, index, categorical, [name for name in names if name not in listed])
 
 
 def dfs(

@@ -312,11 +312,7 @@ def of_parents(child_keys: pl.Series, parent_index: pl.Series, columns: list[pl.
         named = child_keys.to_frame("__child").join(parents, on="__child", how="left", maintain_order="left")
         return [named[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
     positions = kernels.parent_positions(slots, parent_index.len(), child_keys)
-    if positions.null_count():
-        return [column.gather(positions) for column in columns]
-    at = positions.to_numpy()
-    return [column.gather(positions) if column.null_count() or not column.dtype.is_numeric()
-            else pl.Series(column.name, column.to_numpy()[at]).cast(column.dtype) for column in columns]
+    return [kernels.gather_values(column, positions) for column in columns]
 
 
 def kernel_results(features: list[AggregationFeature], rows: pl.DataFrame, moments, categories
@@ -486,7 +482,11 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
         if values.height == 0:
             return pl.concat([batch, values.clear(batch.height)], how="horizontal")
         positions = kernels.parent_positions(slots, parent.height, batch[key])
-        return pl.concat([batch, values.select(pl.all().gather(positions))], how="horizontal")
+        if values.height == batch.height and not positions.null_count() and np.array_equal(
+                positions.to_numpy(), np.arange(batch.height)):  # row for row already
+            return pl.concat([batch, values], how="horizontal")
+        return pl.concat([batch, pl.DataFrame([kernels.gather_values(values[name], positions)
+                                               for name in values.columns])], how="horizontal")
 
     schema = {**frame.collect_schema(), **values.schema}
     return frame.map_batches(gather, schema=schema)

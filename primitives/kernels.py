@@ -369,14 +369,24 @@ def masked_series(values: np.ndarray, missing: np.ndarray) -> pl.Series:
     return pl.from_arrow(pa.array(values, mask=missing)) if missing.any() else pl.Series(values)
 
 
-def gather_values(column: pl.Series, positions: pl.Series) -> pl.Series:
-    """``column.gather(positions)``, missing where a position is. Numbers are gathered
-    through numpy, so the result is numpy's memory, given back to the system when dropped,
-    where polars' allocator would keep a freed copy (and a later pandas copy beside it)."""
-    if not (column.dtype.is_integer() or column.dtype.is_float()):
-        return column.gather(positions)
+NUMPY_GATHER_MIN_ROWS = 1 << 16  # below this, one polars call costs less than numpy's per-column steps
+
+
+def gather_rows(frame: pl.DataFrame, positions: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows at ``positions`` (missing where a position is). For long gathers the
+    numbers go through numpy, so the result is numpy's memory, given back to the system when
+    dropped, where polars' allocator would keep a freed copy (and a later pandas copy beside it)."""
+    if positions.len() < NUMPY_GATHER_MIN_ROWS:
+        return frame.select(pl.all().gather(positions))
     missing = positions.is_null().to_numpy() if positions.null_count() else None
     at = (positions.fill_null(0) if missing is not None else positions).to_numpy()
+    return pl.DataFrame([_gather_column(frame[name], positions, at, missing) for name in frame.columns])
+
+
+def _gather_column(column: pl.Series, positions: pl.Series, at: np.ndarray,
+                   missing: np.ndarray | None) -> pl.Series:
+    if not (column.dtype.is_integer() or column.dtype.is_float()):
+        return column.gather(positions)
     if column.null_count():
         values, valid = numbers_and_validity(column)
         missing = ~valid[at] if missing is None else missing | ~valid[at]

@@ -316,17 +316,18 @@ def test_the_pandas_matrix_is_the_callers_to_write_to(retail):
     assert retail["transactions"].frame.equals(before)
 
 
-@pytest.mark.parametrize("dtype", [pl.Float64, pl.Float32, pl.Int8, pl.Int64, pl.UInt32, pl.Boolean, pl.String])
-def test_gathering_through_numpy_is_polars_gather(dtype):
-    """Missing values of the column and missing positions both give missing values; a
-    column sliced off another (an offset into its buffers) is read from the right place."""
-    from featurekit.primitives.kernels import gather_values
+@pytest.mark.parametrize("rows", [40, 70_000])  # one polars call, then numpy column by column
+def test_gathering_rows_is_polars_gather(rows):
+    """Missing values of a column and missing positions both give missing values; a column
+    sliced off another (an offset into its buffers) is read from the right place."""
+    from featurekit.primitives.kernels import gather_rows
 
     rng = np.random.default_rng(3)
-    raw = pl.Series("v", rng.integers(0, 100, 40)).cast(pl.String if dtype == pl.String else pl.Int64)
-    column = raw.cast(dtype) if dtype != pl.Boolean else raw.cast(pl.Int64) > 50
-    column = column.scatter([2, 7, 11], None).slice(5, 30)
-    positions = pl.Series(rng.integers(0, 30, 50), dtype=pl.get_index_type()).scatter([0, 9], None)
-    gathered = gather_values(column, positions)
-    assert gathered.dtype == column.dtype and gathered.name == "v"
-    assert gathered.to_list() == column.gather(positions).to_list()
+    raw = pl.Series(rng.integers(0, 100, rows + 10))
+    frame = pl.DataFrame({"text": raw.cast(pl.String), "truth": raw > 50, **{
+        str(dtype): raw.cast(dtype) for dtype in (pl.Float64, pl.Float32, pl.Int8, pl.Int64, pl.UInt32)}})
+    frame = pl.DataFrame([frame[name].scatter([2, 7, 11], None) for name in frame.columns]).slice(5, rows)
+    positions = pl.Series(rng.integers(0, rows, rows + 20), dtype=pl.get_index_type()).scatter([0, 9], None)
+    gathered = gather_rows(frame, positions)
+    assert gathered.schema == frame.schema
+    assert gathered.to_dict(as_series=False) == frame.select(pl.all().gather(positions)).to_dict(as_series=False)

@@ -312,7 +312,8 @@ def of_parents(child_keys: pl.Series, parent_index: pl.Series, columns: list[pl.
         named = child_keys.to_frame("__child").join(parents, on="__child", how="left", maintain_order="left")
         return [named[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
     positions = kernels.parent_positions(slots, parent_index.len(), child_keys)
-    return [kernels.gather_values(column, positions) for column in columns]
+    gathered = kernels.gather_rows(pl.DataFrame([c.alias(f"__{i}") for i, c in enumerate(columns)]), positions)
+    return [gathered[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
 
 
 def kernel_results(features: list[AggregationFeature], rows: pl.DataFrame, moments, categories
@@ -485,8 +486,7 @@ def _join_on_index(frame: pl.LazyFrame, key: str, parent: pl.DataFrame, index: s
         if values.height == batch.height and not positions.null_count() and np.array_equal(
                 positions.to_numpy(), np.arange(batch.height)):  # row for row already
             return pl.concat([batch, values], how="horizontal")
-        return pl.concat([batch, pl.DataFrame([kernels.gather_values(values[name], positions)
-                                               for name in values.columns])], how="horizontal")
+        return pl.concat([batch, kernels.gather_rows(values, positions)], how="horizontal")
 
     schema = {**frame.collect_schema(), **values.schema}
     return frame.map_batches(gather, schema=schema)

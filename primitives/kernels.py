@@ -399,6 +399,8 @@ def _gather_column(column: pl.Series, positions: pl.Series, at: np.ndarray,
 def numbers_and_validity(column: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """A numeric column's values (a read-only view of its buffer, whatever lies under a
     missing value) and whether each is present."""
+    if not column.null_count():
+        return column.to_numpy(), np.ones(column.len(), dtype=bool)
     arrow = column.to_arrow()
     width = np.dtype(arrow.type.to_pandas_dtype())
     values = np.frombuffer(arrow.buffers()[1], dtype=width, count=len(arrow), offset=arrow.offset * width.itemsize)
@@ -669,12 +671,11 @@ def reach_known(pair_keys: DenseKeys, n_pairs: int, child_keys: pl.Series, child
     cutoff - window). Returns (child row numbers, pair row numbers)."""
     row_of_slot = np.full(pair_keys.n_groups, -1, dtype=np.int64)
     row_of_slot[pair_keys.slots] = np.arange(n_pairs)
-    key_valid = child_keys.is_not_null().to_numpy()
-    keys = child_keys.cast(pl.Int64).fill_null(0).to_numpy()
+    keys, key_valid = numbers_and_validity(child_keys)
+    keys = keys.astype(np.int64, copy=False)  # one compiled kernel for every key type
     if child_times is None:
         times, time_valid = np.zeros(1, np.int64), np.ones(1, np.bool_)
     else:
-        time_valid = child_times.is_not_null().to_numpy()
-        times = child_times.fill_null(0).to_numpy()
+        times, time_valid = numbers_and_validity(child_times)
     return _reach_known(keys, key_valid, times, time_valid, row_of_slot, pair_keys.low, pair_cutoffs,
                         inclusive, window, child_times is not None)

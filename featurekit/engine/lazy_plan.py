@@ -415,7 +415,8 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
             values = results[result] if uses[result] else results.pop(result)
             columns.append(_present_groups(values, keep).alias(feature.name))
             del values
-        return pl.DataFrame(columns).cast(output_schema)
+        result = pl.DataFrame(columns)
+        return result if result.schema == output_schema else result.cast(output_schema)
 
     return selected.map_batches(run, schema=output_schema)
 
@@ -428,7 +429,11 @@ def _present_groups(values: np.ndarray | pl.Series, keep: np.ndarray | None) -> 
     if isinstance(values, pl.Series):
         return values if keep is None else values.filter(pl.Series(keep))
     kept = values if keep is None else values[keep]
-    return kernels.masked_series(kept, np.isnan(kept)) if kept.dtype.kind == "f" else pl.Series(kept)
+    if kept.dtype.kind != "f":
+        return pl.Series(kept)
+    if kept.shape[0] < kernels.NUMPY_GATHER_MIN_ROWS:  # a small copy costs less than a mask
+        return pl.Series(kept, nan_to_null=True)
+    return kernels.masked_series(kept, np.isnan(kept))
 
 
 def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl.LazyFrame:

@@ -197,8 +197,8 @@ class CutoffPlanBuilder(_PlanBuilder):
         window = self.window // dt.timedelta(microseconds=1) if windowed else 0
         children, owners = kernels.reach_known(slots, pairs.height, table.frame[key], times,
                                                pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include, window)
-        return pl.concat([table.frame.select(columns).select(pl.all().gather(children)),
-                          pairs.drop(KEY).select(pl.all().gather(owners))], how="horizontal")
+        return pl.concat([kernels.gather_rows(table.frame.select(columns), pl.Series(children)),
+                          pairs.select(pl.exclude(KEY).gather(owners))], how="horizontal")
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
@@ -456,15 +456,14 @@ def _overwrite(results: dict[tuple[str, str], Any], group: list[AggregationFeatu
 
 def _gather_rows(pairs: pl.DataFrame, table: Table, columns: list[str]) -> pl.DataFrame:
     """The pairs with their rows' columns (index under its own name), numbered by ``ROW``."""
-    source = table.frame.select(columns)
-    slots = kernels.dense_keys(source[table.index])
+    slots = kernels.dense_keys(table.frame[table.index])
     if slots is not None and pairs.schema[KEY].is_integer():
-        positions = kernels.parent_positions(slots, source.height, pairs[KEY])
-        rows = source.select(pl.all().gather(positions))
+        positions = kernels.parent_positions(slots, table.frame.height, pairs[KEY])
+        rows = kernels.gather_rows(table.frame.select(columns), positions)
     else:
-        rows = pairs.select(KEY).join(source, left_on=KEY, right_on=table.index, how="left",
-                                      maintain_order="left", coalesce=False).drop(KEY)
-    return pl.concat([rows, pairs.drop(KEY)], how="horizontal")
+        rows = pairs.select(KEY).join(table.frame.select(columns), left_on=KEY, right_on=table.index,
+                                      how="left", maintain_order="left", coalesce=False).drop(KEY)
+    return pl.concat([rows, pairs.select(pl.exclude(KEY))], how="horizontal")
 
 
 def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.DataFrame,

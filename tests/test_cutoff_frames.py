@@ -180,6 +180,22 @@ def test_bad_cutoff_frames_are_named_and_explained(retail, frame, message):
     pd.testing.assert_frame_equal(frame, copy)
 
 
+def test_the_plural_spelling_cutoff_times_is_the_same_argument(retail):
+    """The issue's own call, ``cutoff_times=`` with a label and a window, gives what
+    ``cutoff_time=`` gives, in dfs and in compute; both at once is refused."""
+    cutoffs = pd.DataFrame({"customer_id": [1, 2, 1], "label": [True, False, True],
+                            "time": pd.to_datetime(["2021-05-01", "2021-06-01", "2021-09-01"])})
+    matrix, features = fk.dfs(retail, target="customers", max_depth=2, cutoff_times=cutoffs,
+                              training_window="30d")
+    expected = fk.compute(retail, features, cutoff_time=cutoffs, training_window="30d")
+    pd.testing.assert_frame_equal(matrix, expected)
+    pd.testing.assert_frame_equal(fk.compute(retail, features, cutoff_times=cutoffs, training_window="30d"),
+                                  expected)
+    assert matrix["label"].tolist() == [True, False, True]
+    with pytest.raises(fk.FeaturekitError, match="both cutoff_time and cutoff_times"):
+        fk.compute(retail, features, cutoff_time=cutoffs, cutoff_times=cutoffs)
+
+
 def test_time_column_is_configurable_and_windows_are_checked(retail):
     features = fk.plan(retail, target="customers", agg_primitives=["count"], trans_primitives=[])
     frame = pd.DataFrame({"customer_id": [1, 2], "as_of": ["2020-05-01", "2021-05-01"]})

@@ -32,6 +32,7 @@ def compute(
     training_window: Any = None,
     include_cutoff_time: bool = True,
     time_column: str = "time",
+    cutoff_times: Any = None,
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
@@ -52,7 +53,8 @@ def compute(
     same instance possibly at many moments. The matrix then has one row per cutoff row, in
     the frame's order, indexed by (index, time); the frame's other columns (labels) follow
     the features. Transforms that look at other rows (PERCENTILE, CUM_SUM, DIFF, ...) are
-    computed over every row known at each cutoff.
+    computed over every row known at each cutoff. ``cutoff_times=`` is the same argument
+    under its plural name (Featuretools says ``cutoff_time``); pass one or the other.
 
     Examples
     --------
@@ -63,6 +65,7 @@ def compute(
     [15, 0, 10]
     """
     features = list(features)
+    cutoff_time = _one_cutoff_argument(cutoff_time, cutoff_times)
     if return_type is not None and return_type not in FRAME_KINDS:
         raise ComputeError(f"unknown return_type {return_type!r}. Fix: use one of {FRAME_KINDS}")
     if not features:
@@ -105,6 +108,16 @@ def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_ty
     return _hand_back(result, return_type or target.source_kind, [target.index, time_column], features)
 
 
+def _one_cutoff_argument(cutoff_time: Any, cutoff_times: Any) -> Any:
+    """``cutoff_time`` or its plural spelling ``cutoff_times``; never both."""
+    if cutoff_times is None:
+        return cutoff_time
+    if cutoff_time is not None:
+        raise ComputeError("both cutoff_time and cutoff_times were given; they name the same "
+                           "argument. Fix: pass one of them")
+    return cutoff_times
+
+
 def _as_datetime(moment: Any) -> dt.datetime:
     try:
         return pd.Timestamp(moment).to_pydatetime()
@@ -136,11 +149,13 @@ def dfs(
     include_cutoff_time: bool = True,
     time_column: str = "time",
     features_only: bool = False,
+    cutoff_times: Any = None,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
     """Plan and compute in one call; returns ``(matrix, features)``.
 
-    ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
+    ``cutoff_time`` (or ``cutoff_times``), ``training_window`` and the rest are those of
+    :func:`featurekit.compute`. ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
     ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...).
 
     Examples
@@ -154,7 +169,8 @@ def dfs(
     features = plan(entityset, target=target, max_depth=max_depth, **plan_options)
     if features_only:
         return features
-    matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
+    matrix = compute(entityset, features, return_type=return_type,
+                     cutoff_time=_one_cutoff_argument(cutoff_time, cutoff_times),
                      training_window=training_window, include_cutoff_time=include_cutoff_time,
                      time_column=time_column)
     return matrix, features

@@ -263,6 +263,7 @@ class First(AggregationPrimitive):
     input_types = ((ANY,),)
     stack_on_self = False
     ordered = True
+    order_stat = "first"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].first()
@@ -275,6 +276,7 @@ class Last(AggregationPrimitive):
     input_types = ((ANY,),)
     stack_on_self = False
     ordered = True
+    order_stat = "last"
 
     def aggregate_expr(self, inputs, context):
         return inputs[0].last()

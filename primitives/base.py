@@ -147,6 +147,10 @@ class AggregationPrimitive(Primitive):
     # "mode", ...), letting the engine compute it with others in one pass; None: expression.
     kernel_stat: ClassVar[str | None] = None
 
+    # "first" or "last": the value of the earliest or latest row (by time, then index), which
+    # many cutoffs of one parent read off one sweep over its rows in time order. None: other.
+    order_stat: ClassVar[str | None] = None
+
     # Aggregations of one family over the same inputs and path are computed together, by one
     # ``aggregate_segments`` call (shared work: one sort, one FFT per parent) instead of one
     # expression each. Every primitive of a family must share that method. None: expression.

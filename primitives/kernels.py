@@ -22,6 +22,7 @@ CHUNK_ROWS = 1 << 20  # rows a group-by kernel converts at a time: bounds its te
 MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "max", "skew",
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
+ORDER_STATS = frozenset({"first", "last"})
 
 
 @numba.njit(parallel=True, cache=True)
@@ -614,6 +615,40 @@ def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dic
         numbers, layout.order, layout.times, layout.starts, layout.pair_times, layout.pair_starts,
         layout.pair_order, layout.inclusive)
     return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sweep_extremes(own_times, ranks, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
+    """For each pair, the rows with the smallest and the largest (own time, rank) among its
+    slot's rows known by its cutoff (-1 where none). Rows enter in the order they become
+    known, which need not be their own time's order (a row waits for its path)."""
+    n_pairs = pair_times.shape[0]
+    first = np.full(n_pairs, -1, np.int64)
+    last = np.full(n_pairs, -1, np.int64)
+    for slot in numba.prange(pair_starts.shape[0] - 1):
+        position, end = starts[slot], starts[slot + 1]
+        low, high = -1, -1
+        for k in range(pair_starts[slot], pair_starts[slot + 1]):
+            cutoff = pair_times[k]
+            while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
+                row = order[position]
+                key = (own_times[row], ranks[row])
+                if low < 0 or key < (own_times[low], ranks[low]):
+                    low = row
+                if high < 0 or key > (own_times[high], ranks[high]):
+                    high = row
+                position += 1
+            out = pair_order[k]
+            first[out], last[out] = low, high
+    return first, last
+
+
+def as_of_extremes(layout: AsOfLayout, own_times: np.ndarray, ranks: np.ndarray) -> dict[str, np.ndarray]:
+    """``first`` and ``last``: for each cutoff pair, the row number of its slot's earliest and
+    latest row known by then, by (``own_times``, ``ranks``); -1 where none is."""
+    first, last = _sweep_extremes(own_times, ranks, layout.order, layout.times, layout.starts,
+                                  layout.pair_times, layout.pair_starts, layout.pair_order, layout.inclusive)
+    return {"first": first, "last": last}
 
 
 def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, pl.Series] | None:

@@ -209,13 +209,16 @@ def test_time_column_is_configurable_and_windows_are_checked(retail):
 def test_sweeping_prefixes_equals_walking_rows_down(include):
     """Many cutoffs per instance: running statistics read off at each cutoff (the sweep) give
     what joining every row to every cutoff and filtering gives. Some transactions are moved
-    before their session, so a parent is not always known when its child is, and some have
-    no time at all, so they never count."""
+    before their session, so a parent is not always known when its child is; some have
+    no time at all, so they never count; some share their neighbour's time, so FIRST and
+    LAST fall back on the index."""
     tables = retail_tables(30, seed=2)
     rows = tables["transactions"].copy()
     early = rows.index[::7]
     rows.loc[early, "transaction_time"] -= pd.Timedelta(days=400)
     rows.loc[rows.index[3::11], "transaction_time"] = pd.NaT
+    tied = rows.index[5::6]
+    rows.loc[tied, "transaction_time"] = rows["transaction_time"].shift(1).loc[tied]
     tables["transactions"] = rows
     es = retail_entityset(tables, types=TYPES)
     owners = rows.merge(tables["sessions"][["session_id", "customer_id"]], on="session_id")

@@ -455,8 +455,8 @@ def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl
 
 
 def _kernel_dtype(feature: AggregationFeature, input_dtype: pl.DataType) -> pl.DataType:
-    stat = feature.primitive.kernel_stat
-    if stat == "mode":
+    stat = feature.primitive.kernel_stat or feature.primitive.order_stat
+    if stat in ("mode", "first", "last"):  # a value of the input itself
         return input_dtype
     if stat in ("rows", "nunique", "true_count"):
         return pl.Int64

@@ -55,6 +55,8 @@ ROW = "__featurekit_pair_row"  # the pair's row number in its frame
 OWNER = "__featurekit_owner"  # the row number of the parent pair a child row belongs to
 PATH_TIME = "__featurekit_path_time"  # the latest time of the rows on a child row's path
 SETTLED = "__featurekit_settled"  # from when on a row's feature values stop changing
+OWN_TIME = "__featurekit_own_time"  # a child row's own time (FIRST and LAST order by it)
+INDEX_RANK = "__featurekit_index_rank"  # a child row's place in index order (ties of time)
 
 
 class CutoffPlanBuilder(_PlanBuilder):
@@ -225,7 +227,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         ``_settles``), without a window (a window's far end would drop rows a running
         minimum cannot forget)."""
         return (self.window is None and len(feature.inputs) == 1 and self._settles(feature.inputs[0])
-                and feature.primitive.kernel_stat in kernels.MOMENT_STATS | kernels.CATEGORY_STATS)
+                and _stat(feature) in kernels.MOMENT_STATS | kernels.CATEGORY_STATS | kernels.ORDER_STATS)
 
     def _settles(self, feature: Feature) -> bool:
         """Whether a feature's value for a row is the same at every cutoff from some moment
@@ -295,7 +297,8 @@ class CutoffPlanBuilder(_PlanBuilder):
         """
         slots = kernels.dense_keys(table.frame[table.index])
         inputs = frozenset(f.inputs[0] for f in group)
-        rows = self._rows_with_path_time(path, inputs)
+        ordered = [f for f in group if f.primitive.order_stat]
+        rows = self._rows_with_path_time(path, inputs, with_order=bool(ordered))
         whole = frame.collect(engine="in-memory")
         pairs = whole.select(table.index, CUTOFF, ROW)
         if slots is None:  # not compact integers: number the parent's keys
@@ -315,10 +318,19 @@ class CutoffPlanBuilder(_PlanBuilder):
         layout = kernels.as_of_layout(row_slots, rows[SETTLED if settling else PATH_TIME].to_numpy(),
                                       table.frame.height, pair_slots, pair_times, self.include)
         results = kernel_results(
-            group, rows, lambda values, stats: kernels.as_of_moments(layout, values, stats),
+            [f for f in group if f not in ordered], rows,
+            lambda values, stats: kernels.as_of_moments(layout, values, stats),
             lambda values, stats: kernels.as_of_categories(layout, values, stats))
         if results is None:  # too many distinct values to count in scratch memory
             return None
+        if ordered:
+            extremes = kernels.as_of_extremes(layout, rows[OWN_TIME].to_numpy(), rows[INDEX_RANK].to_numpy())
+            for feature in ordered:
+                at = extremes[feature.primitive.order_stat]
+                positions = kernels.masked_series(np.where(at >= 0, at, 0), at < 0)
+                source = feature.inputs[0].name
+                results[source, feature.primitive.order_stat] = kernels.gather_rows(rows.select(source),
+                                                                                    positions)[source]
         if settling:
             unsettled = self._unsettled_pairs(rows, row_slots, table.frame.height, pair_slots, pair_times)
             if unsettled.any():
@@ -328,7 +340,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         computed = []
         for feature in group:
             source = feature.inputs[0].name
-            values = _present_groups(results[source, feature.primitive.kernel_stat], None)
+            values = _present_groups(results[source, _stat(feature)], None)
             computed.append(values.alias(feature.name).cast(_kernel_dtype(feature, rows.schema[source])))
         # the columns are in the frame's row order: set beside it, no join
         return pl.concat([whole, pl.DataFrame(computed)], how="horizontal").lazy()
@@ -349,12 +361,15 @@ class CutoffPlanBuilder(_PlanBuilder):
         with np.errstate(invalid="ignore"):
             return (latest > pair_times) if self.include else (latest >= pair_times)
 
-    def _rows_with_path_time(self, path: tuple[Relationship, ...], inputs: frozenset[Feature]) -> pl.DataFrame:
+    def _rows_with_path_time(self, path: tuple[Relationship, ...], inputs: frozenset[Feature],
+                             with_order: bool = False) -> pl.DataFrame:
         """The settling ``inputs`` of the path's last table (one column each), the key of the
         path's first parent (``OWNER``) and the latest time of the rows along the path
         (``PATH_TIME``, microseconds: from then on the row counts). When an input is not
-        static, its final values, and from when on they are final (``SETTLED``). Rows with a
-        missing time or no parent are left out (a filter copies every column: only then)."""
+        static, its final values, and from when on they are final (``SETTLED``); with
+        ``with_order``, each row's own time and rank by index (``OWN_TIME``, ``INDEX_RANK``).
+        Rows with a missing time or no parent are left out (a filter copies every column:
+        only then)."""
         child = self.es[path[-1].child]
         static = all(self._is_static(f) for f in inputs)
         if static:
@@ -376,6 +391,9 @@ class CutoffPlanBuilder(_PlanBuilder):
             else:
                 owner = of_parents(owner, middle.frame[middle.index], [middle.frame[relationship.child_key]])[0]
         columns = [owner.alias(OWNER), path_time.alias(PATH_TIME)]
+        if with_order:
+            columns += [self._epoch_series(child, values).alias(OWN_TIME),
+                        values[child.index].rank("ordinal").cast(pl.Int64).alias(INDEX_RANK)]
         if not static:
             columns.append(pl.select(pl.max_horizontal(path_time, values[SETTLED])).to_series().alias(SETTLED))
         rows = pl.DataFrame([*columns, *[values[f.name] for f in inputs]])
@@ -436,6 +454,11 @@ class CutoffPlanBuilder(_PlanBuilder):
 
 
 
+def _stat(feature: AggregationFeature) -> str | None:
+    """The statistic a sweep reads off for ``feature`` (a kernel statistic, first or last)."""
+    return feature.primitive.kernel_stat or feature.primitive.order_stat
+
+
 def _overwrite(results: dict[tuple[str, str], Any], group: list[AggregationFeature],
                rows: pl.Series, patch: pl.DataFrame) -> None:
     """Put ``patch``'s values into the kernel ``results`` the features of ``group`` are read
@@ -445,7 +468,7 @@ def _overwrite(results: dict[tuple[str, str], Any], group: list[AggregationFeatu
     where[rows.to_numpy()] = np.arange(rows.len())
     positions = where[patch[ROW].to_numpy()]
     for feature in group:
-        key = (feature.inputs[0].name, feature.primitive.kernel_stat)
+        key = (feature.inputs[0].name, _stat(feature))
         values, current = patch[feature.name], results[key]
         if isinstance(current, np.ndarray):
             current[positions] = (values.cast(pl.Float64).fill_null(np.nan) if current.dtype.kind == "f"

@@ -169,10 +169,9 @@ def dfs(
     features = plan(entityset, target=target, max_depth=max_depth, **plan_options)
     if features_only:
         return features
-    matrix = compute(entityset, features, return_type=return_type,
-                     cutoff_time=_one_cutoff_argument(cutoff_time, cutoff_times),
+    matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
                      training_window=training_window, include_cutoff_time=include_cutoff_time,
-                     time_column=time_column)
+                     time_column=time_column, cutoff_times=cutoff_times)
     return matrix, features
 
 

@@ -306,13 +306,13 @@ def of_parents(child_keys: pl.Series, parent_index: pl.Series, columns: list[pl.
     parent row it names (missing where none). A compact integer index is matched by position;
     values are then gathered through numpy, whose large arrays go back to the system as soon
     as they are dropped."""
+    values = pl.DataFrame([c.alias(f"__{i}") for i, c in enumerate(columns)])  # names may repeat
     slots = kernels.dense_keys(parent_index)
     if slots is None or not child_keys.dtype.is_integer():
-        parents = pl.DataFrame([parent_index.alias("__child"), *[c.alias(f"__{i}") for i, c in enumerate(columns)]])
-        named = child_keys.to_frame("__child").join(parents, on="__child", how="left", maintain_order="left")
-        return [named[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
-    positions = kernels.parent_positions(slots, parent_index.len(), child_keys)
-    gathered = kernels.gather_rows(pl.DataFrame([c.alias(f"__{i}") for i, c in enumerate(columns)]), positions)
+        gathered = child_keys.to_frame("__child").join(values.with_columns(parent_index.alias("__child")),
+                                                       on="__child", how="left", maintain_order="left")
+    else:
+        gathered = kernels.gather_rows(values, kernels.parent_positions(slots, parent_index.len(), child_keys))
     return [gathered[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]
 
 

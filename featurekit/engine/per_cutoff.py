@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -239,12 +240,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         if isinstance(feature, AggregationFeature):
             return (self.window is None and not feature.primitive.uses_cutoff
                     and all(self._settles(f) for f in feature.inputs))
-        if isinstance(feature, TransformFeature):
-            return (feature.primitive.row_wise and not feature.primitive.ordered
-                    and not feature.primitive.uses_cutoff and all(self._settles(f) for f in feature.inputs))
-        if isinstance(feature, FeatureOutput):
-            return self._settles(feature.inputs[0])
-        return False
+        return _passed_on(feature, self._settles)
 
     def _is_static(self, feature: Feature) -> bool:
         """Whether a feature's value for a row is the same at every cutoff (given the row)."""
@@ -252,12 +248,7 @@ class CutoffPlanBuilder(_PlanBuilder):
             return True
         if isinstance(feature, DirectFeature):
             return self._parent_known_with_child(feature.relationship) and self._is_static(feature.base)
-        if isinstance(feature, TransformFeature):
-            return (feature.primitive.row_wise and not feature.primitive.ordered
-                    and not feature.primitive.uses_cutoff and all(self._is_static(f) for f in feature.inputs))
-        if isinstance(feature, FeatureOutput):
-            return self._is_static(feature.inputs[0])
-        return False
+        return _passed_on(feature, self._is_static)
 
     def _parent_known_with_child(self, relationship: Relationship) -> bool:
         """Whether a child row's parent is known at every cutoff the child row is: true for
@@ -379,7 +370,7 @@ class CutoffPlanBuilder(_PlanBuilder):
                                     self._settle_times(child, inputs), child.index)
         values = values.collect(engine="in-memory")
         owner = values[path[-1].child_key]
-        path_time = self._epoch_series(child, values)
+        own_time = path_time = self._epoch_series(child, values)
         for relationship in reversed(path[:-1]):
             middle = self.es[relationship.child]
             if self._timed(middle):
@@ -392,7 +383,7 @@ class CutoffPlanBuilder(_PlanBuilder):
                 owner = of_parents(owner, middle.frame[middle.index], [middle.frame[relationship.child_key]])[0]
         columns = [owner.alias(OWNER), path_time.alias(PATH_TIME)]
         if with_order:
-            columns += [self._epoch_series(child, values).alias(OWN_TIME),
+            columns += [own_time.alias(OWN_TIME),
                         values[child.index].rank("ordinal").cast(pl.Int64).alias(INDEX_RANK)]
         if not static:
             columns.append(pl.select(pl.max_horizontal(path_time, values[SETTLED])).to_series().alias(SETTLED))
@@ -452,6 +443,18 @@ class CutoffPlanBuilder(_PlanBuilder):
                           right_on=["__parent", "__parent_cut"], how="left", maintain_order="left")
 
 
+
+
+def _passed_on(feature: Feature, holds: Callable[[Feature], bool]) -> bool:
+    """Whether a row-wise transform, or one output of a feature, has a property (``holds``)
+    because its inputs have it; False for other kinds of feature."""
+    if isinstance(feature, TransformFeature):
+        primitive = feature.primitive
+        return (primitive.row_wise and not primitive.ordered and not primitive.uses_cutoff
+                and all(holds(f) for f in feature.inputs))
+    if isinstance(feature, FeatureOutput):
+        return holds(feature.inputs[0])
+    return False
 
 
 def _stat(feature: AggregationFeature) -> str | None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 import polars as pl
 
-from featurekit.entityset import EntitySet
+from featurekit.entityset import EntitySet, Table
 from featurekit.errors import FeaturekitError
 
 
@@ -59,36 +60,36 @@ def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None
     """
     entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)} if target else set()
     window = training_window_of(entityset, training_window)
-    view = copy.copy(entityset)
-    view.tables = {}
-    for name, table in entityset.tables.items():
-        if table.time_index is None or not isinstance(table.frame.schema[table.time_index], pl.Datetime):
-            view.tables[name] = table
-            continue
+
+    def keep(name: str, table: Table) -> pl.Expr:
         time = pl.col(table.time_index)
         moment = _literal(cutoff, table.frame.schema[table.time_index])
-        keep = (time <= moment) if include_cutoff_time else (time < moment)
-        if window is not None and name not in entities:
-            keep = keep & (time > moment - window)
-        shallow = copy.copy(table)
-        shallow.frame = table.frame.filter(keep)
-        view.tables[name] = shallow
-    return view
+        known = (time <= moment) if include_cutoff_time else (time < moment)
+        return known & (time > moment - window) if window is not None and name not in entities else known
+
+    return _timed_rows_view(entityset, keep)
 
 
 def known_eventually(entityset: EntitySet) -> EntitySet:
     """A view of ``entityset`` without the rows no cutoff ever sees: those of a timed table
     whose time is missing. What it computes is what a cutoff after every row would see."""
+    return _timed_rows_view(entityset, lambda name, table: (
+        pl.col(table.time_index).is_not_null() if table.frame[table.time_index].null_count() else None))
+
+
+def _timed_rows_view(entityset: EntitySet, keep: Callable[[str, Table], pl.Expr | None]) -> EntitySet:
+    """A view of ``entityset`` whose timed tables hold the rows ``keep(name, table)`` selects
+    (all of them, and no copy, where it gives None); the original is untouched."""
     view = copy.copy(entityset)
     view.tables = {}
     for name, table in entityset.tables.items():
-        time = table.time_index
-        if time is None or not isinstance(table.frame.schema[time], pl.Datetime) \
-                or not table.frame[time].null_count():
+        timed = table.time_index is not None and isinstance(table.frame.schema[table.time_index], pl.Datetime)
+        selected = keep(name, table) if timed else None
+        if selected is None:
             view.tables[name] = table
             continue
         shallow = copy.copy(table)
-        shallow.frame = table.frame.filter(pl.col(time).is_not_null())
+        shallow.frame = table.frame.filter(selected)
         view.tables[name] = shallow
     return view
 

@@ -5,6 +5,7 @@ entity set yields the same columns under the same names. No data is touched here
 from __future__ import annotations
 
 import fnmatch
+import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -69,8 +70,13 @@ def plan(
     if target not in entityset.tables:
         raise PlanError(f"target {target!r} is not a table of the entity set. "
                         f"Fix: use one of {sorted(entityset.tables)}")
-    if max_depth is not None and max_depth < 0:
-        raise PlanError(f"max_depth must be 0 or more, got {max_depth}. Fix: pass max_depth=2")
+    if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, numbers.Integral)
+                                  or max_depth < 0):
+        raise PlanError(f"max_depth must be a whole number, 0 or more, got {max_depth!r}. "
+                        "Fix: pass e.g. max_depth=2")
+    if isinstance(include, str) or isinstance(exclude, str):
+        raise PlanError("include and exclude take a list of name patterns, got a string. "
+                        "Fix: pass e.g. include=['*amount*']")
     planner = _Planner(
         entityset,
         [get_primitive(p, "aggregation") for p in (agg_primitives if agg_primitives is not None
@@ -93,7 +99,13 @@ def plan(
         features = [f for f in features if any(f.schema.matches(t) for t in allowed)]
     features.sort(key=lambda f: f.depth)
     if include is not None:
-        features = [f for f in features if any(fnmatch.fnmatchcase(f.name, p) for p in include)]
+        kept = [f for f in features if any(fnmatch.fnmatchcase(f.name, p) for p in include)]
+        if not kept:
+            examples = [f.name for f in features[:5]]
+            raise PlanError(f"include={list(include)} matches none of the {len(features)} features "
+                            f"planned for {target!r} (e.g. {examples}). Fix: patterns match whole "
+                            "feature names, with * and ? as wildcards (e.g. '*amount*')")
+        features = kept
     features = [f for f in features if not any(fnmatch.fnmatchcase(f.name, p) for p in exclude)]
     if max_features is not None and max_features >= 0:
         features = features[:max_features]

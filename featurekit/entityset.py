@@ -132,7 +132,7 @@ class EntitySet:
                                    f"pass time_index= one of {frame.columns} or None")
             frame = frame.with_columns(_parse_time(frame[time_index], name, time_index))
         schemas = self._column_schemas(name, frame, index, time_index, types or {})
-        frame = _cast_to_schemas(frame, schemas)
+        frame = _nan_as_missing(_cast_to_schemas(frame, schemas))
         self.tables[name] = Table(name, frame, index, time_index, schemas, kind)
         self.graph.add_node(name)
         return self
@@ -311,6 +311,14 @@ def _cast_to_schemas(frame: pl.DataFrame, schemas: dict[str, ColumnSchema]) -> p
             # Held as codes: a quarter of the memory, and joins and counts work on integers.
             casts.append(pl.col(column).cast(pl.Categorical))
     return frame.with_columns(casts) if casts else frame
+
+
+def _nan_as_missing(frame: pl.DataFrame) -> pl.DataFrame:
+    """Float NaN read as a missing value, as pandas reads it: one meaning of "missing" in
+    every primitive and path (polars would otherwise treat NaN as a number)."""
+    floats = [name for name, dtype in frame.schema.items() if dtype.is_float()
+              and frame[name].is_nan().any()]
+    return frame.with_columns(pl.col(floats).fill_nan(None)) if floats else frame
 
 
 def _key_family(dtype: pl.DataType) -> str:

@@ -123,7 +123,7 @@ class Min(AggregationPrimitive):
     kernel_stat = "min"
 
     def aggregate_expr(self, inputs, context):
-        return inputs[0].cast(pl.Float64).min()
+        return inputs[0].min()  # exact on integers
 
 
 class Max(AggregationPrimitive):
@@ -136,7 +136,7 @@ class Max(AggregationPrimitive):
     kernel_stat = "max"
 
     def aggregate_expr(self, inputs, context):
-        return inputs[0].cast(pl.Float64).max()
+        return inputs[0].max()  # exact on integers
 
 
 class Median(AggregationPrimitive):
@@ -164,6 +164,7 @@ class Skew(AggregationPrimitive):
         values = inputs[0].cast(pl.Float64)
         constant = values.min() == values.max()  # pandas (2.x) gives 0, not NaN, here
         return (pl.when(values.count() < 3).then(pl.lit(None, dtype=pl.Float64))
+                .when(values.is_infinite().any()).then(float("nan"))
                 .when(constant).then(0.0).otherwise(values.skew(bias=False)))
 
 

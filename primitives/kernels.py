@@ -119,22 +119,32 @@ def _true_counts(slots, truth, n_groups):
 def _segment_moments(values, starts, rows, count, total, mean, low, high, m2, m3):
     """Moments per slot, written into the output arrays, from values laid out slot by slot:
     each segment is read twice while it is in cache (sums, then centred powers), instead of
-    scattering over all slots."""
+    scattering over all slots. NaN is missing; infinities count as values (in count, min
+    and max) but stay out of the running sums, then decide sum and mean as IEEE arithmetic
+    would (+inf, -inf, or NaN when both occur) and make the centred moments NaN."""
     for slot in numba.prange(starts.shape[0] - 1):  # slots are independent: same result on any thread count
         begin, end = starts[slot], starts[slot + 1]
         rows[slot] = end - begin
-        n, acc, lo, hi = 0, 0.0, np.inf, -np.inf
+        finite, above, below, acc, lo, hi = 0, 0, 0, 0.0, np.inf, -np.inf
         for position in range(begin, end):
             value = values[position]
             if not np.isnan(value):
-                n += 1
-                acc += value
                 lo = min(lo, value)
                 hi = max(hi, value)
-        count[slot], total[slot], low[slot], high[slot] = n, acc, lo, hi
-        mean[slot], m2[slot], m3[slot] = np.nan, 0.0, 0.0
-        if n > 0:
-            centre = acc / n
+                if value == np.inf:
+                    above += 1
+                elif value == -np.inf:
+                    below += 1
+                else:
+                    finite += 1
+                    acc += value
+        count[slot], low[slot], high[slot] = finite + above + below, lo, hi
+        total[slot], mean[slot], m2[slot], m3[slot] = acc, np.nan, 0.0, 0.0
+        if above or below:
+            total[slot] = np.nan if above and below else (np.inf if above else -np.inf)
+            mean[slot], m2[slot], m3[slot] = total[slot], np.nan, np.nan
+        elif finite > 0:
+            centre = acc / finite
             mean[slot] = centre
             s2, s3 = 0.0, 0.0
             for position in range(begin, end):
@@ -147,10 +157,33 @@ def _segment_moments(values, starts, rows, count, total, mean, low, high, m2, m3
             m2[slot], m3[slot] = s2, s3
 
 
-def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _segment_integers(values, valid, starts, total, low, high, overflow):
+    """Exact integer sum, min and max per slot (int64; ``overflow`` marks sums beyond it),
+    from values laid out slot by slot; ``valid`` is 0 where a value is missing."""
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for slot in numba.prange(starts.shape[0] - 1):
+        acc, lo, hi, wrapped = np.int64(0), top, bottom, False
+        for position in range(starts[slot], starts[slot + 1]):
+            if valid[position]:
+                value = values[position]
+                # checked before adding: LLVM may assume a signed sum never wraps
+                if (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value):
+                    wrapped = True
+                acc += value
+                lo = min(lo, value)
+                hi = max(hi, value)
+        total[slot], low[slot], high[slot], overflow[slot] = acc, lo, hi, wrapped
+
+
+INTEGER_STATS = frozenset({"sum", "min", "max"})  # exact in int64 for integer columns
+
+
+def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
     """Requested moment statistics per slot (NaN where undefined); ``rows`` counts all rows.
     The values are converted a chunk of slots at a time, so a float copy of a long integer
-    column (or one with missing values) never exists whole."""
+    column (or one with missing values) never exists whole. Sum, min and max of an integer
+    column are exact integers (series, missing where a slot has no value)."""
     if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
         truth = (values.fill_null(False) if values.null_count() else values).to_numpy().view(np.uint8)
         rows, true = _true_counts(keys.slots, truth, keys.n_groups)
@@ -158,12 +191,54 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
             out = {"rows": rows, "true_count": true, "true_share": true / rows}
         return {name: out[name] for name in stats}
     _, starts = keys.grouped()
+    exact = stats & INTEGER_STATS if _is_integer(values) else set()
+    floats = stats - exact
     moments = [np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64),
                *(np.empty(keys.n_groups) for _ in range(6))]  # rows, count, total .. m3
+    integers = [np.empty(keys.n_groups, np.int64) for _ in range(3)] + [np.empty(keys.n_groups, np.bool_)]
     for first, end, begin, stop in keys.chunks():
-        numbers = _as_numbers(keys.rows_of(values, begin, stop), stats)
-        _segment_moments(numbers, starts[first:end + 1] - begin, *(m[first:end] for m in moments))
-    return _moment_stats(stats, *moments)
+        part = keys.rows_of(values, begin, stop)
+        bounds = starts[first:end + 1] - begin
+        if floats or exact:  # counts tell which slots have values
+            _segment_moments(_as_numbers(part, stats), bounds, *(m[first:end] for m in moments))
+        if exact:
+            numbers, valid = _integers(part)
+            _segment_integers(numbers, valid, bounds, *(m[first:end] for m in integers))
+    result = _moment_stats(floats, *moments)
+    result.update(_integer_stats(exact, moments[1], *integers, values.name))
+    return result
+
+
+def _is_integer(values: pl.Series) -> bool:
+    """Whether a column's sum, min and max are computed as exact integers."""
+    return values.dtype.is_integer()
+
+
+def _integers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """An integer column as int64 and whether each value is present (1) or missing (0)."""
+    if values.dtype == pl.UInt64 and values.len() and (values.max() or 0) > np.iinfo(np.int64).max:
+        from featurekit.errors import ComputeError
+
+        raise ComputeError(f"column {values.name!r} holds integers above 2**63 - 1, beyond int64. "
+                           f"Fix: give it the type 'double' (types={{{values.name!r}: 'double'}})")
+    numbers, valid = numbers_and_validity(values)
+    return numbers.astype(np.int64, copy=False), valid.view(np.uint8)
+
+
+def _integer_stats(stats, count, total, low, high, overflow, column: str) -> dict[str, object]:
+    """Exact integer sums (0 without values), minima and maxima (missing without values)."""
+    if not stats:
+        return {}
+    if "sum" in stats and overflow.any():
+        from featurekit.errors import ComputeError
+
+        raise ComputeError(f"the SUM of integer column {column!r} exceeds the int64 range for "
+                           f"{int(overflow.sum())} group(s). Fix: give the column the type "
+                           f"'double' (types={{{column!r}: 'double'}}) to sum it in floats")
+    empty = count == 0
+    out = {"sum": lambda: total, "min": lambda: masked_series(low, empty),
+           "max": lambda: masked_series(high, empty)}
+    return {name: out[name]() for name in stats}
 
 
 def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
@@ -211,6 +286,8 @@ def _skew(count, m2, m3, low, high):
     for slot in range(count.shape[0]):
         n = count[slot]
         if n < 3:
+            out[slot] = np.nan
+        elif np.isnan(m2[slot]):  # an infinite value
             out[slot] = np.nan
         elif low[slot] == high[slot]:
             out[slot] = 0.0
@@ -482,8 +559,9 @@ def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_o
     slots; no reordered copy of the values is made), and so are the pairs (``pair_starts``;
     ``pair_order`` gives each one's output position). Running sums
     are updated row by row (Welford/Pébay for the centred powers), so many cutoffs on one
-    slot cost one pass over its rows, not one per cutoff. Slots run in parallel; a slot's
-    result does not depend on the thread count.
+    slot cost one pass over its rows, not one per cutoff. Infinities are counted apart, as
+    in ``_segment_moments``. Slots run in parallel; a slot's result does not depend on the
+    thread count.
     """
     n_pairs = pair_times.shape[0]
     rows = np.zeros(n_pairs, np.int64)
@@ -496,30 +574,71 @@ def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_o
     m3 = np.zeros(n_pairs, np.float64)
     for slot in numba.prange(pair_starts.shape[0] - 1):
         position, end = starts[slot], starts[slot + 1]
-        n, acc, centre, s2, s3, lo, hi = 0, 0.0, 0.0, 0.0, 0.0, np.inf, -np.inf
+        n, above, below, acc, centre, s2, s3, lo, hi = 0, 0, 0, 0.0, 0.0, 0.0, 0.0, np.inf, -np.inf
         for k in range(pair_starts[slot], pair_starts[slot + 1]):
             cutoff = pair_times[k]
             while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
                 value = values[order[position]]
                 if not np.isnan(value):
-                    before = n
-                    n += 1
-                    acc += value
                     lo = min(lo, value)
                     hi = max(hi, value)
-                    delta = value - centre
-                    step = delta / n
-                    term = delta * step * before
-                    centre += step
-                    s3 += term * step * (n - 2) - 3.0 * step * s2
-                    s2 += term
+                    if value == np.inf:
+                        above += 1
+                    elif value == -np.inf:
+                        below += 1
+                    else:
+                        before = n
+                        n += 1
+                        acc += value
+                        delta = value - centre
+                        step = delta / n
+                        term = delta * step * before
+                        centre += step
+                        s3 += term * step * (n - 2) - 3.0 * step * s2
+                        s2 += term
                 position += 1
             out = pair_order[k]
             rows[out] = position - starts[slot]
-            count[out], total[out], low[out], high[out], m2[out], m3[out] = n, acc, lo, hi, s2, s3
-            if n > 0:
+            count[out], total[out], low[out], high[out], m2[out], m3[out] = n + above + below, acc, lo, hi, s2, s3
+            if above or below:
+                total[out] = np.nan if above and below else (np.inf if above else -np.inf)
+                mean[out], m2[out], m3[out] = total[out], np.nan, np.nan
+            elif n > 0:
                 mean[out] = centre
     return rows, count, total, mean, low, high, m2, m3
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _sweep_integers(values, valid, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
+    """Exact integer sum, min and max of each slot's rows up to each of its cutoffs, with
+    the number of values and whether the sum left the int64 range."""
+    n_pairs = pair_times.shape[0]
+    count = np.zeros(n_pairs, np.int64)
+    total = np.zeros(n_pairs, np.int64)
+    low = np.zeros(n_pairs, np.int64)
+    high = np.zeros(n_pairs, np.int64)
+    overflow = np.zeros(n_pairs, np.bool_)
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for slot in numba.prange(pair_starts.shape[0] - 1):
+        position, end = starts[slot], starts[slot + 1]
+        n, acc, wrapped = 0, np.int64(0), False
+        lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+        for k in range(pair_starts[slot], pair_starts[slot + 1]):
+            cutoff = pair_times[k]
+            while position < end and (times[position] <= cutoff if inclusive else times[position] < cutoff):
+                row = order[position]
+                if valid[row]:
+                    value = values[row]
+                    if (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value):
+                        wrapped = True
+                    acc += value
+                    lo = min(lo, value)
+                    hi = max(hi, value)
+                    n += 1
+                position += 1
+            out = pair_order[k]
+            count[out], total[out], low[out], high[out], overflow[out] = n, acc, lo, hi, wrapped
+    return count, total, low, high, overflow
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -608,13 +727,23 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
                       inclusive)
 
 
-def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray]:
-    """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time."""
-    numbers = _as_numbers(values, stats)
-    rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
-        numbers, layout.order, layout.times, layout.starts, layout.pair_times, layout.pair_starts,
-        layout.pair_order, layout.inclusive)
-    return _moment_stats(stats, rows, count, total, mean, low, high, m2, m3)
+def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
+    """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time
+    (sum, min and max of an integer column exact, as there)."""
+    exact = stats & INTEGER_STATS if _is_integer(values) else set()
+    result: dict[str, np.ndarray | pl.Series] = {}
+    if stats - exact:
+        rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
+            _as_numbers(values, stats), layout.order, layout.times, layout.starts, layout.pair_times,
+            layout.pair_starts, layout.pair_order, layout.inclusive)
+        result = _moment_stats(stats - exact, rows, count, total, mean, low, high, m2, m3)
+    if exact:
+        numbers, valid = _integers(values)
+        count, *integers = _sweep_integers(numbers, valid, layout.order, layout.times, layout.starts,
+                                           layout.pair_times, layout.pair_starts, layout.pair_order,
+                                           layout.inclusive)
+        result.update(_integer_stats(exact, count, *integers, values.name))
+    return result
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
@@ -670,7 +799,7 @@ def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> 
 
 @numba.njit(cache=True, nogil=True)
 def _reach_known(keys, key_valid, times, time_valid, row_of_slot, low, pair_cutoffs, inclusive,
-                 window, check_time):
+                 pair_floors, windowed, check_time):
     """Child rows whose parent has a pair and whose time is known at that pair's cutoff."""
     n = keys.shape[0]
     children = np.empty(n, np.int64)
@@ -691,7 +820,7 @@ def _reach_known(keys, key_valid, times, time_valid, row_of_slot, low, pair_cuto
             cutoff, moment = pair_cutoffs[pair], times[row]
             if moment > cutoff or (moment == cutoff and not inclusive):
                 continue
-            if window > 0 and moment <= cutoff - window:
+            if windowed and moment <= pair_floors[pair]:
                 continue
         children[found] = row
         pairs[found] = pair
@@ -700,10 +829,12 @@ def _reach_known(keys, key_valid, times, time_valid, row_of_slot, low, pair_cuto
 
 
 def reach_known(pair_keys: DenseKeys, n_pairs: int, child_keys: pl.Series, child_times: pl.Series | None,
-                pair_cutoffs: np.ndarray, inclusive: bool, window: int) -> tuple[np.ndarray, np.ndarray]:
+                pair_cutoffs: np.ndarray, inclusive: bool,
+                pair_floors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Match child rows to their parent's only pair, keeping those known at its cutoff
-    (times and cutoffs in microseconds; ``window`` > 0 also drops rows at or before
-    cutoff - window). Returns (child row numbers, pair row numbers)."""
+    (times and cutoffs as int64 ticks; with ``pair_floors``, rows at or below their pair's
+    floor, outside its training window, are dropped too). Returns (child row numbers, pair
+    row numbers)."""
     row_of_slot = np.full(pair_keys.n_groups, -1, dtype=np.int64)
     row_of_slot[pair_keys.slots] = np.arange(n_pairs)
     keys, key_valid = numbers_and_validity(child_keys)
@@ -712,5 +843,8 @@ def reach_known(pair_keys: DenseKeys, n_pairs: int, child_keys: pl.Series, child
         times, time_valid = np.zeros(1, np.int64), np.ones(1, np.bool_)
     else:
         times, time_valid = numbers_and_validity(child_times)
-    return _reach_known(keys, key_valid, times, time_valid, row_of_slot, pair_keys.low, pair_cutoffs,
-                        inclusive, window, child_times is not None)
+    windowed = pair_floors is not None
+    floors = pair_floors.astype(np.int64, copy=False) if windowed else np.zeros(1, np.int64)
+    return _reach_known(keys, key_valid, times.astype(np.int64, copy=False), time_valid, row_of_slot,
+                        pair_keys.low, pair_cutoffs.astype(np.int64, copy=False), inclusive, floors,
+                        windowed, child_times is not None)

@@ -165,7 +165,7 @@ def compute(tables, features, cutoffs, window):
     (pd.DataFrame({"id": [1], "time": ["2021-01-01"]}), "no column 'customer_id'"),
     (pd.DataFrame({"customer_id": [1], "when": ["2021-01-01"]}), "no time column 'time'"),
     (pd.DataFrame({"customer_id": [1, 10**6], "time": ["2021-01-01"] * 2}), "1 instance.*does not have"),
-    (pd.DataFrame({"customer_id": [1], "time": ["early next week"]}), "does not parse"),
+    (pd.DataFrame({"customer_id": [1], "time": ["early next week"]}), "not parse"),
     (pd.DataFrame({"customer_id": [1], "time": [None]}, dtype="datetime64[ns]"), "missing times"),
     (pd.DataFrame({"customer_id": [1, 1], "time": ["2021-01-01"] * 2}), "repeats 1"),
     (pd.DataFrame({"customer_id": ["a"], "time": ["2021-01-01"]}), "cannot match"),

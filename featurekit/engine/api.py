@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 import polars as pl
 
 from featurekit.dfs import plan
@@ -15,7 +14,9 @@ from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
 from featurekit.engine.lazy_plan import build_plan, output_columns, widen_integers
 from featurekit.engine.pandas_matrix import to_pandas_matrix
 from featurekit.engine.per_cutoff import compute_per_cutoff
-from featurekit.engine.point_in_time import as_of, training_window_of
+from featurekit.engine.point_in_time import as_of, known_eventually
+from featurekit.engine.progress import Step, planned_steps, progress_bar
+from featurekit.engine.time_scale import DATETIME, read_moment, required_scale
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 from featurekit.feature import Feature
@@ -33,6 +34,7 @@ def compute(
     include_cutoff_time: bool = True,
     time_column: str = "time",
     cutoff_times: Any = None,
+    verbose: bool | None = None,
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
@@ -56,6 +58,14 @@ def compute(
     computed over every row known at each cutoff. ``cutoff_times=`` is the same argument
     under its plural name (Featuretools says ``cutoff_time``); pass one or the other.
 
+    A row whose time index is missing is never known: it counts at no cutoff, and not
+    without one either (``add_table`` reports how many there are). Times compare exactly at
+    the finest precision of the data and the cutoffs (nanoseconds for pandas); a cutoff has
+    the type of the time indexes (datetimes, or integer or float steps).
+
+    Long computations draw a progress bar on standard error after a second, when it is a
+    terminal; ``verbose=False`` never draws it, ``verbose=True`` always does.
+
     Examples
     --------
     >>> import featurekit as fk
@@ -70,18 +80,31 @@ def compute(
         raise ComputeError(f"unknown return_type {return_type!r}. Fix: use one of {FRAME_KINDS}")
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
+    entityset[features[0].table]  # an unknown table is refused here, by name
+    with progress_bar(verbose, planned_steps(features), "featurekit compute") as step:
+        if is_cutoff_frame(cutoff_time):
+            return _compute_per_cutoff(entityset, features, return_type, cutoff_time, training_window,
+                                       include_cutoff_time, time_column, step)
+        return _compute_at_one_moment(entityset, features, return_type, cutoff_time, training_window,
+                                      include_cutoff_time, step)
+
+
+def _compute_at_one_moment(entityset: EntitySet, features: list[Feature], return_type: str | None,
+                           cutoff_time: Any, training_window: Any, include_cutoff_time: bool,
+                           step: Step) -> Any:
+    """One row per row of the target, every one as of ``cutoff_time`` (or the end of the data)."""
     target = entityset[features[0].table]
-    if is_cutoff_frame(cutoff_time):
-        return _compute_per_cutoff(entityset, features, return_type, cutoff_time, training_window,
-                                   include_cutoff_time, time_column)
-    data = entityset
+    moment = None
     if cutoff_time is not None:
-        cutoff_time = _as_datetime(cutoff_time)
         data = as_of(entityset, cutoff_time, training_window, include_cutoff_time, target.name)
+        moment = _time_relative_moment(entityset, cutoff_time)
     elif training_window is not None:
         raise ComputeError("training_window needs a cutoff_time. Fix: pass cutoff_time=...")
-    result = build_plan(data, features, cutoff_time).collect(engine="in-memory")
-    if data is not entityset:  # instances not yet created at the cutoff: rows of missing values
+    else:  # as of the end of the data: a row without a time is never known
+        data = known_eventually(entityset)
+    result = build_plan(data, features, moment, step).collect(engine="in-memory")
+    if data[target.name].frame.height < target.frame.height:
+        # instances not yet created at the cutoff (or without a time): rows of missing values
         result = target.frame.select(target.index).join(result, on=target.index, how="left")
     if not result[target.index].is_sorted():  # a sort copies every column, even when not needed
         result = result.sort(target.index)
@@ -90,17 +113,22 @@ def compute(
 
 def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_type: str | None,
                         cutoff_time: Any, training_window: Any, include_cutoff_time: bool,
-                        time_column: str) -> Any:
+                        time_column: str, step: Step) -> Any:
     """One row per row of a cutoff frame, each computed as of its own cutoff."""
     target = entityset[features[0].table]
     cutoffs = read_cutoffs(cutoff_time, entityset, target, time_column)
-    window = training_window_of(entityset, training_window)
     names = output_columns(features)
     clashing = sorted(set(cutoffs.extra_columns) & set(names))
     if clashing:
         raise ComputeError(f"the cutoff_time frame's columns {clashing} have the names of features. "
                            "Fix: rename those columns of the cutoff frame")
-    computed = compute_per_cutoff(entityset, features, cutoffs.pairs, window, include_cutoff_time)
+    if time_column in names:
+        raise ComputeError(
+            f"the cutoff_time frame's time column {time_column!r} has the name of a feature (a "
+            f"column of table {target.name!r}), and the matrix needs both. Fix: rename the "
+            f"cutoff frame's column (e.g. to 'cutoff_time') and pass time_column='cutoff_time'")
+    computed = compute_per_cutoff(entityset, features, cutoffs.pairs, training_window,
+                                  include_cutoff_time, step=step)
     # the pairs are the cutoff rows, in their order: the features go beside them, no join
     result = pl.concat([cutoffs.rows.select(target.index, time_column), computed.select(names),
                         cutoffs.rows.select(cutoffs.extra_columns)], how="horizontal")
@@ -118,12 +146,13 @@ def _one_cutoff_argument(cutoff_time: Any, cutoff_times: Any) -> Any:
     return cutoff_times
 
 
-def _as_datetime(moment: Any) -> dt.datetime:
-    try:
-        return pd.Timestamp(moment).to_pydatetime()
-    except (ValueError, TypeError):
-        raise ComputeError(f"cutoff_time {moment!r} is not a time. "
-                           "Fix: pass a datetime, a pandas Timestamp or an ISO 8601 string") from None
+def _time_relative_moment(entityset: EntitySet, cutoff_time: Any) -> dt.datetime | None:
+    """The moment time-relative primitives (AGE, TIME_SINCE) measure to: the cutoff when the
+    time indexes hold datetimes; None (now) when they hold numeric steps."""
+    scale = required_scale(entityset)
+    if scale.kind != DATETIME:
+        return None
+    return read_moment(scale, cutoff_time)[0]
 
 
 def _hand_back(result: pl.DataFrame, kind: str, index: list[str], features: Sequence[Feature]) -> Any:
@@ -150,11 +179,12 @@ def dfs(
     time_column: str = "time",
     features_only: bool = False,
     cutoff_times: Any = None,
+    verbose: bool | None = None,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
     """Plan and compute in one call; returns ``(matrix, features)``.
 
-    ``cutoff_time`` (or ``cutoff_times``), ``training_window`` and the rest are those of
+    ``cutoff_time`` (or ``cutoff_times``), ``training_window``, ``verbose`` and the rest are those of
     :func:`featurekit.compute`. ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
     ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...).
 
@@ -171,7 +201,7 @@ def dfs(
         return features
     matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
                      training_window=training_window, include_cutoff_time=include_cutoff_time,
-                     time_column=time_column, cutoff_times=cutoff_times)
+                     time_column=time_column, cutoff_times=cutoff_times, verbose=verbose)
     return matrix, features
 
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import polars as pl
 
+from featurekit.engine.time_scale import read_moments, required_scale
 from featurekit.entityset import EntitySet, Table
 from featurekit.errors import FeaturekitError
 from featurekit.frames import to_polars
 
+INTERNAL_PREFIX = "__featurekit"  # the engine's own column names start so
 CUT = "__featurekit_cut"  # the position of a row's cutoff among the distinct cutoffs
 CUTOFF = "__featurekit_cutoff"  # the cutoff moment itself
 
@@ -57,9 +59,15 @@ def read_cutoffs(cutoff_time: Any, entityset: EntitySet, target: Table,
     if time_column == target.index:
         raise FeaturekitError(f"time_column {time_column!r} is the index of {target.name!r}. "
                               "Fix: give the cutoff times their own column")
-    zone = _time_zone(entityset)
+    internal = [c for c in frame.columns if c.startswith(INTERNAL_PREFIX)]
+    if internal:
+        raise FeaturekitError(
+            f"the cutoff_time frame has column(s) {internal}, whose names featurekit keeps for "
+            f"itself (they start with {INTERNAL_PREFIX!r}). Fix: rename them")
+    scale = required_scale(entityset)
     frame = frame.with_columns(_instance_ids(frame[target.index], target),
-                               _moments(frame[time_column], time_column, zone))
+                               read_moments(scale, frame[time_column],
+                                            f"the cutoff_time column {time_column!r}"))
     _check_known_instances(frame[target.index], target)
     _check_no_duplicates(frame, target.index, time_column)
     # moments numbered in time order; pairs are the rows themselves, (instance, time) being unique
@@ -80,44 +88,6 @@ def _instance_ids(ids: pl.Series, target: Table) -> pl.Series:
         raise FeaturekitError(
             f"the cutoff_time column {target.index!r} holds {ids.dtype} values, which cannot match "
             f"the {dtype} index of table {target.name!r}. Fix: give ids of the index's type") from None
-
-
-def _moments(times: pl.Series, column: str, zone: str | None) -> pl.Series:
-    """The cutoff column as datetimes: parsed from strings, checked against the entity set's
-    time zone (naive and aware times never mix silently)."""
-    if times.dtype == pl.String:
-        try:
-            times = times.str.to_datetime(time_unit="us")
-        except pl.exceptions.PolarsError:
-            raise FeaturekitError(f"the cutoff_time column {column!r} holds text that does not parse "
-                                  "as times. Fix: give datetimes or ISO 8601 strings") from None
-    if times.dtype == pl.Date:
-        times = times.cast(pl.Datetime("us"))
-    if not isinstance(times.dtype, pl.Datetime):
-        raise FeaturekitError(f"the cutoff_time column {column!r} holds {times.dtype}, not times. "
-                              "Fix: give datetimes or ISO 8601 strings")
-    if times.null_count():
-        raise FeaturekitError(f"the cutoff_time column {column!r} has {times.null_count()} missing "
-                              "times. Fix: drop those rows or give them a time")
-    aware = times.dtype.time_zone is not None
-    if aware != (zone is not None):
-        raise FeaturekitError(
-            f"the cutoff_time column {column!r} is {'timezone-aware' if aware else 'naive'} but the "
-            f"entity set's times are {'naive' if aware else 'timezone-aware'}. Fix: give cutoff "
-            f"times {'without' if aware else 'with'} a timezone")
-    if aware:
-        times = times.dt.convert_time_zone(zone)
-    return times.cast(pl.Datetime("us", zone)).alias(column)
-
-
-def _time_zone(entityset: EntitySet) -> str | None:
-    """The entity set's time zone (None when its times are naive)."""
-    for table in entityset.tables.values():
-        if table.time_index is not None:
-            dtype = table.frame.schema[table.time_index]
-            if isinstance(dtype, pl.Datetime):
-                return dtype.time_zone
-    return None
 
 
 def _check_known_instances(ids: pl.Series, target: Table) -> None:

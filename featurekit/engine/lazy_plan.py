@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -51,9 +52,11 @@ def widen_integers(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
 
 
 def build_plan(entityset: EntitySet, features: Sequence[Feature],
-               cutoff_time: dt.datetime | None = None) -> pl.LazyFrame:
+               cutoff_time: dt.datetime | None = None,
+               step: Callable[[str], None] | None = None) -> pl.LazyFrame:
     """The lazy plan for ``features`` (all on one table): the index column, then one column
-    per feature output, one row per row of that table."""
+    per feature output, one row per row of that table. ``step`` is told of each relationship
+    path aggregated and each parent joined (a progress bar)."""
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     targets = {f.table for f in features}
@@ -63,8 +66,14 @@ def build_plan(entityset: EntitySet, features: Sequence[Feature],
     _check_against_entityset(entityset, features)
     target = entityset[features[0].table]
     builder = _PlanBuilder(entityset, _cutoff_literal(entityset, cutoff_time))
+    if step is not None:
+        builder.step = step
     frame = builder.frame(target.name, frozenset(features))
     return frame.select([target.index, *output_columns(features)])
+
+
+def _no_step(label: str) -> None:
+    """A step nobody watches."""
 
 
 def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl.Expr:
@@ -80,6 +89,8 @@ def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl
     zone = next(iter(zones - {None}), None)
     if zone is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
+    elif zone is not None:  # the same instant, told in the data's zone
+        moment = moment.astimezone(zoneinfo.ZoneInfo(zone))
     return pl.lit(moment, dtype=pl.Datetime("us", zone))
 
 
@@ -108,6 +119,7 @@ class _PlanBuilder:
     def __init__(self, entityset: EntitySet, cutoff: pl.Expr):
         self.es = entityset
         self.cutoff = cutoff
+        self.step: Callable[[str], None] = _no_step  # told of each path and parent done
         # Weak: a table's frame lives while some plan still needs it, so the rows of one
         # relationship path are freed before the next path's are built.
         self.cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -170,8 +182,10 @@ class _PlanBuilder:
             for path, group in sorted(by_path.items(), key=lambda item: -len(item[0])):
                 frame = _collected(self._join_aggregations(frame, table, path, group))
                 release_freed_memory(self.es[path[-1].child].frame.height)
+                self.step(f"{table.name} <- {path[-1].child}")
         for relationship, group in by_parent.items():
             frame = _collected(self._join_direct(frame, relationship, group))
+            self.step(f"{table.name} -> {relationship.parent}")
         return self._add_transforms(frame, table, [f for f in needed if isinstance(f, TransformFeature)])
 
     def _paths_in_parallel(self, by_path: dict[tuple[Relationship, ...], list]) -> bool:
@@ -198,6 +212,7 @@ class _PlanBuilder:
             path, group = item
             self._adopt_thread_state(state)
             joined = self._join_aggregations(base, table, path, group).collect(engine="in-memory")
+            self.step(f"{table.name} <- {path[-1].child}")
             return joined.select(key, *[c for c in joined.columns if c not in known])
 
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -391,10 +406,8 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         output_schema[feature.name] = _kernel_dtype(feature, schema[feature.inputs[0].name])
 
     def by_expressions(batch: pl.DataFrame) -> pl.DataFrame:
-        return batch.group_by(GROUP_KEY).agg([
-            f.primitive.aggregate_expr([pl.col(f.inputs[0].name)], context).alias(f.name)
-            for f in features
-        ])
+        computed = batch.group_by(GROUP_KEY).agg([_kernel_expr(f, schema, context) for f in features])
+        return _checked_integer_sums(computed, features, schema)
 
     def run(batch: pl.DataFrame) -> pl.DataFrame:
         keys = kernels.dense_keys(batch[GROUP_KEY])
@@ -413,7 +426,7 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
             result = (feature.inputs[0].name, feature.primitive.kernel_stat)
             uses[result] -= 1  # each result is dropped after its last use: one copy at a time
             values = results[result] if uses[result] else results.pop(result)
-            columns.append(_present_groups(values, keep).alias(feature.name))
+            columns.append(_present_groups(values, keep, feature.primitive.kernel_stat).alias(feature.name))
             del values
         result = pl.DataFrame(columns)
         return result if result.schema == output_schema else result.cast(output_schema)
@@ -421,15 +434,17 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
     return selected.map_batches(run, schema=output_schema)
 
 
-def _present_groups(values: np.ndarray | pl.Series, keep: np.ndarray | None) -> pl.Series:
-    """A kernel's per-slot result for the slots in ``keep`` (all when None), NaN as missing.
+def _present_groups(values: np.ndarray | pl.Series, keep: np.ndarray | None,
+                    stat: str | None = None) -> pl.Series:
+    """A kernel's per-slot result for the slots in ``keep`` (all when None), NaN as missing
+    (except for a sum, which is never missing: its NaN is +inf plus -inf, a value).
     Numeric results stay numpy arrays until polars wraps them (no copy): numpy's large blocks
     go back to the system when dropped, where copies made by polars would linger in its
     allocator."""
     if isinstance(values, pl.Series):
         return values if keep is None else values.filter(pl.Series(keep))
     kept = values if keep is None else values[keep]
-    if kept.dtype.kind != "f":
+    if kept.dtype.kind != "f" or stat == "sum":
         return pl.Series(kept)
     if kept.shape[0] < kernels.NUMPY_GATHER_MIN_ROWS:  # a small copy costs less than a mask
         return pl.Series(kept, nan_to_null=True)
@@ -454,10 +469,42 @@ def _segment_batch(rows: pl.LazyFrame, features: list[AggregationFeature]) -> pl
     return pl.DataFrame(columns).lazy()
 
 
+def _kernel_expr(feature: AggregationFeature, schema: pl.Schema, context: ComputeContext) -> pl.Expr:
+    """The polars expression of a kernel statistic: the primitive's own, except that an
+    integer column's sum, min and max stay exact integers (a sum in Int128, checked after)."""
+    column = feature.inputs[0].name
+    stat = feature.primitive.kernel_stat
+    if schema[column].is_integer() and stat in kernels.INTEGER_STATS:
+        values = pl.col(column)
+        exact = {"sum": values.cast(pl.Int128).sum(), "min": values.min(), "max": values.max()}
+        return exact[stat].alias(feature.name)
+    return feature.primitive.aggregate_expr([pl.col(column)], context).alias(feature.name)
+
+
+def _checked_integer_sums(computed: pl.DataFrame, features: list[AggregationFeature],
+                          schema: pl.Schema) -> pl.DataFrame:
+    """``computed`` with its Int128 sums of integer columns as Int64; a sum beyond int64 is
+    an error, never a wrapped value."""
+    limit = np.iinfo(np.int64)
+    for feature in features:
+        if computed.schema[feature.name] != pl.Int128:
+            continue
+        sums = computed[feature.name]
+        outside = int(((sums < limit.min) | (sums > limit.max)).sum())
+        if outside:
+            column = feature.inputs[0].name
+            raise ComputeError(f"the SUM of integer column {column!r} exceeds the int64 range for "
+                               f"{outside} group(s). Fix: give the column the type 'double' "
+                               f"(types={{{column!r}: 'double'}}) to sum it in floats")
+    return computed
+
+
 def _kernel_dtype(feature: AggregationFeature, input_dtype: pl.DataType) -> pl.DataType:
     stat = feature.primitive.kernel_stat or feature.primitive.order_stat
     if stat in ("mode", "first", "last"):  # a value of the input itself
         return input_dtype
+    if stat in kernels.INTEGER_STATS and input_dtype.is_integer():  # exact, as integers
+        return pl.Int64
     if stat in ("rows", "nunique", "true_count"):
         return pl.Int64
     return pl.Float64

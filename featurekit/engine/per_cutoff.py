@@ -16,7 +16,6 @@ instance gives the same matrix either way (tested).
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from featurekit.engine.cutoffs import CUT, CUTOFF
 from featurekit.engine.lazy_plan import (
     GROUP_KEY,
     _close_over_table,
+    _cutoff_literal,
     _finish_aggregations,
     _join_on_index,
     _kernel_dtype,
@@ -40,6 +40,17 @@ from featurekit.engine.lazy_plan import (
     output_columns,
 )
 from featurekit.engine.point_in_time import known_eventually
+from featurekit.engine.time_scale import (
+    DATETIME,
+    TimeScale,
+    needed_unit,
+    required_scale,
+    ticks,
+    ticks_expr,
+    window_floors,
+    window_ticks,
+    window_unit,
+)
 from featurekit.entityset import EntitySet, Relationship, Table
 from featurekit.feature import (
     AggregationFeature,
@@ -58,23 +69,33 @@ PATH_TIME = "__featurekit_path_time"  # the latest time of the rows on a child r
 SETTLED = "__featurekit_settled"  # from when on a row's feature values stop changing
 OWN_TIME = "__featurekit_own_time"  # a child row's own time (FIRST and LAST order by it)
 INDEX_RANK = "__featurekit_index_rank"  # a child row's place in index order (ties of time)
+TICKS = "__featurekit_cutoff_ticks"  # a pair's cutoff in the time scale's ticks
+FLOOR = "__featurekit_window_floor"  # ticks at or below which a row is outside the window
+NEVER = np.iinfo(np.int64).min  # the ticks of a static row: known at every cutoff
 
 
 class CutoffPlanBuilder(_PlanBuilder):
     """Builds frames of (row, cutoff) pairs for the features asked of a table."""
 
-    def __init__(self, entityset: EntitySet, target: str, training_window: dt.timedelta | None,
-                 include_cutoff_time: bool, sweep: bool | None = None):
-        super().__init__(entityset, pl.col(CUTOFF))
-        self.window = training_window
+    def __init__(self, entityset: EntitySet, target: str, scale: TimeScale,
+                 training_window: int | float | None, include_cutoff_time: bool,
+                 sweep: bool | None = None):
+        # time-relative primitives (AGE, TIME_SINCE) measure to a datetime cutoff; with
+        # numeric time indexes (steps) they measure to now, as without cutoffs
+        moment = pl.col(CUTOFF) if scale.kind == DATETIME else _cutoff_literal(entityset, None)
+        super().__init__(entityset, moment)
+        self.scale = scale
+        self.window = training_window  # in ticks of the scale
         self.include = include_cutoff_time
+        # the columns every pair carries: its cutoff, as a moment and as ticks
+        self.moment_columns = [CUT, CUTOFF, TICKS, *([FLOOR] if training_window is not None else [])]
         self.sweep = sweep  # None: sweep where a row has several cutoffs; True/False: always/never
         # Features no cutoff can change (columns of static tables, row-wise transforms of
         # them) are computed once per row, as without cutoffs.
-        self.static = _PlanBuilder(entityset, pl.col(CUTOFF))
+        self.static = _PlanBuilder(entityset, moment)
         # Features whose value for a row stops changing once every row they read is known
         # (SUM(transactions.amount) of a session): their final values, computed once.
-        self.final = _PlanBuilder(known_eventually(entityset), pl.col(CUTOFF))
+        self.final = _PlanBuilder(known_eventually(entityset), moment)
         # Per frame being built, innermost last: does a row come at several cutoffs? One
         # stack per thread, since a table's paths may be computed on two threads.
         self._stacks = threading.local()
@@ -84,14 +105,14 @@ class CutoffPlanBuilder(_PlanBuilder):
 
     def pairs_frame(self, table_name: str, features: frozenset[Feature],
                     pairs: pl.DataFrame) -> pl.DataFrame:
-        """The features of ``table_name`` for ``pairs`` (columns ``KEY``, ``CUT``, ``CUTOFF``;
+        """The features of ``table_name`` for ``pairs`` (columns ``KEY`` and ``moment_columns``;
         every pair known at its cutoff), one row per pair in the same order."""
         table = self.es[table_name]
         needed = _close_over_table(features)
         if any(is_table_wide(f) for f in needed):
             # A rank or running sum looks at every row known at the cutoff, not only the
             # rows asked for: compute those, then pick the pairs.
-            everything = self._all_known(table, pairs.select(CUT, CUTOFF).unique(CUT))
+            everything = self._all_known(table, pairs.select(self.moment_columns).unique(CUT))
             result = self.pairs_frame_of(table, needed, everything)
             return pairs.select(pl.col(KEY).alias(table.index), CUT).join(
                 result, on=[table.index, CUT], how="left", maintain_order="left")
@@ -127,31 +148,36 @@ class CutoffPlanBuilder(_PlanBuilder):
 
     def _all_known(self, table: Table, cuts: pl.DataFrame) -> pl.DataFrame:
         rows = table.frame.select(pl.col(table.index).alias(KEY), *self._time_columns(table))
-        return rows.join(cuts, how="cross").filter(self._known(table)).select(KEY, CUT, CUTOFF)
+        return rows.join(cuts, how="cross").filter(self._known(table)).select(KEY, *self.moment_columns)
 
     def _time_columns(self, table: Table) -> list[pl.Expr]:
         return [pl.col(table.time_index)] if self._timed(table) else []
 
     def _timed(self, table: Table) -> bool:
-        return table.time_index is not None and isinstance(table.frame.schema[table.time_index],
-                                                           pl.Datetime)
+        return table.time_index is not None
+
+    def _windowed(self, table: Table) -> bool:
+        """Whether the training window limits ``table``'s rows (event tables only)."""
+        return self.window is not None and table.name not in self.entities
 
     def _known(self, table: Table) -> pl.Expr:
-        """Whether a row of ``table`` (its time column present) counts at its pair's cutoff."""
+        """Whether a row of ``table`` (its time column present) counts at its pair's cutoff;
+        a row without a time never does."""
         if not self._timed(table):
             return pl.lit(True)
-        time = pl.col(table.time_index)
-        cutoff = pl.col(CUTOFF)
+        time = ticks_expr(self.scale, table.time_index)
+        cutoff = pl.col(TICKS)
         known = (time <= cutoff) if self.include else (time < cutoff)
-        if self.window is not None and table.name not in self.entities:
-            known = known & (time > cutoff - self.window)
-        return known
+        if self._windowed(table):
+            known = known & (time > pl.col(FLOOR))
+        return known.fill_null(False)
 
     # hooks of the row-per-row builder, answered for pairs
 
     def _context(self, table: Table, aggregating: bool = False) -> ComputeContext:
         time = pl.col(table.time_index) if table.time_index else None
-        return ComputeContext(time=time, cutoff=pl.col(CUTOFF).first() if aggregating else pl.col(CUTOFF))
+        per_pair = self.scale.kind == DATETIME  # else a literal: now
+        return ComputeContext(time=time, cutoff=self.cutoff.first() if aggregating and per_pair else self.cutoff)
 
     def _row_key(self, table: Table) -> str:
         return ROW
@@ -164,7 +190,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         """Walk down the path from the frame's pairs, keeping the rows known at each cutoff;
         the last table's raw columns are picked up on the way when nothing table-wide needs
         its other rows."""
-        reached = frame.select(pl.col(table.index).alias(KEY), CUT, CUTOFF,
+        reached = frame.select(pl.col(table.index).alias(KEY), *self.moment_columns,
                                pl.col(ROW).alias(OWNER)).collect(engine="in-memory")
         child = self.es[path[-1].child]
         needed = _close_over_table(inputs)
@@ -176,7 +202,7 @@ class CutoffPlanBuilder(_PlanBuilder):
                 columns += self._raw_columns(middle, needed)
             reached = self._reach(middle, relationship.child_key, list(dict.fromkeys(columns)), reached)
             if step < len(path) - 1 or not fused:
-                reached = reached.select(pl.col(middle.index).alias(KEY), CUT, CUTOFF, OWNER)
+                reached = reached.select(pl.col(middle.index).alias(KEY), *self.moment_columns, OWNER)
         if fused:
             values = self.pairs_frame_of(child, needed, reached)
         else:
@@ -196,10 +222,9 @@ class CutoffPlanBuilder(_PlanBuilder):
             return (table.frame.select(columns).join(pairs, left_on=key, right_on=KEY, how="inner")
                     .filter(self._known(table)))
         times = self._epochs(table) if self._timed(table) else None
-        windowed = self.window is not None and table.name not in self.entities
-        window = self.window // dt.timedelta(microseconds=1) if windowed else 0
+        floors = pairs[FLOOR].to_numpy() if self._windowed(table) else None
         children, owners = kernels.reach_known(slots, pairs.height, table.frame[key], times,
-                                               pairs[CUTOFF].dt.epoch("us").to_numpy(), self.include, window)
+                                               pairs[TICKS].to_numpy(), self.include, floors)
         return pl.concat([kernels.gather_rows(table.frame.select(columns), pl.Series(children)),
                           pairs.select(pl.exclude(KEY).gather(owners))], how="horizontal")
 
@@ -265,12 +290,13 @@ class CutoffPlanBuilder(_PlanBuilder):
             return False
         key = ("parent precedes children", relationship, id(parent.frame), id(child.frame))
         if key not in self.es.derived_facts:
-            times = parent.frame.select(pl.col(parent.index), pl.col(parent.time_index).alias("__parent_time"))
-            rows = _join_on_index(child.frame.lazy().select(relationship.child_key, child.time_index),
+            times = parent.frame.select(pl.col(parent.index), self._epochs(parent).alias("__parent_time"))
+            rows = _join_on_index(child.frame.lazy().select(relationship.child_key,
+                                                            self._epochs(child).alias("__child_time")),
                                   relationship.child_key, times, parent.index)
-            late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col(child.time_index).is_not_null()
+            late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col("__child_time").is_not_null()
                                & (pl.col("__parent_time").is_null()
-                                  | (pl.col("__parent_time") > pl.col(child.time_index))))
+                                  | (pl.col("__parent_time") > pl.col("__child_time"))))
             self.es.derived_facts[key] = late.select(pl.len()).collect()["len"][0] == 0
         return self.es.derived_facts[key]
 
@@ -291,7 +317,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         ordered = [f for f in group if f.primitive.order_stat]
         rows = self._rows_with_path_time(path, inputs, with_order=bool(ordered))
         whole = frame.collect(engine="in-memory")
-        pairs = whole.select(table.index, CUTOFF, ROW)
+        pairs = whole.select(table.index, TICKS, ROW)
         if slots is None:  # not compact integers: number the parent's keys
             numbering = table.frame.select(pl.col(table.index), pl.int_range(pl.len()).alias("__slot"))
             pairs = pairs.join(numbering, on=table.index, how="left", maintain_order="left")
@@ -304,7 +330,7 @@ class CutoffPlanBuilder(_PlanBuilder):
                 rows, row_slots = rows.filter(row_slots.is_not_null()), row_slots.drop_nulls()
         pair_slots = pair_slots.cast(pl.Int64).to_numpy()
         row_slots = row_slots.cast(pl.Int64).to_numpy()
-        pair_times = pairs[CUTOFF].dt.epoch("us").to_numpy()
+        pair_times = pairs[TICKS].to_numpy()
         settling = SETTLED in rows.columns
         layout = kernels.as_of_layout(row_slots, rows[SETTLED if settling else PATH_TIME].to_numpy(),
                                       table.frame.height, pair_slots, pair_times, self.include)
@@ -331,7 +357,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         computed = []
         for feature in group:
             source = feature.inputs[0].name
-            values = _present_groups(results[source, _stat(feature)], None)
+            values = _present_groups(results[source, _stat(feature)], None, _stat(feature))
             computed.append(values.alias(feature.name).cast(_kernel_dtype(feature, rows.schema[source])))
         # the columns are in the frame's row order: set beside it, no join
         return pl.concat([whole, pl.DataFrame(computed)], how="horizontal").lazy()
@@ -395,8 +421,9 @@ class CutoffPlanBuilder(_PlanBuilder):
     def _epoch_series(self, table: Table, frame: pl.DataFrame) -> pl.Series:
         """``_epoch`` of the rows of ``frame`` (rows of ``table``)."""
         if self._timed(table):
-            return frame[table.time_index].dt.epoch("us")
-        return pl.Series(np.full(frame.height, np.iinfo(np.int64).min, dtype=np.int64))
+            return ticks(self.scale, frame[table.time_index], f"table {table.name!r}, column "
+                         f"{table.time_index!r}")
+        return pl.Series(np.full(frame.height, NEVER, dtype=np.int64))
 
     def _settle_times(self, table: Table, features: frozenset[Feature]) -> pl.DataFrame:
         """For each row of ``table`` (its index), from when on ``features`` stop changing
@@ -415,27 +442,28 @@ class CutoffPlanBuilder(_PlanBuilder):
         return settled
 
     def _epochs(self, table: Table) -> pl.Series:
-        """A timed table's times in microseconds, computed once per builder (walks down
-        several paths reach the same table)."""
+        """A timed table's times in ticks of the scale, computed once per builder (walks
+        down several paths reach the same table)."""
         if table.name not in self.epochs:
-            self.epochs[table.name] = table.frame[table.time_index].dt.epoch("us")
+            self.epochs[table.name] = self._epoch_series(table, table.frame)
         return self.epochs[table.name]
 
     def _epoch(self, table: Table) -> pl.Expr:
-        """A row's time in microseconds; the smallest integer when the table is static."""
+        """A row's time in ticks; the smallest integer when the table is static."""
         if not self._timed(table):
-            return pl.lit(np.iinfo(np.int64).min, dtype=pl.Int64)
-        return pl.col(table.time_index).dt.epoch("us")
+            return pl.lit(NEVER, dtype=pl.Int64)
+        return ticks_expr(self.scale, table.time_index)
 
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
                      group: list[DirectFeature]) -> pl.LazyFrame:
         parent = self.es[relationship.parent]
         if all(self._is_static(f) for f in group):  # the same at every cutoff: join by key alone
             return _PlanBuilder._join_direct(self.static, frame, relationship, group)
-        asked = (frame.select(pl.col(relationship.child_key).alias(KEY), CUT, CUTOFF)
+        asked = (frame.select(pl.col(relationship.child_key).alias(KEY), *self.moment_columns)
                  .drop_nulls(KEY).unique([KEY, CUT]).collect(engine="in-memory"))
         times = parent.frame.select(pl.col(parent.index).alias(KEY), *self._time_columns(parent))
-        known = asked.join(times, on=KEY, how="inner").filter(self._known(parent)).select(KEY, CUT, CUTOFF)
+        known = (asked.join(times, on=KEY, how="inner").filter(self._known(parent))
+                 .select(KEY, *self.moment_columns))
         values = self.pairs_frame(parent.name, frozenset(f.base for f in group), known).select(
             pl.col(parent.index).alias("__parent"), pl.col(CUT).alias("__parent_cut"),
             *[pl.col(f.base.name).alias(f.name) for f in group])
@@ -493,17 +521,26 @@ def _gather_rows(pairs: pl.DataFrame, table: Table, columns: list[str]) -> pl.Da
 
 
 def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.DataFrame,
-                       training_window: dt.timedelta | None, include_cutoff_time: bool,
-                       sweep: bool | None = None) -> pl.DataFrame:
+                       training_window: object, include_cutoff_time: bool,
+                       sweep: bool | None = None,
+                       step: Callable[[str], None] | None = None) -> pl.DataFrame:
     """The target's features for each (index, ``CUT``, ``CUTOFF``) row of ``pairs``: index,
     ``CUT``, then one column per feature output; instances created after their cutoff get
-    missing values."""
+    missing values. Times compare as ticks of the entity set's time scale, refined to the
+    precision of the cutoffs and of ``training_window`` (see ``time_scale``)."""
     target = entityset[features[0].table]
-    builder = CutoffPlanBuilder(entityset, target.name, training_window, include_cutoff_time, sweep)
-    asked = pairs.rename({target.index: KEY}).with_row_index("__pair")
+    scale = required_scale(entityset).refine(needed_unit(pairs[CUTOFF])).refine(window_unit(training_window))
+    window = window_ticks(scale, training_window)
+    cut_ticks = ticks(scale, pairs[CUTOFF], "cutoff_time").alias(TICKS)
+    floors = window_floors(scale, pairs[CUTOFF], cut_ticks, window)
+    builder = CutoffPlanBuilder(entityset, target.name, scale, window, include_cutoff_time, sweep)
+    if step is not None:
+        builder.step = step
+    asked = pairs.rename({target.index: KEY}).with_columns(
+        cut_ticks, *([floors.alias(FLOOR)] if floors is not None else [])).with_row_index("__pair")
     times = target.frame.select(pl.col(target.index).alias(KEY), *builder._time_columns(target))
     known = asked.join(times, on=KEY, how="inner", maintain_order="left")
-    known = known.filter(builder._known(target)).select("__pair", KEY, CUT, CUTOFF)
+    known = known.filter(builder._known(target)).select("__pair", KEY, *builder.moment_columns)
     computed = builder.pairs_frame(target.name, frozenset(features), known.drop("__pair"))
     computed = computed.select(output_columns(features))
     if known.height < pairs.height:  # pairs of instances not yet created: rows of nulls
@@ -512,4 +549,3 @@ def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.
         computed = computed.select(pl.all().gather(pl.Series(at).replace(-1, None)))
     # the rest in the pairs' order: set beside them, no join (a join copies every column)
     return pl.concat([pairs.select(target.index, CUT), computed], how="horizontal")
-

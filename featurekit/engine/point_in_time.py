@@ -9,7 +9,7 @@ are computed by ``per_cutoff`` under the same rules.
 from __future__ import annotations
 
 import copy
-import datetime as dt
+import numbers
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,54 +18,66 @@ import networkx as nx
 import pandas as pd
 import polars as pl
 
+from featurekit.engine.time_scale import (
+    needed_unit,
+    read_moment,
+    required_scale,
+    ticks,
+    ticks_expr,
+    window_floors,
+    window_ticks,
+    window_unit,
+)
 from featurekit.entityset import EntitySet, Table
 from featurekit.errors import FeaturekitError
 
 
-def parse_window(window: Any, what: str = "training_window") -> dt.timedelta | None:
-    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive.
+def parse_window(window: Any, what: str = "training_window") -> pd.Timedelta | None:
+    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive (a
+    ``pd.Timedelta``, which keeps nanoseconds and compares with ``datetime.timedelta``).
     ``what`` names the argument in error messages."""
     if window is None:
         return None
+    if isinstance(window, numbers.Number):  # 3 what? nanoseconds would be pandas' guess
+        raise FeaturekitError(f"{what} {window!r} is a bare number, not a duration. "
+                              "Fix: pass e.g. '30d', '12h' or a datetime.timedelta")
     if isinstance(window, str):  # "30d" as users write it (pandas now wants "30D")
         window = re.sub(r"^\s*(-?[\d.]+)\s*d(ays?)?\s*$", r"\1D", window)
     try:
-        delta = pd.Timedelta(window).to_pytimedelta()
-    except (ValueError, TypeError):
+        delta = pd.Timedelta(window)
+    except (ValueError, TypeError, OverflowError):
+        delta = pd.NaT
+    if delta is pd.NaT or isinstance(window, bool):
         raise FeaturekitError(f"{what} {window!r} is not a duration. "
                               "Fix: pass e.g. '30d', '12h' or a datetime.timedelta") from None
-    if delta <= dt.timedelta(0):
+    if delta <= pd.Timedelta(0):
         raise FeaturekitError(f"{what} must be positive, got {window!r}. "
                               "Fix: pass a positive duration such as '30d'")
     return delta
 
 
-def training_window_of(entityset: EntitySet, training_window: Any) -> dt.timedelta | None:
-    """The window as a timedelta, refused when no table has a time index to apply it to."""
-    window = parse_window(training_window)
-    timed = [t for t in entityset.tables.values() if t.time_index is not None]
-    if window is not None and not timed:
-        raise FeaturekitError("training_window needs tables with a time index, and none has one. "
-                              "Fix: pass time_index= to add_table, or drop training_window")
-    return window
-
-
-def as_of(entityset: EntitySet, cutoff: dt.datetime, training_window: Any = None,
+def as_of(entityset: EntitySet, cutoff: Any, training_window: Any = None,
           include_cutoff_time: bool = True, target: str | None = None) -> EntitySet:
     """A view of ``entityset`` holding only the rows known at ``cutoff``; the original is untouched.
 
-    The window limits the event rows that get aggregated; it does not apply to the target's
-    own table nor to the tables it refers to (its parents, their parents): an instance and
-    what it belongs to exist from their creation on, however long ago that was.
+    Times compare exactly at the finest precision of the data and the cutoff (see
+    ``time_scale``); a row without a time is never known. The window limits the event rows
+    that get aggregated; it does not apply to the target's own table nor to the tables it
+    refers to (its parents, their parents): an instance and what it belongs to exist from
+    their creation on, however long ago that was.
     """
     entities = {target, *nx.descendants(entityset.graph.reverse(copy=False), target)} if target else set()
-    window = training_window_of(entityset, training_window)
+    scale = required_scale(entityset)
+    moment = read_moment(scale, cutoff)
+    scale = scale.refine(needed_unit(moment)).refine(window_unit(training_window))
+    cut = ticks(scale, moment, "cutoff_time")
+    window = window_ticks(scale, training_window)
+    floors = window_floors(scale, moment, cut, window)
 
     def keep(name: str, table: Table) -> pl.Expr:
-        time = pl.col(table.time_index)
-        moment = _literal(cutoff, table.frame.schema[table.time_index])
-        known = (time <= moment) if include_cutoff_time else (time < moment)
-        return known & (time > moment - window) if window is not None and name not in entities else known
+        time = ticks_expr(scale, table.time_index)
+        known = (time <= cut[0]) if include_cutoff_time else (time < cut[0])
+        return known & (time > floors[0]) if floors is not None and name not in entities else known
 
     return _timed_rows_view(entityset, keep)
 
@@ -83,8 +95,7 @@ def _timed_rows_view(entityset: EntitySet, keep: Callable[[str, Table], pl.Expr 
     view = copy.copy(entityset)
     view.tables = {}
     for name, table in entityset.tables.items():
-        timed = table.time_index is not None and isinstance(table.frame.schema[table.time_index], pl.Datetime)
-        selected = keep(name, table) if timed else None
+        selected = keep(name, table) if table.time_index is not None else None
         if selected is None:
             view.tables[name] = table
             continue
@@ -92,15 +103,3 @@ def _timed_rows_view(entityset: EntitySet, keep: Callable[[str, Table], pl.Expr 
         shallow.frame = table.frame.filter(selected)
         view.tables[name] = shallow
     return view
-
-
-def _literal(moment: dt.datetime, dtype: pl.Datetime) -> pl.Expr:
-    """The cutoff as a literal comparable with a column of ``dtype``; naive and aware times
-    do not mix silently."""
-    aware = moment.tzinfo is not None
-    if aware != (dtype.time_zone is not None):
-        raise FeaturekitError(
-            f"the cutoff time {moment} is {'timezone-aware' if aware else 'naive'} but the time "
-            f"index is {'naive' if aware else 'timezone-aware'}. Fix: give the cutoff "
-            f"{'without' if aware else 'with'} a timezone")
-    return pl.lit(moment).cast(dtype)

@@ -7,34 +7,80 @@ Examples
 >>> matrix, features = fk.dfs(es, target="customers", max_depth=2)
 >>> matrix.shape[0]
 20
+
+Everything loads on first use (PEP 562): ``import featurekit`` imports neither numpy nor
+polars nor numba, so the ``featurekit`` command answers ``--help`` at once. Every public
+submodule is an attribute (``fk.selection``, ``fk.timeseries``, ``fk.sklearn``, ...).
 """
 
-from featurekit import _numba_cache, _source_checkout, demo, primitives  # noqa: F401  (before the kernels)
-from featurekit.dfs import plan
-from featurekit.engine import compute, dfs
-from featurekit.entityset import EntitySet, Relationship
-from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
-from featurekit.feature import Feature, load_features, save_features
-from featurekit.labels import make_labels
-from featurekit.splits import CutoffTimeSplit, TimeSplit, time_split
+import sys as _sys
+import types as _types
 
-__version__ = "0.1.0"
+from featurekit import _source_checkout  # noqa: F401  (maps a checkout's primitives/, lazily)
+from featurekit._version import __version__
 
-_LAZY = {"timeseries": None, "Rolling": "Rolling", "Expanding": "Expanding", "Tumbling": "Tumbling"}
+# public name -> the module that defines it; loaded on first access
+_ATTRIBUTES = {
+    "EntitySet": "featurekit.entityset", "Relationship": "featurekit.entityset",
+    "plan": "featurekit.dfs", "compute": "featurekit.engine",
+    "ComputeError": "featurekit.errors", "FeaturekitError": "featurekit.errors",
+    "OrphanWarning": "featurekit.errors", "PlanError": "featurekit.errors",
+    "SchemaError": "featurekit.errors",
+    "Feature": "featurekit.feature", "load_features": "featurekit.feature",
+    "save_features": "featurekit.feature",
+    "make_labels": "featurekit.labels",
+    "CutoffTimeSplit": "featurekit.splits", "TimeSplit": "featurekit.splits",
+    "time_split": "featurekit.splits",
+    "Expanding": "featurekit.timeseries", "Rolling": "featurekit.timeseries",
+    "Tumbling": "featurekit.timeseries",
+}
+# public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
+# the name ``fk.dfs`` is the function, as it always was)
+_SUBMODULES = (
+    "cli", "demo", "demo_data", "engine", "entityset", "errors", "feature", "frames", "labels",
+    "primitives", "selection", "sklearn", "splits", "timeseries", "types",
+)
 
 
-def __getattr__(name: str):
-    """``fk.timeseries`` and its windows load on first use (they bring numba kernels)."""
-    if name in _LAZY:
-        import importlib
+def __getattr__(name: str) -> object:
+    """Load a public name or submodule on first use, then keep it as a plain attribute."""
+    import importlib
 
-        module = importlib.import_module("featurekit.timeseries")
-        return module if _LAZY[name] is None else getattr(module, _LAZY[name])
-    raise AttributeError(f"module 'featurekit' has no attribute {name!r}")
+    if name in _ATTRIBUTES:
+        value = getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"featurekit.{name}")
+    else:
+        raise AttributeError(f"module 'featurekit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ATTRIBUTES, *_SUBMODULES, "dfs"})
+
+
+class _Featurekit(_types.ModuleType):
+    """The package's module type: ``fk.dfs`` stays the function ``featurekit.engine.dfs``
+    even after the planner module ``featurekit.dfs`` is imported (the import system would
+    otherwise set the package attribute ``dfs`` to that module)."""
+
+    @property
+    def dfs(self) -> object:
+        from featurekit.engine import dfs
+
+        return dfs
+
+    @dfs.setter
+    def dfs(self, value: object) -> None:
+        """The import system's assignment of the planner module; the function keeps the name."""
+
+
+_sys.modules[__name__].__class__ = _Featurekit
 
 __all__ = [
-    "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Rolling", "Tumbling", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
-    "Relationship", "SchemaError", "__version__", "compute", "demo", "dfs", "load_features", "plan",
-    "make_labels", "primitives", "save_features", "timeseries", "TimeSplit", "time_split",
+    "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeaturekitError",
+    "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",
+    "Tumbling", "__version__", "compute", "demo", "dfs", "load_features", "make_labels", "plan",
+    "primitives", "save_features", "time_split", "timeseries",
 ]

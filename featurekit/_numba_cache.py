@@ -3,8 +3,9 @@
 numba's default writes ``.nbi``/``.nbc`` files next to the source, i.e. into site-packages.
 pip does not know those files, so uninstalling or upgrading leaves a ``featurekit/`` directory
 behind that shadows the next install as a namespace package (and a read-only install cannot
-cache at all). Imported first by ``featurekit/__init__.py``, before any kernel is defined,
-this points numba at ``$XDG_CACHE_HOME/featurekit/numba`` (``~/.cache/...`` by default),
+cache at all). Imported by each module that defines kernels (``featurekit.primitives``,
+before its submodules, and ``featurekit.entityset``), before the first kernel is defined, this
+points numba at ``$XDG_CACHE_HOME/featurekit/numba`` (``~/.cache/...`` by default),
 unless the user has chosen a directory with ``NUMBA_CACHE_DIR``.
 """
 

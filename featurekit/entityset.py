@@ -12,6 +12,7 @@ import numba
 import numpy as np
 import polars as pl
 
+from featurekit import _numba_cache  # noqa: F401  (numba's cache directory, before the kernel)
 from featurekit.errors import OrphanWarning, schema_error
 from featurekit.frames import frame_kind, to_polars
 from featurekit.types import (

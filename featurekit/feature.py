@@ -7,12 +7,12 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"  # kept in step with featurekit.__version__
+from featurekit._atomic import atomic_path
+from featurekit._version import __version__
 from featurekit.entityset import Relationship
 from featurekit.errors import FeaturekitError
 from featurekit.primitives import (
@@ -273,15 +273,8 @@ def features_from_dict(data: dict[str, Any]) -> list[Feature]:
 def save_features(features: Iterable[Feature], path: str | os.PathLike) -> None:
     """Write definitions to a JSON file atomically (a crash never leaves half a file)."""
     text = json.dumps(features_to_dict(features), indent=1, default=str)
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        temporary.write_text(text)
 
 
 def load_features(path: str | os.PathLike) -> list[Feature]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import difflib
 
+from featurekit import _numba_cache  # noqa: F401  (numba's cache directory, before any kernel)
+
+# isort: split
 from featurekit.primitives.aggregation import *  # noqa: F403
 from featurekit.primitives.aggregation import AGGREGATION_PRIMITIVES, DEFAULT_AGGREGATIONS
 from featurekit.primitives.base import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -39,6 +40,25 @@ def test_wheel_contains_featurekit_primitives(tmp_path):
     assert "featurekit/primitives/aggregation.py" in names
     assert "featurekit/engine/lazy_plan.py" in names
     assert not any(name.startswith("primitives/") for name in names)
+    licence = next(name for name in names if name.endswith(".dist-info/licenses/LICENSE"))
+    assert "BSD 3-Clause License" in zipfile.ZipFile(wheel).read(licence).decode()
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
+    assert "License-Expression: BSD-3-Clause" in metadata and "License-File: LICENSE" in metadata
+    from featurekit._version import __version__
+
+    assert f"Version: {__version__}" in metadata and "featurekit/_version.py" in names
+
+
+def test_source_distribution_carries_the_licence(tmp_path):
+    script = ("import sys; from setuptools import build_meta; "
+              "print(build_meta.build_sdist(sys.argv[1]))")
+    name = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.split()[-1]
+    with tarfile.open(tmp_path / name) as archive:
+        members = archive.getnames()
+        licence = archive.extractfile(f"{name.removesuffix('.tar.gz')}/LICENSE").read().decode()
+    assert "Copyright (c) 2026, the featurekit developers" in licence
+    assert any(member.endswith("/primitives/aggregation.py") for member in members)
 
 
 def test_primitive_reference_is_generated_from_metadata(capsys):

@@ -14,7 +14,7 @@ MODULES = [
     "featurekit.selection", "featurekit.selection.relevance", "featurekit.selection.pruning",
     "featurekit.selection.imputation", "featurekit.sklearn",
     "featurekit.timeseries", "featurekit.timeseries.extract", "featurekit.timeseries.impute",
-    "featurekit.primitives.timeseries_aggregation",
+    "featurekit.primitives.timeseries_aggregation", "featurekit._atomic",
 ]
 
 

@@ -25,7 +25,8 @@ _ATTRIBUTES = {
     "plan": "featurekit.dfs", "compute": "featurekit.engine",
     "ComputeError": "featurekit.errors", "FeaturekitError": "featurekit.errors",
     "OrphanWarning": "featurekit.errors", "PlanError": "featurekit.errors",
-    "SchemaError": "featurekit.errors",
+    "SchemaError": "featurekit.errors", "FeatureFileError": "featurekit.errors",
+    "PortabilityWarning": "featurekit.errors",
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
@@ -79,7 +80,8 @@ class _Featurekit(_types.ModuleType):
 _sys.modules[__name__].__class__ = _Featurekit
 
 __all__ = [
-    "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeaturekitError",
+    "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
+    "FeaturekitError", "PortabilityWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",
     "Tumbling", "__version__", "compute", "demo", "dfs", "load_features", "make_labels", "plan",
     "primitives", "save_features", "time_split", "timeseries",

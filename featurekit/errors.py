@@ -19,6 +19,17 @@ class ComputeError(FeaturekitError):
     """Feature definitions cannot be computed against the given entity set."""
 
 
+class FeatureFileError(FeaturekitError):
+    """A features file (or the dict read from one) cannot be loaded: unreadable, not the
+    format ``save_features`` writes, or naming a primitive that is not allowed; or a features
+    file cannot be written."""
+
+
+class PortabilityWarning(UserWarning):
+    """Saved features name a primitive that another program cannot find by its module and
+    name (defined in ``__main__`` or inside a function)."""
+
+
 class OrphanWarning(UserWarning):
     """Child rows whose key matches no parent row (they join to nothing)."""
 

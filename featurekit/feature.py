@@ -1,29 +1,17 @@
 """Feature definitions: an immutable tree of identity, direct, aggregation and transform nodes
-with stable Featuretools-style names (``MEAN(sessions.SUM(transactions.amount))``) and a JSON
-round trip. Definitions hold no data; the engine computes them."""
+with stable Featuretools-style names (``MEAN(sessions.SUM(transactions.amount))``). Definitions
+hold no data; the engine computes them, :mod:`featurekit.feature_files` saves and loads them."""
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-from collections.abc import Iterable
-from pathlib import Path
+import itertools
+from collections.abc import Sequence
 from typing import Any
 
-from featurekit._atomic import atomic_path
-from featurekit._version import __version__
 from featurekit.entityset import Relationship
 from featurekit.errors import FeaturekitError
-from featurekit.primitives import (
-    AggregationPrimitive,
-    Primitive,
-    TransformPrimitive,
-    get_primitive,
-)
+from featurekit.primitives import AggregationPrimitive, Primitive, TransformPrimitive
 from featurekit.types import ColumnSchema
-
-FORMAT_VERSION = 1
 
 
 class Feature:
@@ -188,95 +176,28 @@ class FeatureOutput(Feature):
         return self.inputs[0].root_primitive()
 
 
-# --------------------------------------------------------------------------- JSON
-def _primitive_to_dict(primitive: Primitive) -> dict[str, Any]:
-    cls = type(primitive)
-    return {"name": primitive.name, "class": f"{cls.__module__}:{cls.__qualname__}",
-            "params": primitive.params}
+def inputs_fit(primitive: Primitive, schemas: Sequence[ColumnSchema]) -> bool:
+    """True when ``schemas`` (the inputs' types, in order) match one of the primitive's input
+    signatures, in any order for a commutative primitive."""
+    if not primitive.input_types:
+        return True
+    for signature in primitive.input_types:
+        if len(signature) != len(schemas):
+            continue
+        orders = itertools.permutations(schemas) if primitive.commutative else (schemas,)
+        if any(all(s.matches(p) for s, p in zip(order, signature, strict=True)) for order in orders):
+            return True
+    return False
 
 
-def _primitive_from_dict(data: dict[str, Any]) -> Primitive:
-    module_name, _, qualname = data["class"].partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError):
-        return type(get_primitive(data["name"]))(**data["params"])
-    return target(**data["params"])
+_FILES = ("FORMAT_VERSION", "features_from_dict", "features_to_dict", "load_features", "save_features")
 
 
-def features_to_dict(features: Iterable[Feature]) -> dict[str, Any]:
-    """Serialize definitions (and everything they depend on) to plain JSON-able data."""
-    features = list(features)
-    nodes: dict[str, dict[str, Any]] = {}
+def __getattr__(name: str) -> Any:
+    """The JSON round trip lives in :mod:`featurekit.feature_files`; its names stay
+    importable from here."""
+    if name in _FILES:
+        from featurekit import feature_files
 
-    def add(feature: Feature) -> str:
-        key = feature.unique_name
-        if key in nodes:
-            return key
-        node: dict[str, Any] = {"kind": feature.kind, "table": feature.table,
-                                "inputs": [add(f) for f in feature.inputs]}
-        if isinstance(feature, IdentityFeature):
-            node.update(column=feature.column, schema=feature.schema.to_dict())
-        elif isinstance(feature, DirectFeature):
-            node["relationship"] = feature.relationship.to_dict()
-        elif isinstance(feature, AggregationFeature):
-            node.update(primitive=_primitive_to_dict(feature.primitive),
-                        path=[r.to_dict() for r in feature.path])
-        elif isinstance(feature, TransformFeature):
-            node["primitive"] = _primitive_to_dict(feature.primitive)
-        elif isinstance(feature, FeatureOutput):
-            node["position"] = feature.position
-        nodes[key] = node
-        return key
-
-    roots = [add(f) for f in features]
-    return {"featurekit_version": __version__, "format_version": FORMAT_VERSION,
-            "features": roots, "nodes": nodes}
-
-
-def features_from_dict(data: dict[str, Any]) -> list[Feature]:
-    """Rebuild definitions written by :func:`features_to_dict`."""
-    if data.get("format_version") != FORMAT_VERSION:
-        raise FeaturekitError(f"feature file format {data.get('format_version')!r} is not supported. "
-                              f"Fix: re-save the features with featurekit {__version__}")
-    nodes = data["nodes"]
-    built: dict[str, Feature] = {}
-
-    def build(key: str) -> Feature:
-        if key in built:
-            return built[key]
-        node = nodes[key]
-        inputs = tuple(build(k) for k in node["inputs"])
-        kind = node["kind"]
-        if kind == "identity":
-            feature: Feature = IdentityFeature(node["table"], node["column"],
-                                               ColumnSchema.from_dict(node["schema"]))
-        elif kind == "direct":
-            feature = DirectFeature(inputs[0], Relationship(**node["relationship"]))
-        elif kind == "aggregation":
-            feature = AggregationFeature(inputs, _primitive_from_dict(node["primitive"]),
-                                         tuple(Relationship(**r) for r in node["path"]))
-        elif kind == "transform":
-            feature = TransformFeature(inputs, _primitive_from_dict(node["primitive"]))
-        elif kind == "output":
-            feature = FeatureOutput(inputs[0], node["position"])
-        else:
-            raise FeaturekitError(f"unknown feature kind {kind!r} in saved features")
-        built[key] = feature
-        return feature
-
-    return [build(k) for k in data["features"]]
-
-
-def save_features(features: Iterable[Feature], path: str | os.PathLike) -> None:
-    """Write definitions to a JSON file atomically (a crash never leaves half a file)."""
-    text = json.dumps(features_to_dict(features), indent=1, default=str)
-    with atomic_path(path) as temporary:
-        temporary.write_text(text)
-
-
-def load_features(path: str | os.PathLike) -> list[Feature]:
-    """Read definitions written by :func:`save_features`."""
-    return features_from_dict(json.loads(Path(path).read_text()))
+        return getattr(feature_files, name)
+    raise AttributeError(f"module 'featurekit.feature' has no attribute {name!r}")

@@ -30,12 +30,46 @@ from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMIT
 from featurekit.errors import PlanError
 
 _REGISTRY: dict[str, type[Primitive]] = {}
+# Every class ever registered, by "module:qualname": a saved feature names its primitive's
+# class, and loading accepts only a class found here (a later class of the same name, say a
+# custom "mean", does not hide the built-in one from files that name the built-in).
+_BY_IDENTITY: dict[str, type[Primitive]] = {}
+
+
+def class_identity(cls: type) -> str:
+    """``"module:qualname"``, how a features file names a primitive's class."""
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def register(cls: type[Primitive]) -> type[Primitive]:
-    """Make a primitive class findable by its ``name`` (custom primitives register themselves)."""
+    """Make a primitive class findable by its ``name`` (custom primitives made by the
+    decorators register themselves; decorate a class-form primitive with ``@register``), and
+    loadable from saved features in this process."""
+    if not (isinstance(cls, type) and issubclass(cls, Primitive)):
+        raise PlanError(f"register takes a primitive class, got {cls!r}. "
+                        "Fix: subclass AggregationPrimitive or TransformPrimitive")
+    if not isinstance(cls.name, str) or not cls.name:
+        raise PlanError(f"primitive class {cls.__qualname__} has no name. "
+                        'Fix: set its class attribute name = "my_primitive"')
     _REGISTRY[cls.name] = cls
+    _BY_IDENTITY[class_identity(cls)] = cls
     return cls
+
+
+def registered_class(name: str, identity: str) -> type[Primitive] | None:
+    """The registered primitive class whose name is ``name`` and whose ``module:qualname`` is
+    ``identity``, or None. Imports nothing but featurekit's own time-series primitives."""
+    cls = _BY_IDENTITY.get(identity)
+    if cls is None and identity.startswith("featurekit.primitives."):
+        _register_timeseries_primitives()
+        cls = _BY_IDENTITY.get(identity)
+    return cls if cls is not None and cls.name == name else None
+
+
+def registered_identity(name: str) -> str | None:
+    """``"module:qualname"`` of the class registered as ``name``, or None."""
+    cls = _REGISTRY.get(name)
+    return None if cls is None else class_identity(cls)
 
 
 for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
@@ -132,5 +166,5 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
     "Primitive", "Segments", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
-    "primitives_markdown", "register", "timeseries_primitives", "transform",
+    "primitives_markdown", "register", "registered_class", "registered_identity", "timeseries_primitives", "transform",
 ]

@@ -6,6 +6,8 @@ broken towards the smallest value as pandas does, COUNT and SUM 0 for a parent w
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 from featurekit.primitives.base import (
     ANY,
@@ -21,6 +23,7 @@ from featurekit.primitives.base import (
     NUMERIC_OUT,
     TIME_INDEX_IN,
     AggregationPrimitive,
+    is_whole,
 )
 
 NANOSECONDS = 1e-9
@@ -295,6 +298,14 @@ class Entropy(AggregationPrimitive):
     def default_params(cls):
         return {"dropna": False, "base": None}
 
+    def check_params(self) -> None:
+        if not isinstance(self.dropna, bool):
+            self.refuse_param("dropna", "True or False")
+        base = self.base
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int | float)
+                                 or not (base > 0 and base != 1 and math.isfinite(base))):
+            self.refuse_param("base", "None (natural log) or a positive number other than 1")
+
     def aggregate_expr(self, inputs, context):
         values = inputs[0].drop_nulls() if self.dropna else inputs[0]
         # Run lengths of the sorted values are the counts; summing them largest first makes
@@ -340,6 +351,10 @@ class _TimeUnitAggregation(AggregationPrimitive):
     @classmethod
     def default_params(cls):
         return {"unit": "seconds"}
+
+    def check_params(self) -> None:
+        if self.unit not in TIME_UNITS:
+            self.refuse_param("unit", f"one of {sorted(TIME_UNITS)}")
 
     def in_unit(self, seconds: pl.Expr) -> pl.Expr:
         return seconds / TIME_UNITS[self.unit]
@@ -421,6 +436,10 @@ class NMostCommon(AggregationPrimitive):
     def default_params(cls):
         return {"n": 3}
 
+    def check_params(self) -> None:
+        if not is_whole(self.n, 1):
+            self.refuse_param("n", "an integer of at least 1")
+
     @property
     def number_output_features(self) -> int:  # type: ignore[override]
         return int(self.n)
@@ -436,7 +455,7 @@ class NMostCommon(AggregationPrimitive):
             pick = remaining.filter(remaining.is_in(remaining.mode().implode())).first()
             picks.append(pick)
             remaining = remaining.filter(remaining != pick)
-        return pl.concat_list(picks)
+        return picks[0] if len(picks) == 1 else pl.concat_list(picks)  # one output: a value
 
 
 AGGREGATION_PRIMITIVES: tuple[type[AggregationPrimitive], ...] = (

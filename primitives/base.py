@@ -89,6 +89,19 @@ class Primitive:
             raise PlanError(f"primitive {self.name!r} has no parameter(s) {sorted(unknown)}. "
                             f"Fix: use {sorted(defaults) or 'no parameters'}")
         self.params = {**defaults, **params}
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Refuse parameter values the primitive cannot compute with (``refuse_param``);
+        called once when the primitive is made, before any data is read."""
+
+    def refuse_param(self, name: str, allowed: str) -> None:
+        """Raise the error for parameter ``name``: its value, what is allowed and the fix."""
+        from featurekit.errors import PlanError
+
+        raise PlanError(f"primitive {self.name!r}: parameter {name}={self.params[name]!r} is not "
+                        f"allowed; it must be {allowed}. Fix: pass {name}= {allowed}, or leave "
+                        f"the default {self.default_params()[name]!r}")
 
     @classmethod
     def default_params(cls) -> dict[str, Any]:
@@ -181,6 +194,13 @@ class TransformPrimitive(Primitive):
     def transform_expr(self, inputs: list[pl.Expr], context: ComputeContext) -> pl.Expr:
         """A polars expression over whole columns, used in ``with_columns``."""
         raise NotImplementedError
+
+
+def is_whole(value: Any, low: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) of at least ``low``."""
+    import numbers
+
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
 def _rebuild_primitive(cls: type, params: dict[str, Any]) -> Primitive:

@@ -19,6 +19,7 @@ from featurekit.primitives.base import (
     TIME_INDEX_IN,
     ColumnSchema,
     TransformPrimitive,
+    is_whole,
 )
 
 FOREIGN_KEY_IN = ColumnSchema(tags=frozenset({"foreign_key"}))
@@ -282,6 +283,12 @@ class TimeSincePrevious(TransformPrimitive):
     def default_params(cls):
         return {"unit": "seconds"}
 
+    def check_params(self) -> None:
+        from featurekit.primitives.aggregation import TIME_UNITS
+
+        if self.unit not in TIME_UNITS:
+            self.refuse_param("unit", f"one of {sorted(TIME_UNITS)}")
+
     def transform_expr(self, inputs, context):
         from featurekit.primitives.aggregation import TIME_UNITS
 
@@ -313,6 +320,10 @@ class Haversine(TransformPrimitive):
     def default_params(cls):
         return {"unit": "miles"}
 
+    def check_params(self) -> None:
+        if self.unit not in ("miles", "kilometers"):
+            self.refuse_param("unit", "'miles' or 'kilometers'")
+
     def transform_expr(self, inputs, context):
         radius = 6371.0088 if self.unit == "kilometers" else 3958.7613
         lat1, lon1 = (inputs[0].list.get(i).cast(pl.Float64).radians() for i in (0, 1))
@@ -335,6 +346,10 @@ class Lag(TransformPrimitive):
     @classmethod
     def default_params(cls):
         return {"periods": 1}
+
+    def check_params(self) -> None:
+        if not is_whole(self.periods, 0):  # a negative lag would read later rows: a leak
+            self.refuse_param("periods", "an integer of at least 0 (rows earlier in time)")
 
     def transform_expr(self, inputs, context):
         return inputs[0].shift(int(self.periods))

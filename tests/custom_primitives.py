@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from featurekit.primitives import AggregationPrimitive, aggregation, transform
+from featurekit.primitives import AggregationPrimitive, aggregation, register, transform
 from featurekit.primitives.base import NUMERIC_IN, NUMERIC_OUT
 
 
@@ -27,6 +27,7 @@ def doubled(values: np.ndarray) -> np.ndarray:
     return values * 2
 
 
+@register  # findable by name, and loadable from saved features
 class SecondLargest(AggregationPrimitive):
     """The second largest value (class form)."""
 

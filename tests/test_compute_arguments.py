@@ -82,3 +82,43 @@ def test_planned_steps_count_paths_and_parents(retail):
     # customers <- sessions, customers <- sessions <- transactions, sessions <- transactions,
     # transactions -> products ... each once
     assert 3 <= progress.planned_steps(features) <= 8
+
+
+@pytest.mark.parametrize("name, params, parameter", [
+    ("n_most_common", {"n": 0}, "n"), ("n_most_common", {"n": -1}, "n"),
+    ("n_most_common", {"n": 1.5}, "n"), ("n_most_common", {"n": True}, "n"),
+    ("n_most_common", {"n": "3"}, "n"),
+    ("time_since_first", {"unit": "fortnights"}, "unit"),
+    ("time_since_last", {"unit": None}, "unit"),
+    ("avg_time_between", {"unit": "parsecs"}, "unit"),
+    ("time_since_previous", {"unit": "eons"}, "unit"),
+    ("haversine", {"unit": "leagues"}, "unit"),
+    ("lag", {"periods": -1}, "periods"), ("lag", {"periods": 1.5}, "periods"),
+    ("entropy", {"base": 1}, "base"), ("entropy", {"base": -2}, "base"),
+    ("entropy", {"base": "e"}, "base"), ("entropy", {"base": float("inf")}, "base"),
+    ("entropy", {"dropna": "yes"}, "dropna"),
+])
+def test_primitive_parameters_are_checked_when_the_primitive_is_made(name, params, parameter):
+    cls = type(fk.primitives.get_primitive(name))
+    with pytest.raises(fk.PlanError, match=rf"primitive '{name}': parameter {parameter}=.* must be"):
+        cls(**params)
+
+
+def test_every_builtin_primitive_accepts_its_own_defaults():
+    for row in fk.primitives.list_primitives(include_custom=False):
+        primitive = fk.primitives.get_primitive(row["name"])
+        assert type(primitive)(**primitive.params) == primitive
+
+
+def test_n_most_common_of_one_is_one_column_of_the_most_frequent_value(retail, tables):
+    from featurekit.primitives.aggregation import NMostCommon
+
+    matrix, features = fk.dfs(retail, target="customers", agg_primitives=[NMostCommon(n=1)],
+                              trans_primitives=[], max_depth=1)
+    column = "N_MOST_COMMON(sessions.device, n=1)"
+    assert [f.name for f in features] == ["zip_code", column]
+    sessions = tables["sessions"].sort_values(["session_start", "session_id"])
+    for customer, rows in sessions.groupby("customer_id"):
+        counts = rows.device.value_counts(sort=False)  # first appearance order on ties
+        expected = counts.index[counts.argmax()]
+        assert matrix.loc[customer, column] == expected

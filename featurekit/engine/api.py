@@ -11,7 +11,12 @@ import polars as pl
 
 from featurekit.dfs import plan
 from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
-from featurekit.engine.lazy_plan import build_plan, output_columns, widen_integers
+from featurekit.engine.lazy_plan import (
+    _check_against_entityset,
+    build_plan,
+    output_columns,
+    widen_integers,
+)
 from featurekit.engine.pandas_matrix import to_pandas_matrix
 from featurekit.engine.per_cutoff import compute_per_cutoff
 from featurekit.engine.point_in_time import as_of, known_eventually
@@ -80,7 +85,7 @@ def compute(
         raise ComputeError(f"unknown return_type {return_type!r}. Fix: use one of {FRAME_KINDS}")
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
-    entityset[features[0].table]  # an unknown table is refused here, by name
+    _check_against_entityset(entityset, features)  # every path: tables, columns, types, duplicates
     with progress_bar(verbose, planned_steps(features), "featurekit compute") as step:
         if is_cutoff_frame(cutoff_time):
             return _compute_per_cutoff(entityset, features, return_type, cutoff_time, training_window,

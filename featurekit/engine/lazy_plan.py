@@ -30,8 +30,10 @@ from featurekit.feature import (
     FeatureOutput,
     IdentityFeature,
     TransformFeature,
+    inputs_fit,
 )
 from featurekit.primitives import ComputeContext, Segments, kernels
+from featurekit.types import NUMERIC_TYPES, ColumnSchema
 
 GROUP_KEY = "__featurekit_key"
 PARALLEL_PATHS_MAX_ROWS = 3_000_000  # above this, paths run one after another to save memory
@@ -95,22 +97,118 @@ def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl
 
 
 def _check_against_entityset(entityset: EntitySet, features: Iterable[Feature]) -> None:
-    """Fail early, naming table and column, when definitions do not fit the entity set."""
+    """Fail early, naming table and column, when definitions do not fit the entity set: a
+    table, column or relationship missing, a column whose type changed since the features
+    were planned (a numeric column now categorical would make SUM 0), a primitive whose
+    inputs no longer have the types it takes, or two features giving one column."""
+    features = list(features)
+    for position, feature in enumerate(features):
+        if not isinstance(feature, Feature):
+            raise ComputeError(f"features[{position}] is {feature!r}, not a feature definition. "
+                               "Fix: pass the output of fk.plan, fk.dfs or fk.load_features")
+    current: dict[int, ColumnSchema] = {}  # id(node) -> the node's type on this entity set
+    for node, root in _nodes_inputs_first(features):
+        if node.table not in entityset.tables:
+            raise ComputeError(f"feature {node.name!r} needs table {node.table!r}, which the entity "
+                               f"set lacks. Fix: add it (tables: {sorted(entityset.tables)})")
+        if isinstance(node, IdentityFeature) and node.column not in entityset[node.table].columns:
+            raise schema_error(node.table, node.column, f"feature {node.name!r} needs this column",
+                               "add the column or plan features again for this entity set")
+        relationships = (node.relationship,) if isinstance(node, DirectFeature) else (
+            node.path if isinstance(node, AggregationFeature) else ())
+        for relationship in relationships:
+            if relationship not in entityset.relationships:
+                raise schema_error(relationship.child, relationship.child_key,
+                                   f"feature {node.name!r} needs relationship {relationship}",
+                                   "add it with add_relationship")
+        current[id(node)] = _current_schema(entityset, node, root, current)
+    _check_distinct_columns(entityset, features)
+
+
+def _nodes_inputs_first(features: Sequence[Feature]) -> list[tuple[Feature, Feature]]:
+    """Every node of the features' trees once (by identity, so a raw column named like a
+    feature is not mistaken for it), inputs before the nodes using them, with the first
+    requested feature it serves."""
+    seen: set[int] = set()
+    ordered: list[tuple[Feature, Feature]] = []
+    for root in features:
+        stack: list[tuple[Feature, bool]] = [(root, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                ordered.append((node, root))
+            elif id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(node.inputs))
+    return ordered
+
+
+_TYPE_FAMILIES = {**dict.fromkeys(NUMERIC_TYPES, "numeric"), "ordinal": "categorical"}
+
+
+def _current_schema(entityset: EntitySet, node: Feature, root: Feature,
+                    current: dict[int, ColumnSchema]) -> ColumnSchema:
+    """The type ``node`` has on this entity set (its inputs' already known), after checking
+    that a column keeps the kind of type it was planned with and that every primitive still
+    takes its inputs."""
+    if isinstance(node, IdentityFeature):
+        now = entityset[node.table].schemas[node.column]
+        saved = node.schema
+        if saved.logical_type is not None and (_TYPE_FAMILIES.get(saved.logical_type, saved.logical_type)
+                                               != _TYPE_FAMILIES.get(now.logical_type or "", now.logical_type)):
+            raise schema_error(
+                node.table, node.column,
+                f"feature {root.name!r} was planned when this column was {_describe(saved)}, and it "
+                f"is {_describe(now)} in this entity set; its values would be computed from "
+                "data of another kind",
+                f"give the column its old type (types={{{node.column!r}: {saved.logical_type!r}}} "
+                f"when adding table {node.table!r}) or plan the features again for this entity set")
+        return now
+    inputs = [current[id(child)] for child in node.inputs]
+    primitive = node.primitive
+    if primitive is None:  # direct features and outputs keep their base's type
+        return inputs[0]
+    if not inputs_fit(primitive, inputs):
+        described = ", ".join(f"{child.name!r} is {_describe(now)} (planned as {_describe(child.schema)})"
+                              for child, now in zip(node.inputs, inputs, strict=True))
+        takes = " or ".join("(" + ", ".join(_describe(s) for s in signature) + ")"
+                            for signature in primitive.input_types)
+        raise ComputeError(
+            f"feature {root.name!r} needs {primitive.display_name} of {node.name!r}, but in this "
+            f"entity set {described}, and {primitive.display_name} takes {takes}. Fix: give the "
+            "columns their old types with types= when adding the tables, or plan the features "
+            "again for this entity set")
+    return primitive.output_schema(inputs)
+
+
+def _describe(schema: ColumnSchema) -> str:
+    words = [schema.logical_type or "any type", *sorted(schema.tags)]
+    return " ".join(words)
+
+
+def _check_distinct_columns(entityset: EntitySet, features: Sequence[Feature]) -> None:
+    """Each requested feature once, each output column name once, none named like the index."""
+    counts = Counter((type(f), f.unique_name) for f in features)
+    repeated = [f.name for f in dict.fromkeys(features) if counts[type(f), f.unique_name] > 1]
+    if repeated:
+        raise ComputeError(f"features {repeated} are listed more than once; a matrix has one column "
+                           "per feature. Fix: pass each feature once, e.g. "
+                           "features = list(dict.fromkeys(features))")
+    makers: dict[str, Feature] = {}
+    index = entityset[features[0].table].index if features else None
     for feature in features:
-        for node in [*feature.dependencies(), feature]:
-            if node.table not in entityset.tables:
-                raise ComputeError(f"feature {node.name!r} needs table {node.table!r}, which the entity "
-                                   f"set lacks. Fix: add it (tables: {sorted(entityset.tables)})")
-            if isinstance(node, IdentityFeature) and node.column not in entityset[node.table].columns:
-                raise schema_error(node.table, node.column, f"feature {node.name!r} needs this column",
-                                   "add the column or plan features again for this entity set")
-            relationships = (node.relationship,) if isinstance(node, DirectFeature) else (
-                node.path if isinstance(node, AggregationFeature) else ())
-            for relationship in relationships:
-                if relationship not in entityset.relationships:
-                    raise schema_error(relationship.child, relationship.child_key,
-                                       f"feature {node.name!r} needs relationship {relationship}",
-                                       "add it with add_relationship")
+        for name in feature.output_names:
+            if name == index:
+                raise ComputeError(f"feature {feature.name!r} gives a column named like {index!r}, the "
+                                   f"index of table {feature.table!r}, which indexes the matrix. Fix: "
+                                   "leave it out of the features, or rename that column")
+            other = makers.setdefault(name, feature)
+            if other is not feature:
+                raise ComputeError(
+                    f"features {other.name!r} ({other.kind}) and {feature.name!r} ({feature.kind}) both give "
+                    f"the column {name!r}. Fix: keep one of them; if one is a raw column named like "
+                    "a feature, rename that column")
 
 
 class _PlanBuilder:

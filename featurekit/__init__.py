@@ -13,7 +13,15 @@ from featurekit import _numba_cache, _source_checkout, demo, primitives  # noqa:
 from featurekit.dfs import plan
 from featurekit.engine import compute, dfs
 from featurekit.entityset import EntitySet, Relationship
-from featurekit.errors import ComputeError, FeaturekitError, OrphanWarning, PlanError, SchemaError
+from featurekit.errors import (
+    CoercionWarning,
+    ComputeError,
+    FeaturekitError,
+    MissingTimeWarning,
+    OrphanWarning,
+    PlanError,
+    SchemaError,
+)
 from featurekit.feature import Feature, load_features, save_features
 from featurekit.labels import make_labels
 from featurekit.splits import CutoffTimeSplit, TimeSplit, time_split
@@ -34,6 +42,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CoercionWarning", "MissingTimeWarning",
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Rolling", "Tumbling", "Feature", "FeaturekitError", "OrphanWarning", "PlanError",
     "Relationship", "SchemaError", "__version__", "compute", "demo", "dfs", "load_features", "plan",
     "make_labels", "primitives", "save_features", "timeseries", "TimeSplit", "time_split",

@@ -3,6 +3,7 @@ results back in the caller's kind (pandas, polars or pyarrow)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -108,17 +109,19 @@ def _from_pandas(frame: pd.DataFrame, table: str) -> pl.DataFrame:
 def _one_time_zone(column: pd.Series, table: str, name: str) -> pd.Series | None:
     """An object column of datetimes in several zones, as UTC (the same instants); None when
     it needs nothing. Aware and naive times mixed cannot be compared: refused."""
-    if pd.api.types.infer_dtype(column, skipna=True) != "datetime":
-        return None
-    present = column.dropna()
-    aware = present.map(lambda value: getattr(value, "tzinfo", None) is not None).astype(bool)
+    present = column.notna().to_numpy()
+    if not present.any() or not isinstance(column.iloc[int(present.argmax())], dt.datetime) \
+            or pd.api.types.infer_dtype(column, skipna=True) != "datetime":
+        return None  # looking at the first value spares a scan of object columns of strings
+    times = column.dropna()
+    aware = times.map(lambda value: getattr(value, "tzinfo", None) is not None).astype(bool)
     if aware.any() and not aware.all():
         raise schema_error(
             table, name,
             f"{int(aware.sum())} times carry a time zone and {int((~aware).sum())} do not, so "
             "they cannot be compared",
             "localize the naive times or convert the column with pd.to_datetime(..., utc=True)")
-    if not aware.any() or present.map(lambda value: str(value.tzinfo)).nunique() == 1:
+    if not aware.any() or times.map(lambda value: str(value.tzinfo)).nunique() == 1:
         return None
     try:
         return pd.to_datetime(column, utc=True)

@@ -179,10 +179,30 @@ def _times(series: pl.Series, table: str, column: str) -> Conversion:
         raise _refused(table, column, dtype, DATETIME,
                        "pass datetimes, dates or date strings (numbers have no unit: convert "
                        "them with pd.to_datetime(..., unit='s') or similar)")
-    text = _strings(series)
-    present = text.filter(text.is_not_null())
-    if present.is_empty():
-        return _lossless(text.cast(pl.Datetime("us")))
+    raw = series.cast(pl.String) if dtype != pl.String else series
+    unit = "ns" if raw.str.contains(_SUBMICROSECOND).any() else "us"
+    parsed, text = _to_datetime(raw, unit), raw
+    if parsed.null_count() == raw.null_count():  # the usual case: every time parsed at once
+        lost = None
+    else:  # blanks, spaces, mixed zones or values that are no time: find which
+        text = _strings(series)
+        _check_one_kind_of_zone(text, table, column)
+        parsed = _to_datetime(text, unit)
+        lost = text.is_not_null() & parsed.is_null()
+    if unit == "ns":  # 64-bit nanoseconds overflow silently outside their range: check
+        micro = _to_datetime(text, "us")
+        agrees = (parsed.dt.cast_time_unit("us") == micro) | (parsed.is_null() & micro.is_null())
+        if not agrees.fill_null(False).all():
+            raise schema_error(table, column,
+                               "times given to the nanosecond must lie between "
+                               f"{NANOSECOND_RANGE}, and some do not",
+                               "round them to microseconds (6 decimals) or correct the dates")
+    return Conversion(parsed.alias(series.name), lost)
+
+
+def _check_one_kind_of_zone(text: pl.Series, table: str, column: str) -> None:
+    """Times with an offset and times without one cannot be ordered together: refuse."""
+    present = text.drop_nulls()
     zoned = present.str.contains(_ZONE_SUFFIX)
     if 0 < int(zoned.sum()) < present.len():
         raise schema_error(
@@ -192,24 +212,13 @@ def _times(series: pl.Series, table: str, column: str) -> Conversion:
             f"{present.filter(~zoned).head(1).to_list()}), so they cannot be compared",
             "give every time an offset (e.g. +00:00) or none, or convert the column with "
             "pd.to_datetime(..., utc=True) before adding it")
-    nanoseconds = bool(present.str.contains(_SUBMICROSECOND).any())
-    parsed = _to_datetime(text, "ns" if nanoseconds else "us")
-    if nanoseconds:  # 64-bit nanoseconds overflow silently outside their range: check
-        micro = _to_datetime(text, "us")
-        agrees = (parsed.dt.cast_time_unit("us") == micro) | (parsed.is_null() & micro.is_null())
-        if not agrees.fill_null(False).all():
-            raise schema_error(table, column,
-                               "times given to the nanosecond must lie between "
-                               f"{NANOSECOND_RANGE}, and some do not",
-                               "round them to microseconds (6 decimals) or correct the dates")
-    return _checked(series, parsed.alias(series.name))
 
 
 def _to_datetime(text: pl.Series, unit: str) -> pl.Series:
     try:
         return text.str.to_datetime(time_unit=unit, strict=False)
     except pl.exceptions.PolarsError:  # no value gave polars a format to infer: none parses
-        return pl.Series(text.name, [None] * text.len(), dtype=pl.Datetime(unit))
+        return pl.repeat(None, text.len(), dtype=pl.Datetime(unit), eager=True).alias(text.name)
 
 
 def _categories(series: pl.Series, table: str, column: str, logical: str) -> Conversion:

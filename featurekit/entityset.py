@@ -147,6 +147,10 @@ class EntitySet:
         if name in self.tables:
             raise schema_error(name, None, "a table of this name already exists",
                                "choose another name or build a new EntitySet")
+        for argument, value in (("index", index), ("time_index", time_index)):
+            if not isinstance(value, str) and not (argument == "time_index" and value is None):
+                raise schema_error(name, None, f"{argument}= must name one column, got {value!r}",
+                                   f"pass {argument}='column_name'")
         if errors not in ERRORS:
             raise schema_error(name, None, f"errors={errors!r} is not a choice",
                                f"pass errors= one of {list(ERRORS)}")

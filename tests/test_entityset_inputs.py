@@ -96,6 +96,14 @@ def test_errors_must_be_raise_or_coerce():
     assert_names(caught.value, "'things'", "'ignore'", "coerce")
 
 
+def test_index_arguments_must_be_column_names():
+    frame = pd.DataFrame({"id": [1], "t": [1]})
+    for options in ({"index": ["id"]}, {"index": None}, {"index": "id", "time_index": ["t"]}):
+        with pytest.raises(fk.SchemaError) as caught:
+            fk.EntitySet().add_table("things", frame, **options)
+        assert_names(caught.value, "'things'", "must name one column")
+
+
 @pytest.mark.parametrize("types", [["v"], "numeric"])
 def test_types_must_be_a_dict(types):
     with pytest.raises(fk.SchemaError) as caught:

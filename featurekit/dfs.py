@@ -168,7 +168,13 @@ class _Planner:
             yield from self._deep_children(relationship.child, path)
 
     def _add(self, feature: Feature) -> None:
-        self.features[feature.table].setdefault(feature.unique_name, feature)
+        found = self.features[feature.table]
+        if not isinstance(feature, IdentityFeature):
+            for name in dict.fromkeys([feature.name, *feature.output_names]):
+                column = found.get(f"{feature.table}: {name}")
+                if isinstance(column, IdentityFeature):
+                    raise _name_clash(column, feature)
+        found.setdefault(feature.unique_name, feature)
 
     # ---------------------------------------------------------- feature kinds
     def _add_identity_features(self, table: str) -> None:
@@ -254,6 +260,20 @@ def _match(signature: Sequence[ColumnSchema], features: list[Feature], commutati
             else:
                 combos[tuple(f.unique_name for f in combo)] = combo
     return list(combos.values())
+
+
+def _name_clash(column: IdentityFeature, feature: Feature) -> PlanError:
+    """A raw column carries the name of a feature the planner makes on the same table: the
+    matrix (and every feature stacked on it) could not tell them apart."""
+    made = {"aggregation": "an aggregation", "transform": "a transform",
+            "direct": "a direct feature from a parent table"}.get(feature.kind, "a feature")
+    return PlanError(
+        f"table {column.table!r}, column {column.column!r}: the column has the name of "
+        f"{made} that planning makes on {column.table!r} ({feature.name!r}, from "
+        f"{', '.join(repr(f.name) for f in feature.inputs)}), so the column and that feature "
+        f"would share one name. Fix: rename the column, or leave it out of planning with "
+        f"ignore_columns={{{column.table!r}: [{column.column!r}]}}"
+    )
 
 
 def _is_path_key(path: Iterable[Relationship], feature: Feature) -> bool:

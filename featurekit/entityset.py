@@ -13,15 +13,30 @@ import numpy as np
 import polars as pl
 
 from featurekit import _numba_cache  # noqa: F401  (numba's cache directory, before the kernel)
-from featurekit.errors import OrphanWarning, schema_error
+from featurekit.coercion import (
+    ACCEPTED,
+    INT64_MAX,
+    WHAT,
+    Conversion,
+    convert,
+    is_present,
+    parse_times,
+)
+from featurekit.errors import CoercionWarning, MissingTimeWarning, OrphanWarning, schema_error
 from featurekit.frames import frame_kind, to_polars
 from featurekit.types import (
+    NUMERIC_TYPES,
     USER_TYPE_NAMES,
     ColumnSchema,
     infer_logical_type,
     normalize_user_type,
     schema_of,
 )
+
+ERRORS = ("raise", "coerce")  # add_table(errors=...): refuse values that do not parse, or
+# make them missing with a warning
+RESERVED_PREFIX = "__featurekit"  # the engine's working columns are named so
+NESTED_TYPES = (pl.List, pl.Array, pl.Struct, pl.Object)
 
 
 @dataclass(frozen=True)
@@ -109,11 +124,23 @@ class EntitySet:
         index: str,
         time_index: str | None = None,
         types: dict[str, str] | None = None,
+        errors: str = "raise",
     ) -> EntitySet:
         """Add a table given as pandas, polars, pyarrow or a parquet/CSV path; returns self.
 
         ``types`` overrides inferred logical types, e.g. ``{"zip_code": "categorical"}``.
-        The caller's data is copied, never modified.
+        Converting a column to its type never loses a value silently: a value that does not
+        parse (``"abc"`` as a number, ``"soon"`` as a time, ``"maybe"`` as a boolean) raises a
+        SchemaError with the count and examples; ``errors="coerce"`` makes such values missing
+        and reports them in a ``CoercionWarning`` instead. Blank strings count as missing.
+
+        The time index may hold datetimes, dates, date strings or numbers. A row without a
+        time is kept but never counted, with or without cutoff times (a row with no time is
+        never known); a ``MissingTimeWarning`` gives the count. A time index with no time at
+        all is refused. NaN in a float column is a missing value, as in pandas.
+        Keys must be scalar values; NaN is not a key, and unsigned keys above 2**63 - 1 are
+        refused. Column names starting with ``__featurekit`` are reserved. The caller's data
+        is copied, never modified.
         """
         if not isinstance(name, str) or not name:
             raise schema_error(str(name), None, "a table name must be a non-empty string",
@@ -121,67 +148,34 @@ class EntitySet:
         if name in self.tables:
             raise schema_error(name, None, "a table of this name already exists",
                                "choose another name or build a new EntitySet")
+        for argument, value in (("index", index), ("time_index", time_index)):
+            if not isinstance(value, str) and not (argument == "time_index" and value is None):
+                raise schema_error(name, None, f"{argument}= must name one column, got {value!r}",
+                                   f"pass {argument}='column_name'")
+        if errors not in ERRORS:
+            raise schema_error(name, None, f"errors={errors!r} is not a choice",
+                               f"pass errors= one of {list(ERRORS)}")
         kind = frame_kind(data)
         frame = to_polars(data, name, index)
+        _check_column_names(name, frame)
         if index not in frame.columns:
             raise schema_error(name, index, "the index column is absent",
                                f"pass index= one of {frame.columns}")
-        self._check_unique_index(name, frame, index)
+        if time_index is not None and time_index not in frame.columns:
+            raise schema_error(name, time_index, "the time index column is absent",
+                               f"pass time_index= one of {frame.columns} or None")
+        if types is not None and not isinstance(types, dict):
+            raise schema_error(name, None, f"types= must be a dict, got {type(types).__name__}",
+                               "pass types={'column': 'categorical'} or similar")
+        overrides = _check_overrides(name, frame, time_index, types or {})
+        frame, schemas = _typed_columns(name, frame, index, time_index, overrides, errors)
+        _check_index(name, frame[index])
+        frame = _nan_as_missing(frame)
         if time_index is not None:
-            if time_index not in frame.columns:
-                raise schema_error(name, time_index, "the time index column is absent",
-                                   f"pass time_index= one of {frame.columns} or None")
-            frame = frame.with_columns(_parse_time(frame[time_index], name, time_index))
-        schemas = self._column_schemas(name, frame, index, time_index, types or {})
-        frame = _nan_as_missing(_cast_to_schemas(frame, schemas))
+            _report_missing_times(name, frame[time_index])
         self.tables[name] = Table(name, frame, index, time_index, schemas, kind)
         self.graph.add_node(name)
         return self
-
-    @staticmethod
-    def _check_unique_index(name: str, frame: pl.DataFrame, index: str) -> None:
-        keys = frame[index]
-        if keys.null_count():
-            raise schema_error(name, index, f"the index has {keys.null_count()} missing values",
-                               "drop or fill those rows; every row needs its own key")
-        if _all_distinct(keys):
-            return
-        duplicated = keys.is_duplicated()
-        if duplicated.any():
-            examples = keys.filter(duplicated).unique().head(5).to_list()
-            raise schema_error(
-                name, index,
-                f"the index has {int(duplicated.sum())} rows with repeated values (e.g. {examples})",
-                "deduplicate the table or choose a column whose values are unique",
-            )
-
-    @staticmethod
-    def _column_schemas(name, frame, index, time_index, types) -> dict[str, ColumnSchema]:
-        for column, type_name in types.items():
-            if column not in frame.columns:
-                raise schema_error(name, column, "a type override names a column the table lacks",
-                                   f"use one of {frame.columns} in types=")
-            try:
-                normalize_user_type(type_name)
-            except KeyError:
-                raise schema_error(name, column, f"unknown logical type {type_name!r}",
-                                   f"use one of {list(USER_TYPE_NAMES)}") from None
-        schemas = {}
-        for column in frame.columns:
-            if column in types:
-                logical, extra = normalize_user_type(types[column])
-                if logical == "numeric":  # a number: which kind the data says
-                    numbers = frame[column].cast(pl.Float64, strict=False) if not \
-                        frame[column].dtype.is_numeric() else frame[column]
-                    logical = infer_logical_type(numbers)
-            else:
-                logical, extra = infer_logical_type(frame[column]), frozenset()
-            if column == index:
-                schemas[column] = ColumnSchema(logical, frozenset({"index"}))
-            else:
-                tags = extra | ({"time_index"} if column == time_index else frozenset())
-                schemas[column] = schema_of(logical, frozenset(tags))
-        return schemas
 
     # ----------------------------------------------------------- relationships
     def add_relationship(self, parent: str, parent_key: str, child: str, child_key: str) -> EntitySet:
@@ -206,6 +200,7 @@ class EntitySet:
                                "model the hierarchy with a separate parent table")
         relationship = Relationship(parent, parent_key, child, child_key)
         self._check_graph_stays_unambiguous(relationship)
+        _check_key_values(child, child_key, child_table.frame[child_key], "foreign key")
         child_keys = _align_key_dtype(child_table.frame[child_key], parent_table.frame[parent_key],
                                       relationship)
         child_table.frame = child_table.frame.with_columns(child_keys)
@@ -274,44 +269,173 @@ class EntitySet:
         return [r for r in self.relationships if r.parent == table]
 
 
-def _parse_time(column: pl.Series, table: str, name: str) -> pl.Series:
-    """Return the time index as Datetime (or numeric, kept as is); raise when unparseable."""
-    dtype = column.dtype
-    if isinstance(dtype, pl.Datetime) or dtype.is_numeric():
-        return column
-    if dtype == pl.Date:
-        return column.cast(pl.Datetime("us"))
-    if dtype == pl.String:
+def _check_column_names(table: str, frame: pl.DataFrame) -> None:
+    for column in frame.columns:
+        if column.startswith(RESERVED_PREFIX):
+            raise schema_error(table, column,
+                               f"names starting with {RESERVED_PREFIX!r} are reserved for "
+                               "featurekit's own working columns",
+                               "rename the column before adding the table")
+
+
+def _check_overrides(table: str, frame: pl.DataFrame, time_index: str | None,
+                     types: dict[str, str]) -> dict[str, tuple[str, frozenset[str]]]:
+    """The type overrides as (logical type, extra tags), checked against the table."""
+    overrides = {}
+    for column, type_name in types.items():
+        if column not in frame.columns:
+            raise schema_error(table, column, "a type override names a column the table lacks",
+                               f"use one of {frame.columns} in types=")
         try:
-            return column.str.to_datetime(strict=True)
-        except Exception:  # noqa: BLE001 - polars raises several types for bad strings
-            parsed = column.str.to_datetime(strict=False)
-            bad = column.filter(parsed.is_null() & column.is_not_null()).head(3).to_list()
-            raise schema_error(table, name, f"the time index cannot be parsed as times (e.g. {bad})",
-                               "convert it to datetimes (ISO 8601 strings work) or numbers") from None
-    raise schema_error(table, name, f"the time index has type {dtype}, which is not a time",
-                       "pass datetimes, ISO 8601 strings or numbers")
+            overrides[column] = normalize_user_type(type_name)
+        except (KeyError, AttributeError):
+            raise schema_error(table, column, f"unknown logical type {type_name!r}",
+                               f"use one of {list(USER_TYPE_NAMES)}") from None
+        if column == time_index and not (overrides[column][0] == "datetime"
+                                         or overrides[column][0] in NUMERIC_TYPES):
+            raise schema_error(table, column,
+                               f"the time index cannot be of type {type_name!r}",
+                               "type it as 'datetime' or a numeric type, or pass another "
+                               "time_index")
+    return overrides
 
 
-def _cast_to_schemas(frame: pl.DataFrame, schemas: dict[str, ColumnSchema]) -> pl.DataFrame:
-    """Cast columns whose declared logical type needs another physical type."""
-    casts = []
-    for column, schema in schemas.items():
-        dtype = frame[column].dtype
-        if schema.logical_type == "datetime" and dtype == pl.Date:
-            casts.append(pl.col(column).cast(pl.Datetime("us")))
-        elif schema.logical_type == "datetime" and dtype == pl.String:
-            casts.append(pl.col(column).str.to_datetime(strict=False))
-        elif schema.is_numeric and not dtype.is_numeric():
-            casts.append(pl.col(column).cast(pl.Float64, strict=False))
-        elif schema.logical_type == "boolean" and dtype != pl.Boolean:
-            casts.append(pl.col(column).cast(pl.Boolean, strict=False))
-        elif schema.logical_type == "text" and dtype == pl.Categorical:
-            casts.append(pl.col(column).cast(pl.String))
-        elif schema.logical_type == "categorical" and dtype == pl.String:
-            # Held as codes: a quarter of the memory, and joins and counts work on integers.
-            casts.append(pl.col(column).cast(pl.Categorical))
-    return frame.with_columns(casts) if casts else frame
+def _typed_columns(table: str, frame: pl.DataFrame, index: str, time_index: str | None,
+                   overrides: dict[str, tuple[str, frozenset[str]]],
+                   errors: str) -> tuple[pl.DataFrame, dict[str, ColumnSchema]]:
+    """Each column converted to its logical type, and its schema; values that would be lost
+    raise (errors="raise") or become missing with a CoercionWarning (errors="coerce")."""
+    converted: list[pl.Series] = []
+    schemas: dict[str, ColumnSchema] = {}
+    for column in frame.columns:
+        original = frame[column]
+        logical, extra = overrides.get(column, (None, frozenset()))
+        if column == time_index:
+            conversion = _time_index_conversion(table, original, logical)
+        elif logical is not None:
+            conversion = convert(original, logical, table, column)
+        else:
+            logical = infer_logical_type(original)
+            conversion = _inferred_conversion(original, logical)
+        _settle(table, column, original, conversion, logical, errors, column == time_index)
+        series = conversion.series
+        if logical is None or logical == "numeric" or column == time_index and \
+                logical in NUMERIC_TYPES:  # a number (or a time): which kind the data says
+            logical = infer_logical_type(series)
+        if series is not original:
+            converted.append(series)
+        if column == index:
+            schemas[column] = ColumnSchema(logical, frozenset({"index"}))
+        else:
+            tags = extra | ({"time_index"} if column == time_index else frozenset())
+            schemas[column] = schema_of(logical, frozenset(tags))
+    return (frame.with_columns(converted) if converted else frame), schemas
+
+
+def _time_index_conversion(table: str, series: pl.Series, logical: str | None) -> Conversion:
+    """A time index as Datetime, or as numbers (integer steps or float times) kept as given."""
+    dtype = series.dtype
+    if logical in NUMERIC_TYPES:
+        conversion = convert(series, logical, table, series.name)
+    elif dtype.is_numeric() and logical is None:
+        conversion = Conversion(series)
+    elif dtype == pl.Boolean or isinstance(dtype, (pl.Duration, *NESTED_TYPES)) or \
+            dtype == pl.Binary:
+        raise schema_error(table, series.name,
+                           f"the time index has type {dtype}, which is not a time",
+                           "pass datetimes, dates, date strings or numbers, or another time_index")
+    else:
+        conversion = parse_times(series, table, series.name)
+    times = conversion.series
+    if times.dtype.is_float() and times.is_nan().any():  # NaN is a missing time, as in pandas
+        times = times.fill_nan(None)
+        conversion = Conversion(times, conversion.lost)
+    return conversion
+
+
+def _inferred_conversion(series: pl.Series, logical: str) -> Conversion:
+    """Columns without an override keep their values; only the storage changes (lossless)."""
+    if logical == "categorical" and series.dtype == pl.String:
+        return Conversion(series.cast(pl.Categorical))  # codes: a quarter of the memory
+    if logical == "datetime" and series.dtype == pl.Date:
+        return Conversion(series.cast(pl.Datetime("us")))
+    return Conversion(series)
+
+
+def _settle(table: str, column: str, original: pl.Series, conversion: Conversion,
+            logical: str | None, errors: str, is_time_index: bool) -> None:
+    """Refuse a conversion that loses values, or let it through with a CoercionWarning."""
+    lost = conversion.lost_count
+    if not lost:
+        return
+    what = WHAT.get(logical or "datetime", logical or "times")
+    present = int(is_present(original).sum())
+    problem = (f"{lost} of {present} values {'of the time index ' if is_time_index else ''}"
+               f"do not parse as {what} (e.g. {conversion.examples(original)}); accepted: "
+               f"{ACCEPTED.get(what, what)}")
+    if errors == "raise":
+        other = ("give the times in one format, or numbers (typed with types=)" if is_time_index
+                 else "choose another type in types=")
+        raise schema_error(table, column, problem,
+                           f"correct or remove those values, {other}, or pass errors='coerce' "
+                           "to make them missing (with a warning)")
+    warnings.warn(f"table {table!r}, column {column!r}: {problem}. They became missing "
+                  "(errors='coerce')", CoercionWarning, stacklevel=4)
+
+
+def _check_index(table: str, keys: pl.Series) -> None:
+    """An index holds one scalar, present, distinct value per row."""
+    if isinstance(keys.dtype, NESTED_TYPES) or keys.dtype in (pl.Binary, pl.Null):
+        raise schema_error(table, keys.name, f"an index of type {keys.dtype} cannot be a key",
+                           "use a column of integers or strings as the index")
+    if keys.null_count():
+        raise schema_error(table, keys.name, f"the index has {keys.null_count()} missing values",
+                           "drop or fill those rows; every row needs its own key")
+    _check_key_values(table, keys.name, keys, "index")
+    if _all_distinct(keys):
+        return
+    duplicated = keys.is_duplicated()
+    if duplicated.any():
+        examples = keys.filter(duplicated).unique().head(5).to_list()
+        raise schema_error(
+            table, keys.name,
+            f"the index has {int(duplicated.sum())} rows with repeated values (e.g. {examples})",
+            "deduplicate the table or choose a column whose values are unique",
+        )
+
+
+def _check_key_values(table: str, column: str, keys: pl.Series, role: str) -> None:
+    """NaN is no key (it equals nothing), and the kernels index keys as signed 64-bit integers."""
+    if keys.dtype.is_float():
+        nans = int(keys.is_nan().sum())
+        if nans:
+            raise schema_error(
+                table, column, f"the {role} holds {nans} NaN values, and NaN is not a key",
+                "drop those rows" if role == "index" else
+                "write a missing key as null (e.g. pl.col(...).fill_nan(None)) for rows "
+                "without a parent, or drop those rows")
+    if keys.dtype == pl.UInt64 and keys.len() and (keys.max() or 0) > INT64_MAX:
+        too_large = int((keys > INT64_MAX).sum())
+        raise schema_error(
+            table, column,
+            f"the {role} holds {too_large} unsigned values above 2**63 - 1 "
+            f"(e.g. {keys.filter(keys > INT64_MAX).head(3).to_list()}), which featurekit cannot "
+            "hold as keys",
+            "cast the keys to strings (pl.col(...).cast(pl.String)) or subtract a base so that "
+            "they fit in a signed 64-bit integer, in every table that holds them")
+
+
+def _report_missing_times(table: str, times: pl.Series) -> None:
+    missing = times.null_count()
+    if missing and missing == times.len():
+        raise schema_error(table, times.name, "the time index holds no time at all",
+                           "pass time_index=None if the table has no times, or fill the times")
+    if missing:
+        warnings.warn(
+            f"table {table!r}, time index {times.name!r}: {missing} of {times.len()} rows have no "
+            "time. They are kept, and counted by features computed without cutoff times, but "
+            "never counted when cutoff times are given (a row with no time is never known at a "
+            "cutoff). Fix: fill the times, or drop those rows", MissingTimeWarning, stacklevel=3)
 
 
 def _nan_as_missing(frame: pl.DataFrame) -> pl.DataFrame:

@@ -34,6 +34,14 @@ class OrphanWarning(UserWarning):
     """Child rows whose key matches no parent row (they join to nothing)."""
 
 
+class CoercionWarning(UserWarning):
+    """Values that did not parse as their column's type became missing (``errors="coerce"``)."""
+
+
+class MissingTimeWarning(UserWarning):
+    """Rows without a time index value: kept, but never counted when cutoff times are given."""
+
+
 def schema_error(table: str, column: str | None, problem: str, fix: str) -> SchemaError:
     """Build a SchemaError whose text always carries table, column and the fix."""
     where = f"table {table!r}" + (f", column {column!r}" if column is not None else "")

@@ -108,6 +108,6 @@ def infer_logical_type(series: pl.Series) -> str:
         return TIMEDELTA
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         return CATEGORICAL
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return LATLONG
+    if isinstance(dtype, (pl.List, pl.Array)) and dtype.inner.is_numeric():
+        return LATLONG  # lists of numbers; other nested values have no primitives
     return UNKNOWN

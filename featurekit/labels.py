@@ -93,7 +93,7 @@ def make_labels(
     else:
         labels = _label_by_function(events, cutoffs, labeling_function, target_table.index, time,
                                     window_length, source.name)
-    result = cutoffs.select(target_table.index, pl.col("__cutoff").alias(time_column)).with_columns(
+    result = cutoffs.select(target_table.index, pl.col("__featurekit_cutoff").alias(time_column)).with_columns(
         pl.Series(name, labels) if not isinstance(labels, pl.Series) else labels.alias(name))
     return result.to_pandas()
 
@@ -142,19 +142,19 @@ def _events_of_instances(entityset: EntitySet, target: Table, source: Table) -> 
 def _cutoffs(events: pl.DataFrame, index: str, time: str, window: dt.timedelta, step: dt.timedelta,
              warm_up: dt.timedelta, last: dt.datetime, limit: int | None) -> pl.DataFrame:
     """Each instance's cutoffs: first row + warm-up, then every step, while the window fits."""
-    first = events.group_by(index, maintain_order=True).agg(pl.col(time).min().alias("__first"))
-    first = first.with_columns((pl.col("__first") + warm_up).alias("__start"))
+    first = events.group_by(index, maintain_order=True).agg(pl.col(time).min().alias("__featurekit_first"))
+    first = first.with_columns((pl.col("__featurekit_first") + warm_up).alias("__featurekit_start"))
     latest = pl.lit(last).cast(events.schema[time]) - window
-    count = ((latest - pl.col("__start")).dt.total_microseconds() // int(step / dt.timedelta(microseconds=1)) + 1)
-    first = first.with_columns(count.clip(lower_bound=0).alias("__count"))
+    count = ((latest - pl.col("__featurekit_start")).dt.total_microseconds() // int(step / dt.timedelta(microseconds=1)) + 1)
+    first = first.with_columns(count.clip(lower_bound=0).alias("__featurekit_count"))
     if limit is not None:
-        first = first.with_columns(pl.col("__count").clip(upper_bound=limit))
-    first = first.filter(pl.col("__count") > 0)
-    return (first.with_columns(pl.int_ranges(0, pl.col("__count")).alias(WINDOW)).explode(WINDOW)
-            .with_columns((pl.col("__start") + pl.duration(microseconds=pl.col(WINDOW)
+        first = first.with_columns(pl.col("__featurekit_count").clip(upper_bound=limit))
+    first = first.filter(pl.col("__featurekit_count") > 0)
+    return (first.with_columns(pl.int_ranges(0, pl.col("__featurekit_count")).alias(WINDOW)).explode(WINDOW)
+            .with_columns((pl.col("__featurekit_start") + pl.duration(microseconds=pl.col(WINDOW)
                                                             * int(step / dt.timedelta(microseconds=1))))
-                          .alias("__cutoff"))
-            .select(index, WINDOW, "__cutoff", "__start"))
+                          .alias("__featurekit_cutoff"))
+            .select(index, WINDOW, "__featurekit_cutoff", "__featurekit_start"))
 
 
 def _label_by_function(events: pl.DataFrame, cutoffs: pl.DataFrame, function: Callable, index: str,
@@ -167,9 +167,9 @@ def _label_by_function(events: pl.DataFrame, cutoffs: pl.DataFrame, function: Ca
     segment_of = dict(zip(sizes[index].to_list(), zip(stops - lengths, stops, strict=True), strict=True))
     times = events[time].dt.epoch("us").to_numpy()
     span = int(window / dt.timedelta(microseconds=1))
-    moments = cutoffs["__cutoff"].dt.epoch("us").to_numpy()
+    moments = cutoffs["__featurekit_cutoff"].dt.epoch("us").to_numpy()
     labels = []
-    for (owner, moment), micro in zip(cutoffs.select(index, "__cutoff").iter_rows(), moments, strict=True):
+    for (owner, moment), micro in zip(cutoffs.select(index, "__featurekit_cutoff").iter_rows(), moments, strict=True):
         start, stop = segment_of[owner]
         low, high = start + np.searchsorted(times[start:stop], [micro, micro + span], side="right")
         window_rows = rows.iloc[low:high]
@@ -188,22 +188,22 @@ def _label_by_expression(events: pl.DataFrame, cutoffs: pl.DataFrame, expression
     """Evaluate a polars expression per window in one group_by: each row joins only the windows
     that contain it (at most window / step + 1 of them), never every window of its instance."""
     micro = int(step / dt.timedelta(microseconds=1))
-    starts = cutoffs.group_by(index).agg(pl.col("__start").first(), pl.col(WINDOW).max().alias("__last"))
+    starts = cutoffs.group_by(index).agg(pl.col("__featurekit_start").first(), pl.col(WINDOW).max().alias("__featurekit_last"))
     rows = events.join(starts, on=index, how="inner")
-    since = (pl.col(time) - pl.col("__start")).dt.total_microseconds()
+    since = (pl.col(time) - pl.col("__featurekit_start")).dt.total_microseconds()
     span = int(window / dt.timedelta(microseconds=1))
     # window k holds the row when start + k*step < t <= start + k*step + window
     low = (-((span - since) // micro)).clip(lower_bound=0)  # ceil((since - span) / step)
-    high = pl.min_horizontal((since - 1) // micro, pl.col("__last"))
+    high = pl.min_horizontal((since - 1) // micro, pl.col("__featurekit_last"))
     rows = (rows.with_columns(pl.int_ranges(low, high + 1).alias(WINDOW)).explode(WINDOW)
             .drop_nulls(WINDOW))
     try:
-        computed = rows.group_by(index, WINDOW).agg(expression.alias("__label"))
-        empty = events.clear().select(expression.alias("__label"))
+        computed = rows.group_by(index, WINDOW).agg(expression.alias("__featurekit_label"))
+        empty = events.clear().select(expression.alias("__featurekit_label"))
     except pl.exceptions.PolarsError as error:
         raise FeaturekitError(f"the labeling expression failed: {error}. Fix: check its column names "
                               f"({events.columns})") from None
-    labels = cutoffs.join(computed, on=[index, WINDOW], how="left", maintain_order="left")["__label"]
-    if empty.height == 1 and empty["__label"][0] is not None:  # what an empty window gives
-        labels = labels.fill_null(empty["__label"][0])
+    labels = cutoffs.join(computed, on=[index, WINDOW], how="left", maintain_order="left")["__featurekit_label"]
+    if empty.height == 1 and empty["__featurekit_label"][0] is not None:  # what an empty window gives
+        labels = labels.fill_null(empty["__featurekit_label"][0])
     return labels

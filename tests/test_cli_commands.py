@@ -289,7 +289,7 @@ def bad_cases(tmp_path: Path) -> list[tuple[list[str], str]]:
         (["dfs", "--table", f"c={tmp_path}/none.parquet:index=id", "--target", "c", *out],
          "does not exist"),
         (["dfs", "--table", f"c={tmp_path / 'broken.parquet'}:index=id", "--target", "c", *out],
-         "cannot read"),
+         "cannot be read"),
         (["dfs", "--table", f"c={tmp_path}:index=id", "--target", "c", *out], "is a folder"),
         (["dfs", "--table", f"c={tmp_path / 'x.xlsx'}:index=id", "--target", "c", *out],
          "x.xlsx"),

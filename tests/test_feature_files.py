@@ -576,8 +576,10 @@ def test_saving_is_atomic_with_the_usual_permissions_and_plain_parameters(tmp_pa
     assert multi.primitive.params == {"n": 2} and type(multi.primitive.params["n"]) is int
     with pytest.raises(FeatureFileError, match="cannot be written"):
         fk.save_features(features, tmp_path / "plain.txt" / "f.json")  # a file is no folder
-    odd = NMostCommon(n=2)
-    odd.params["n"] = {2}  # a value JSON cannot hold (the constructor itself refuses it)
+    from featurekit.primitives.aggregation import Entropy
+
+    odd = Entropy()
+    odd.params["base"] = {2}  # a value JSON cannot hold (the constructor itself refuses it)
     unsavable = fk.plan(retail, target="customers", max_depth=1, trans_primitives=[],
                         agg_primitives=[odd])
     with pytest.raises(FeatureFileError, match="cannot hold"):

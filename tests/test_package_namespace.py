@@ -117,9 +117,9 @@ for value in vars(module).values():
 
 
 def test_version_has_one_source(tmp_path):
-    from featurekit import feature
+    from featurekit import feature_files
     from featurekit._version import __version__
 
-    assert featurekit.__version__ == __version__ == feature.__version__
+    assert featurekit.__version__ == __version__ == feature_files.__version__
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in pyproject and "featurekit._version.__version__" in pyproject

@@ -422,8 +422,8 @@ def of_parents(child_keys: pl.Series, parent_index: pl.Series, columns: list[pl.
     values = pl.DataFrame([c.alias(f"__{i}") for i, c in enumerate(columns)])  # names may repeat
     slots = kernels.dense_keys(parent_index)
     if slots is None or not child_keys.dtype.is_integer():
-        gathered = child_keys.to_frame("__child").join(values.with_columns(parent_index.alias("__child")),
-                                                       on="__child", how="left", maintain_order="left")
+        gathered = child_keys.to_frame("__featurekit_child").join(values.with_columns(parent_index.alias("__featurekit_child")),
+                                                       on="__featurekit_child", how="left", maintain_order="left")
     else:
         gathered = kernels.gather_rows(values, kernels.parent_positions(slots, parent_index.len(), child_keys))
     return [gathered[f"__{i}"].alias(c.name) for i, c in enumerate(columns)]

@@ -290,13 +290,13 @@ class CutoffPlanBuilder(_PlanBuilder):
             return False
         key = ("parent precedes children", relationship, id(parent.frame), id(child.frame))
         if key not in self.es.derived_facts:
-            times = parent.frame.select(pl.col(parent.index), self._epochs(parent).alias("__parent_time"))
+            times = parent.frame.select(pl.col(parent.index), self._epochs(parent).alias("__featurekit_parent_time"))
             rows = _join_on_index(child.frame.lazy().select(relationship.child_key,
-                                                            self._epochs(child).alias("__child_time")),
+                                                            self._epochs(child).alias("__featurekit_child_time")),
                                   relationship.child_key, times, parent.index)
-            late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col("__child_time").is_not_null()
-                               & (pl.col("__parent_time").is_null()
-                                  | (pl.col("__parent_time") > pl.col("__child_time"))))
+            late = rows.filter(pl.col(relationship.child_key).is_not_null() & pl.col("__featurekit_child_time").is_not_null()
+                               & (pl.col("__featurekit_parent_time").is_null()
+                                  | (pl.col("__featurekit_parent_time") > pl.col("__featurekit_child_time"))))
             self.es.derived_facts[key] = late.select(pl.len()).collect()["len"][0] == 0
         return self.es.derived_facts[key]
 
@@ -319,10 +319,10 @@ class CutoffPlanBuilder(_PlanBuilder):
         whole = frame.collect(engine="in-memory")
         pairs = whole.select(table.index, TICKS, ROW)
         if slots is None:  # not compact integers: number the parent's keys
-            numbering = table.frame.select(pl.col(table.index), pl.int_range(pl.len()).alias("__slot"))
+            numbering = table.frame.select(pl.col(table.index), pl.int_range(pl.len()).alias("__featurekit_slot"))
             pairs = pairs.join(numbering, on=table.index, how="left", maintain_order="left")
             rows = rows.join(numbering.rename({table.index: OWNER}), on=OWNER, how="inner")
-            pair_slots, row_slots = pairs["__slot"], rows["__slot"]
+            pair_slots, row_slots = pairs["__featurekit_slot"], rows["__featurekit_slot"]
         else:
             pair_slots = kernels.parent_positions(slots, table.frame.height, pairs[table.index])
             row_slots = kernels.parent_positions(slots, table.frame.height, rows[OWNER])
@@ -436,9 +436,9 @@ class CutoffPlanBuilder(_PlanBuilder):
                     f for f in feature.inputs if not self._is_static(f))
         for path, inputs in reads.items():
             rows = self._rows_with_path_time(path, frozenset(inputs))
-            latest = rows.group_by(OWNER).agg(pl.col(SETTLED if inputs else PATH_TIME).max().alias("__latest"))
+            latest = rows.group_by(OWNER).agg(pl.col(SETTLED if inputs else PATH_TIME).max().alias("__featurekit_latest"))
             settled = _join_on_index(settled.lazy(), table.index, latest, OWNER).select(
-                table.index, pl.max_horizontal(SETTLED, "__latest").alias(SETTLED)).collect(engine="in-memory")
+                table.index, pl.max_horizontal(SETTLED, "__featurekit_latest").alias(SETTLED)).collect(engine="in-memory")
         return settled
 
     def _epochs(self, table: Table) -> pl.Series:
@@ -465,10 +465,10 @@ class CutoffPlanBuilder(_PlanBuilder):
         known = (asked.join(times, on=KEY, how="inner").filter(self._known(parent))
                  .select(KEY, *self.moment_columns))
         values = self.pairs_frame(parent.name, frozenset(f.base for f in group), known).select(
-            pl.col(parent.index).alias("__parent"), pl.col(CUT).alias("__parent_cut"),
+            pl.col(parent.index).alias("__featurekit_parent"), pl.col(CUT).alias("__featurekit_parent_cut"),
             *[pl.col(f.base.name).alias(f.name) for f in group])
         return frame.join(values.lazy(), left_on=[relationship.child_key, CUT],
-                          right_on=["__parent", "__parent_cut"], how="left", maintain_order="left")
+                          right_on=["__featurekit_parent", "__featurekit_parent_cut"], how="left", maintain_order="left")
 
 
 
@@ -537,15 +537,15 @@ def compute_per_cutoff(entityset: EntitySet, features: list[Feature], pairs: pl.
     if step is not None:
         builder.step = step
     asked = pairs.rename({target.index: KEY}).with_columns(
-        cut_ticks, *([floors.alias(FLOOR)] if floors is not None else [])).with_row_index("__pair")
+        cut_ticks, *([floors.alias(FLOOR)] if floors is not None else [])).with_row_index("__featurekit_pair")
     times = target.frame.select(pl.col(target.index).alias(KEY), *builder._time_columns(target))
     known = asked.join(times, on=KEY, how="inner", maintain_order="left")
-    known = known.filter(builder._known(target)).select("__pair", KEY, *builder.moment_columns)
-    computed = builder.pairs_frame(target.name, frozenset(features), known.drop("__pair"))
+    known = known.filter(builder._known(target)).select("__featurekit_pair", KEY, *builder.moment_columns)
+    computed = builder.pairs_frame(target.name, frozenset(features), known.drop("__featurekit_pair"))
     computed = computed.select(output_columns(features))
     if known.height < pairs.height:  # pairs of instances not yet created: rows of nulls
         at = np.full(pairs.height, -1, dtype=np.int64)
-        at[known["__pair"].to_numpy()] = np.arange(known.height)
+        at[known["__featurekit_pair"].to_numpy()] = np.arange(known.height)
         computed = computed.select(pl.all().gather(pl.Series(at).replace(-1, None)))
     # the rest in the pairs' order: set beside them, no join (a join copies every column)
     return pl.concat([pairs.select(target.index, CUT), computed], how="horizontal")

@@ -32,7 +32,7 @@ class Plan:
 
 
 def _closest(word: str, candidates: Sequence[str]) -> str:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.0)
+    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.0)
     return matches[0] if matches else ""
 
 
@@ -81,9 +81,15 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
                 f"unknown calculator {name!r}; did you mean {_closest(name, known)!r}? "
                 "Fix: use a tsfresh calculator name."
             )
-        if calculator.needs_time and not has_time:
-            continue
         combos: Sequence[Mapping[str, Any] | None]
+        if parameter_list is not None and (
+            isinstance(parameter_list, str | Mapping) or not isinstance(parameter_list, Sequence)
+        ):
+            raise FeaturekitError(
+                f"calculator {name!r}: the parameters must be a list of dicts or None, got "
+                f"{type(parameter_list).__name__}. Fix: pass e.g. "
+                f"{{{name!r}: {[calculator.example()] if calculator.parameters else None}}}"
+            )
         if parameter_list is None:
             if calculator.parameters and not all(p.optional for p in calculator.parameters):
                 raise FeaturekitError(
@@ -95,6 +101,11 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
         else:
             combos = list(parameter_list)
         for combo in combos:
+            if combo is not None and not isinstance(combo, Mapping):
+                raise FeaturekitError(
+                    f"calculator {name!r}: each parameter combination must be a dict, got "
+                    f"{combo!r}. Fix: pass e.g. {[calculator.example()]}"
+                )
             try:
                 encoded = calculator.encode(combo)
             except KeyError as unknown:
@@ -106,14 +117,9 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
                     f"Fix: use parameters {names}."
                 ) from None
             except ValueError as problem:
-                raise FeaturekitError(
-                    f"calculator {name!r}: {problem}. Fix: correct the value."
-                ) from None
-            if name == "query_similarity_count" and combo and combo.get("query") is not None:
-                raise FeaturekitError(
-                    "query_similarity_count supports only query=None so far. "
-                    "Fix: remove the query or the calculator."
-                )
+                raise FeaturekitError(f"calculator {name!r}: {problem}") from None
+            if calculator.needs_time and not has_time:
+                continue  # validated all the same: the same settings may meet timed input
             suffix = calculator.column_suffix(combo)
             if suffix in seen:
                 continue

@@ -168,7 +168,7 @@ class Parameter:
         if value is None:
             if self.optional:
                 return NAN
-            raise ValueError(f"parameter {self.name!r} may not be None")
+            raise self._refuse(value)
         if self.none_only:
             raise ValueError(f"parameter {self.name!r} supports only None so far, got {value!r}")
         if self.choices is not None:
@@ -627,14 +627,19 @@ def first_digit(value: float) -> int:
     if value == 0.0 or not math.isfinite(value):
         return 0
     exponent = math.floor(math.log10(value))
+    scaled = value
+    if exponent < -300:  # subnormal: 10 ** -exponent alone would overflow to inf
+        scaled *= 1e300
+        exponent += 300
     if exponent < 0:
-        scaled = value * 10.0 ** (-exponent)
+        scaled = scaled * 10.0 ** (-exponent)
     else:
-        scaled = value / 10.0**exponent
-    while scaled >= 10.0:
-        scaled /= 10.0
-    while scaled < 1.0:
-        scaled *= 10.0
+        scaled = scaled / 10.0**exponent
+    for _ in range(3):  # log10's rounding leaves the scaled value at most a step off
+        if scaled >= 10.0:
+            scaled /= 10.0
+        elif scaled < 1.0:
+            scaled *= 10.0
     return int(scaled)
 
 

@@ -3,17 +3,19 @@
 All 75 calculators of tsfresh 0.21's comprehensive preset are here, each following the
 definition of the tsfresh calculator of the same name (same values, same NaN cases) and
 written from that definition. Each is described by a :class:`Calculator` record: its name,
-its kernel code, its parameters (how string and boolean values reach the kernels), the
-parameter grid of the comprehensive preset and the flags the presets are derived from
-(``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
+its kernel code, its parameters (type, allowed range, checked before any kernel runs, and how
+the value reaches the kernels), the parameter grid of the comprehensive preset and the flags
+the presets are derived from (``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
 functions below, called by the window kernel in ``featurekit.timeseries.kernels`` on a view
 of one window (the simplest statistics are inlined there); they never see frames, ids or
 settings.
 
 Known differences from tsfresh: permutation_entropy breaks ties between equal values by
-position (tsfresh's result then depends on numpy's sort kernel); query_similarity_count
-supports only ``query=None`` (always NaN, tsfresh's default). Calculators that tsfresh has
-and featurekit lacks would be listed in :data:`NOT_YET_IMPLEMENTED`; it is empty.
+position (tsfresh's result then depends on numpy's sort kernel); benford_correlation takes
+the true leading digit of a subnormal value (tsfresh the first digit of its shortest printed
+form, which can differ there); query_similarity_count supports only ``query=None`` (always
+NaN, tsfresh's default). Calculators that tsfresh has and featurekit lacks would be listed
+in :data:`NOT_YET_IMPLEMENTED`; it is empty.
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
 

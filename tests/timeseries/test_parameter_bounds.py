@@ -400,7 +400,7 @@ def _expected_words(calculator: str, parameter_name: str, case_id: str) -> list[
 def test_out_of_range_parameters_are_refused_by_extract(computed, case_id, calculator, combo,
                                                         parameter):
     outcome = json.loads((computed / "out_of_range.json").read_text())[case_id]
-    assert outcome["raised"] == "FeaturekitError", outcome
+    assert outcome["raised"] == "PlanError", outcome
     for word in _expected_words(calculator, parameter, case_id):
         assert word in outcome["message"], (word, outcome["message"])
 

@@ -3,17 +3,19 @@
 All 75 calculators of tsfresh 0.21's comprehensive preset are here, each following the
 definition of the tsfresh calculator of the same name (same values, same NaN cases) and
 written from that definition. Each is described by a :class:`Calculator` record: its name,
-its kernel code, its parameters (how string and boolean values reach the kernels), the
-parameter grid of the comprehensive preset and the flags the presets are derived from
-(``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
+its kernel code, its parameters (type, allowed range, checked before any kernel runs, and how
+the value reaches the kernels), the parameter grid of the comprehensive preset and the flags
+the presets are derived from (``minimal``, ``high_cost``, ``needs_time``). The numeric work is done by the ``@njit``
 functions below, called by the window kernel in ``featurekit.timeseries.kernels`` on a view
 of one window (the simplest statistics are inlined there); they never see frames, ids or
 settings.
 
 Known differences from tsfresh: permutation_entropy breaks ties between equal values by
-position (tsfresh's result then depends on numpy's sort kernel); query_similarity_count
-supports only ``query=None`` (always NaN, tsfresh's default). Calculators that tsfresh has
-and featurekit lacks would be listed in :data:`NOT_YET_IMPLEMENTED`; it is empty.
+position (tsfresh's result then depends on numpy's sort kernel); benford_correlation takes
+the true leading digit of a subnormal value (tsfresh the first digit of its shortest printed
+form, which can differ there); query_similarity_count supports only ``query=None`` (always
+NaN, tsfresh's default). Calculators that tsfresh has and featurekit lacks would be listed
+in :data:`NOT_YET_IMPLEMENTED`; it is empty.
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
 
@@ -39,9 +41,38 @@ NAN = np.nan
 # --------------------------------------------------------------------------------------
 
 
+#: Largest position, lag, coefficient or point count a parameter may name. No series of more
+#: rows fits in memory, and it keeps the kernels' index arithmetic far from int64 overflow.
+MAX_POSITION = 2**31 - 1
+#: Largest number of bins (histogram bins, quantile bins): the kernels hold a slot per bin.
+MAX_BINS = 10**6
+#: Largest degree of the Friedrich polynomial: the fit holds a column per power.
+MAX_DEGREE = 100
+#: Largest wavelet width: the kernels sample the wavelet at about 16 points per unit of width
+#: and keep one transform row per width.
+MAX_WAVELET_WIDTH = 1000
+#: Largest permutation_entropy dimension: the kernel numbers the dimension! orderings in 64
+#: bits (20! < 2**63); beyond it nearly every pattern of a series is unique anyway.
+MAX_PERMUTATION_DIMENSION = 20
+
+
+def _number_text(value: float) -> str:
+    """A bound as written in messages: integers without a decimal point."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _shown(value: Any) -> str:
+    """A parameter value as quoted in messages, cut short if its text is long."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 @dataclass(frozen=True)
 class Parameter:
-    """One named parameter of a calculator and how the kernels receive it (as a float)."""
+    """One named parameter of a calculator: its type, its allowed range and how the kernels
+    receive it (as a float). The range is the single source of truth for both entry points
+    (``extract`` settings and the DFS primitives), the documentation and the tests.
+    """
 
     name: str
     choices: tuple[str, ...] | None = None  # string parameters: encoded as their position
@@ -49,30 +80,115 @@ class Parameter:
     integer: bool = False
     optional: bool = False  # may be None (encoded as NaN)
     name_only: bool = False  # appears in the column name only; the kernels ignore it
+    low: float | None = None  # smallest allowed value (None: no lower bound)
+    high: float | None = None  # largest allowed value (None: no upper bound)
+    low_exclusive: bool = False  # the value must be strictly greater than ``low``
+    infinite: bool = False  # +-inf are meaningful values (thresholds)
+    nan: bool = False  # NaN is a meaningful value (value_count counts NaNs)
+    below: str | None = None  # must be smaller than this other parameter
+    member_of: str | None = None  # must be one of the values of this other parameter
+    sequence: bool = False  # a list or tuple of numbers, each in the range
+    none_only: bool = False  # only None is supported so far (query_similarity_count's query)
+
+    @property
+    def numeric(self) -> bool:
+        return self.choices is None and not self.boolean
+
+    def allowed(self) -> str:
+        """The allowed values in words, as error messages and the docs state them."""
+        if self.none_only:
+            return "None"
+        if self.choices is not None:
+            text = f"one of {list(self.choices)}"
+        elif self.boolean:
+            text = "True or False"
+        else:
+            noun = "integer" if self.integer else "number"
+            if self.high is None and not self.integer and not self.infinite:
+                noun = "finite number"
+            bounds = self._range()
+            if self.nan and self.infinite:
+                bounds = bounds or "(NaN and infinities included)"
+            elif self.infinite:
+                bounds = bounds or "or an infinity (not NaN)"
+            if self.sequence:
+                text = f"a list of {noun}s" + (f", each {bounds}" if bounds else "")
+            else:
+                text = f"{'an' if noun == 'integer' else 'a'} {noun} {bounds}".rstrip()
+            if self.below is not None:
+                text += f", less than {self.below}"
+            if self.member_of is not None:
+                text += f", one of the {self.member_of}"
+        return text + (" or None" if self.optional else "")
+
+    def _range(self) -> str:
+        """The bounds in words ("from 0 to 1"), empty when the parameter has none."""
+        low = None if self.low is None else _number_text(self.low)
+        high = None if self.high is None else _number_text(self.high)
+        if low is not None and high is not None:
+            if self.low_exclusive:
+                return f"greater than {low} and at most {high}"
+            return f"from {low} to {high}"
+        if low is not None:
+            return f"{'greater than' if self.low_exclusive else 'at least'} {low}"
+        if high is not None:
+            return f"at most {high}"
+        return ""
+
+    def _refuse(self, value: Any) -> ValueError:
+        return ValueError(f"parameter {self.name!r} must be {self.allowed()}, got {_shown(value)}")
+
+    def _check_number(self, value: Any) -> float:
+        """``value`` as a float if it is a number of this parameter's type and range."""
+        if isinstance(value, bool | np.bool_) or not isinstance(
+            value, int | float | np.integer | np.floating
+        ):
+            raise self._refuse(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a Python integer beyond the float range
+            number = math.inf if value > 0 else -math.inf
+        if math.isnan(number):
+            if not self.nan:
+                raise self._refuse(value)
+            return number
+        if math.isinf(number) and not (self.infinite and not self.integer):
+            raise self._refuse(value)
+        if self.integer and not number.is_integer():
+            raise self._refuse(value)
+        exact = value if isinstance(value, int | np.integer) else number
+        if self.low is not None and (
+            exact <= self.low if self.low_exclusive else exact < self.low
+        ):
+            raise self._refuse(value)
+        if self.high is not None and exact > self.high:
+            raise self._refuse(value)
+        return number
 
     def encode(self, value: Any) -> float:
         """Return the float the kernels receive for ``value``; raise ValueError if invalid."""
-        if self.name_only:
-            return 0.0
         if value is None:
             if self.optional:
                 return NAN
-            raise ValueError(f"parameter {self.name!r} may not be None")
+            raise self._refuse(value)
+        if self.none_only:
+            raise ValueError(f"parameter {self.name!r} supports only None so far, got {value!r}")
         if self.choices is not None:
-            if value not in self.choices:
-                raise ValueError(
-                    f"parameter {self.name!r} must be one of {list(self.choices)}, got {value!r}"
-                )
+            if not isinstance(value, str) or value not in self.choices:
+                raise self._refuse(value)
             return float(self.choices.index(value))
         if self.boolean:
             if not isinstance(value, bool | np.bool_):
-                raise ValueError(f"parameter {self.name!r} must be True or False, got {value!r}")
+                raise self._refuse(value)
             return float(bool(value))
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            raise ValueError(f"parameter {self.name!r} must be a number, got {value!r}")
-        if self.integer and float(value) != int(value):
-            raise ValueError(f"parameter {self.name!r} must be an integer, got {value!r}")
-        return float(value)
+        if self.sequence:
+            if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+                raise self._refuse(value)
+            for element in value:
+                self._check_number(element)
+            return 0.0
+        number = self._check_number(value)
+        return 0.0 if self.name_only else number
 
 
 @dataclass(frozen=True)
@@ -108,8 +224,43 @@ class Calculator:
             raise KeyError(unknown[0])
         missing = [p.name for p in self.parameters if p.name not in params and not p.optional]
         if missing:
-            raise ValueError(f"calculator {self.name!r} needs parameter(s) {missing}")
-        return tuple(parameter.encode(params.get(parameter.name)) for parameter in self.parameters)
+            raise ValueError(f"parameter(s) {missing} missing. Fix: pass {self.example()}")
+        encoded = []
+        for parameter in self.parameters:
+            try:
+                encoded.append(parameter.encode(params.get(parameter.name)))
+            except ValueError as problem:
+                raise ValueError(f"{problem}. Fix: {self._fix(parameter)}") from None
+        for parameter in self.parameters:
+            value = params.get(parameter.name)
+            if value is None:
+                continue
+            other = params.get(parameter.below or parameter.member_of or "")
+            if parameter.below is not None and other is not None and not value < other:
+                raise ValueError(
+                    f"parameter {parameter.name!r} must be less than {parameter.below} "
+                    f"({_shown(other)}), got {_shown(value)}. Fix: {self._fix(parameter)}"
+                )
+            if parameter.member_of is not None and other is not None and value not in other:
+                raise ValueError(
+                    f"parameter {parameter.name!r} must be one of the {parameter.member_of} "
+                    f"{_shown(other)}, got {_shown(value)}. Fix: {self._fix(parameter)}"
+                )
+        return tuple(encoded)
+
+    def example(self) -> dict[str, Any]:
+        """A valid parameter combination: the first of the comprehensive grid."""
+        return dict(self.grid[0]) if self.grid else {}
+
+    def _fix(self, parameter: Parameter) -> str:
+        """How to correct ``parameter``: its range and a value known to be valid."""
+        known = list(
+            dict.fromkeys(
+                repr(combo[parameter.name]) for combo in self.grid or () if parameter.name in combo
+            )
+        )
+        shown = f" (tsfresh's comprehensive preset uses {', '.join(known[:6])})" if known else ""
+        return f"pass a {parameter.name} within that range{shown}"
 
     def column_suffix(self, params: Mapping[str, Any] | None) -> str:
         """The part of the column name after the kind, following tsfresh's naming."""
@@ -186,7 +337,7 @@ def pairwise_sum(x: np.ndarray) -> float:
 def sorted_quantile(srt: np.ndarray, q: float) -> float:
     """Linear-interpolation quantile of already sorted values (numpy's 'linear' method)."""
     n = srt.shape[0]
-    if n == 0:
+    if n == 0 or not 0.0 <= q <= 1.0:
         return NAN
     virtual = (n - 1) * q
     below = math.floor(virtual)
@@ -478,14 +629,19 @@ def first_digit(value: float) -> int:
     if value == 0.0 or not math.isfinite(value):
         return 0
     exponent = math.floor(math.log10(value))
+    scaled = value
+    if exponent < -300:  # subnormal: 10 ** -exponent alone would overflow to inf
+        scaled *= 1e300
+        exponent += 300
     if exponent < 0:
-        scaled = value * 10.0 ** (-exponent)
+        scaled = scaled * 10.0 ** (-exponent)
     else:
-        scaled = value / 10.0**exponent
-    while scaled >= 10.0:
-        scaled /= 10.0
-    while scaled < 1.0:
-        scaled *= 10.0
+        scaled = scaled / 10.0**exponent
+    for _ in range(3):  # log10's rounding leaves the scaled value at most a step off
+        if scaled >= 10.0:
+            scaled /= 10.0
+        elif scaled < 1.0:
+            scaled *= 10.0
     return int(scaled)
 
 
@@ -525,6 +681,8 @@ def benford_correlation(x: np.ndarray) -> float:
 def lagged_products(x: np.ndarray, lag: int, reversal: bool) -> float:
     """c3 (mean of x_{t+2l} x_{t+l} x_t) or the time-reversal asymmetry statistic."""
     n = x.shape[0]
+    if lag < 0:  # refused by the parameter check; never read before the window
+        return NAN
     terms = n - 2 * lag
     if terms <= 0:
         return 0.0
@@ -558,7 +716,7 @@ def cid_ce(x: np.ndarray, mean: float, std: float, normalize: bool) -> float:
 def autocorrelation(x: np.ndarray, mean: float, variance: float, lag: int) -> float:
     """Autocorrelation at ``lag`` normalised by the full-series variance."""
     n = x.shape[0]
-    if n <= lag or abs(variance) <= 1e-8:
+    if lag < 0 or n <= lag or abs(variance) <= 1e-8:
         return NAN
     total = 0.0
     for t in range(n - lag):
@@ -572,7 +730,7 @@ def agg_autocorrelation(
 ) -> float:
     """Aggregate (F_AGG) of the adjusted autocorrelations at lags 1..max_lag."""
     n = x.shape[0]
-    if n == 0:
+    if n == 0 or max_lag < 1:
         return NAN
     if abs(variance) < 1e-10 or n == 1:
         return aggregate(np.zeros(n), how)
@@ -587,7 +745,7 @@ def partial_autocorrelation(x: np.ndarray, mean: float, lag: int) -> float:
     """Partial autocorrelation at ``lag`` by Levinson-Durbin on adjusted autocovariances."""
     n = x.shape[0]
     usable = n // 2 - 1  # statsmodels computes lags below half the length only
-    if n <= 1 or usable <= 0 or lag > usable:
+    if n <= 1 or usable <= 0 or lag > usable or lag < 0:
         return NAN
     if lag == 0:
         return 1.0
@@ -615,6 +773,8 @@ def partial_autocorrelation(x: np.ndarray, mean: float, lag: int) -> float:
 def number_peaks(x: np.ndarray, support: int) -> float:
     """Points greater than their ``support`` neighbours on each side."""
     n = x.shape[0]
+    if support < 1:
+        return NAN
     count = 0
     for i in range(support, n - support):
         peak = True
@@ -631,7 +791,7 @@ def number_peaks(x: np.ndarray, support: int) -> float:
 def binned_entropy(x: np.ndarray, max_bins: int) -> float:
     """Entropy of the histogram of ``max_bins`` equal-width bins (numpy's bin edges)."""
     n = x.shape[0]
-    if n == 0:
+    if n == 0 or max_bins < 1 or max_bins > MAX_BINS:
         return NAN
     low = x.min()
     high = x.max()
@@ -711,7 +871,7 @@ def energy_ratio_by_chunks(x: np.ndarray, segments: int, focus: int) -> float:
     total = 0.0
     for i in range(n):
         total += x[i] * x[i]
-    if total == 0.0 or n == 0:
+    if total == 0.0 or n == 0 or segments < 1 or not 0 <= focus < segments:
         return NAN
     base = n // segments
     extra = n % segments
@@ -725,26 +885,35 @@ def energy_ratio_by_chunks(x: np.ndarray, segments: int, focus: int) -> float:
 
 @njit(cache=True, error_model="numpy")
 def permutation_entropy(x: np.ndarray, tau: int, dimension: int) -> float:
-    """Entropy of the ordinal patterns of ``dimension`` points ``tau`` apart."""
+    """Entropy of the ordinal patterns of ``dimension`` consecutive points, one pattern
+    starting every ``tau`` points (tsfresh's sub-windows; ``tau`` is their stride).
+
+    Each pattern is the stable argsort of its points, numbered by its Lehmer code (its rank
+    among the dimension! orderings), which fits in 64 bits up to 20 points.
+    """
     n = x.shape[0]
-    count = n - (dimension - 1) * tau
-    if count <= 0:
+    if tau < 1 or dimension < 1 or dimension > MAX_PERMUTATION_DIMENSION or n < dimension:
         return NAN
+    count = (n - dimension) // tau + 1
     codes = np.empty(count, dtype=np.int64)
     ranks = np.empty(dimension, dtype=np.int64)
-    for start in range(count):
-        # stable argsort of the embedded vector, encoded in base `dimension`
+    for pattern in range(count):
+        start = pattern * tau
         for j in range(dimension):
             ranks[j] = j
         for j in range(1, dimension):
             k = j
-            while k > 0 and x[start + ranks[k] * tau] < x[start + ranks[k - 1] * tau]:
+            while k > 0 and x[start + ranks[k]] < x[start + ranks[k - 1]]:
                 ranks[k], ranks[k - 1] = ranks[k - 1], ranks[k]
                 k -= 1
         code = 0
         for j in range(dimension):
-            code = code * dimension + ranks[j]
-        codes[start] = code
+            smaller_after = 0
+            for k in range(j + 1, dimension):
+                if ranks[k] < ranks[j]:
+                    smaller_after += 1
+            code = code * (dimension - j) + smaller_after
+        codes[pattern] = code
     codes.sort()
     entropy = 0.0
     i = 0
@@ -899,7 +1068,7 @@ def fft_coefficient(
     real: np.ndarray, imag: np.ndarray, available: int, coeff: int, attr: int
 ) -> float:
     """One attribute (FFT_ATTR) of one real-FFT coefficient; NaN beyond the spectrum."""
-    if coeff >= available:
+    if coeff < 0 or coeff >= available or coeff >= real.shape[0]:
         return NAN
     re = real[coeff]
     im = imag[coeff]
@@ -953,7 +1122,7 @@ def lempel_ziv_complexity(x: np.ndarray, bins: int) -> float:
     whose edges live in a dict keyed by (node, symbol).
     """
     n = x.shape[0]
-    if n == 0:
+    if n == 0 or bins < 1 or bins > MAX_BINS:
         return NAN
     low = x.min()
     high = x.max()
@@ -1039,12 +1208,13 @@ def fourier_entropy(density: np.ndarray, bins: int) -> float:
 def ar_parameters(x: np.ndarray, order: int) -> np.ndarray:
     """Intercept and lag coefficients of the least-squares AR(``order``) fit (minimum norm).
 
-    Too short a series (fewer rows than parameters) gives ``order`` NaNs instead, one fewer
-    than a fit, which :func:`ar_coefficient` turns into tsfresh's values for that case.
+    Too short a series (fewer rows than parameters) gives an empty array instead of the
+    ``order + 1`` values of a fit, which :func:`ar_coefficient` turns into tsfresh's values
+    for that case.
     """
     n = x.shape[0]
-    if n - order < order + 1:
-        return np.full(order, NAN)
+    if order < 0 or n - order < order + 1:
+        return np.empty(0)
     rows = n - order
     design = np.empty((rows, order + 1))
     target = np.empty(rows)
@@ -1061,7 +1231,7 @@ def ar_coefficient(parameters: np.ndarray, coeff: int, order: int) -> float:
     """Coefficient ``coeff`` (0: intercept) from :func:`ar_parameters` of that order."""
     if coeff > order or coeff < 0:
         return NAN
-    if parameters.shape[0] == order:  # no fit; tsfresh reports 0 for the last coefficient
+    if parameters.shape[0] != order + 1:  # no fit; tsfresh reports 0 for the last coefficient
         return 0.0 if coeff == order else NAN
     return parameters[coeff]
 
@@ -1072,6 +1242,8 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
 
     NaN coefficients when the bins cannot be formed (repeated quantile edges, too few points).
     """
+    if degree < 0 or degree > MAX_DEGREE or quantiles < 1 or quantiles > MAX_BINS:
+        return np.empty(0)  # refused by the parameter check; every coefficient reads as NaN
     failed = np.full(degree + 1, NAN)
     n = x.shape[0]
     if n < 2:
@@ -1116,6 +1288,10 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
         for r in range(used):
             total += design[r, power] * design[r, power]
         scale[power] = math.sqrt(total)
+        # a power that overflows or vanishes for these levels leaves no fit (LAPACK refuses
+        # non-finite input), as numpy's polyfit fails on it
+        if not (0.0 < scale[power] < np.inf):
+            return failed
         for r in range(used):
             design[r, power] /= scale[power]
     solution = np.linalg.lstsq(design, target, rcond=used * 2.220446049250313e-16)[0]
@@ -1187,7 +1363,7 @@ def cwt_coefficient(x: np.ndarray, width: float, coeff: int) -> float:
     differenced, then centred (the integrate-then-differentiate scheme of PyWavelets).
     """
     n = x.shape[0]
-    if coeff >= n or width <= 0:
+    if coeff < 0 or coeff >= n or not 0.0 < width <= MAX_WAVELET_WIDTH:
         return NAN
     integral = MEXICAN_HAT_INTEGRAL
     step = MEXICAN_HAT_STEP
@@ -1255,6 +1431,11 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     n = x.shape[0]
     count = ratios.shape[0]
     result = np.zeros(count)
+    for t in range(count):
+        if not ratios[t] >= 0.0:  # negative or NaN tolerances are refused by the check
+            return np.full(count, NAN)
+    if m < 1:
+        return np.full(count, NAN)
     if n <= m + 1 or count == 0:
         return result
     rank = np.argsort(ratios, kind="mergesort")
@@ -1509,7 +1690,7 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     """
     n = x.shape[0]
     widths = max_width
-    if n == 0 or widths < 1:
+    if n == 0 or widths < 1 or widths > MAX_WAVELET_WIDTH:
         return NAN
     transform = np.empty((widths, n))
     for row in range(widths):
@@ -1628,6 +1809,27 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
 
 _R_GRID = _float_steps(0, 20)
 
+
+def _position(name: str, low: int = 0, **rule: Any) -> Parameter:
+    """An integer naming a lag, a coefficient, a chunk or a count of points."""
+    return Parameter(name, integer=True, low=low, high=MAX_POSITION, **rule)
+
+
+def _bins(name: str) -> Parameter:
+    """A number of bins (histogram or quantile bins)."""
+    return Parameter(name, integer=True, low=1, high=MAX_BINS)
+
+
+def _fraction(name: str) -> Parameter:
+    """A quantile or a share, between 0 and 1."""
+    return Parameter(name, low=0, high=1)
+
+
+def _threshold(name: str) -> Parameter:
+    """A value compared with the series' values: any number, infinities included."""
+    return Parameter(name, infinite=True)
+
+
 CALCULATORS: tuple[Calculator, ...] = (
     Calculator(
         "variance_larger_than_standard_deviation", 1, description="variance > standard deviation"
@@ -1673,43 +1875,59 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator(
         "time_reversal_asymmetry_statistic",
         37,
-        (Parameter("lag", integer=True),),
+        (_position("lag"),),
         _grid(lag=[1, 2, 3]),
     ),
-    Calculator("c3", 38, (Parameter("lag", integer=True),), _grid(lag=[1, 2, 3])),
+    Calculator("c3", 38, (_position("lag"),), _grid(lag=[1, 2, 3])),
     Calculator(
         "cid_ce", 39, (Parameter("normalize", boolean=True),), _grid(normalize=[True, False])
     ),
     Calculator("symmetry_looking", 40, (Parameter("r"),), _grid(r=_R_GRID)),
     Calculator("large_standard_deviation", 41, (Parameter("r"),), _grid(r=_float_steps(1, 20))),
     Calculator(
-        "quantile", 42, (Parameter("q"),), _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+        "quantile", 42, (_fraction("q"),), _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
     ),
     Calculator(
-        "autocorrelation", 43, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+        "autocorrelation", 43, (_position("lag"),), _grid(lag=list(range(10)))
     ),
     Calculator(
         "agg_autocorrelation",
         44,
-        (Parameter("f_agg", choices=F_AGG), Parameter("maxlag", integer=True)),
+        (Parameter("f_agg", choices=F_AGG), _position("maxlag", low=1)),
         _grid(f_agg=["mean", "median", "var"], maxlag=[40]),
     ),
     Calculator(
-        "partial_autocorrelation", 45, (Parameter("lag", integer=True),), _grid(lag=list(range(10)))
+        "partial_autocorrelation", 45, (_position("lag"),), _grid(lag=list(range(10)))
     ),
-    Calculator("number_cwt_peaks", 75, (Parameter("n", integer=True),), _grid(n=[1, 5])),
-    Calculator("number_peaks", 46, (Parameter("n", integer=True),), _grid(n=[1, 3, 5, 10, 50])),
-    Calculator("binned_entropy", 47, (Parameter("max_bins", integer=True),), _grid(max_bins=[10])),
+    Calculator(
+        "number_cwt_peaks",
+        75,
+        (Parameter("n", integer=True, low=1, high=MAX_WAVELET_WIDTH),),
+        _grid(n=[1, 5]),
+    ),
+    Calculator("number_peaks", 46, (_position("n", low=1),), _grid(n=[1, 3, 5, 10, 50])),
+    Calculator("binned_entropy", 47, (_bins("max_bins"),), _grid(max_bins=[10])),
     Calculator(
         "index_mass_quantile",
         48,
-        (Parameter("q"),),
+        (_fraction("q"),),
         _grid(q=[0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]),
     ),
     Calculator(
         "cwt_coefficients",
         70,
-        (Parameter("coeff", integer=True), Parameter("w"), Parameter("widths", name_only=True)),
+        (
+            _position("coeff"),
+            Parameter("w", low=0, low_exclusive=True, high=MAX_WAVELET_WIDTH, member_of="widths"),
+            Parameter(
+                "widths",
+                name_only=True,
+                sequence=True,
+                low=0,
+                low_exclusive=True,
+                high=MAX_WAVELET_WIDTH,
+            ),
+        ),
         tuple(
             {"widths": (2, 5, 10, 20), "coeff": coeff, "w": w}
             for coeff in range(15)
@@ -1717,20 +1935,20 @@ CALCULATORS: tuple[Calculator, ...] = (
         ),
     ),
     Calculator(
-        "spkt_welch_density", 66, (Parameter("coeff", integer=True),), _grid(coeff=[2, 5, 8])
+        "spkt_welch_density", 66, (_position("coeff"),), _grid(coeff=[2, 5, 8])
     ),
     Calculator(
         "ar_coefficient",
         67,
-        (Parameter("coeff", integer=True), Parameter("k", integer=True)),
+        (_position("coeff"), _position("k")),
         _grid(coeff=list(range(11)), k=[10]),
     ),
     Calculator(
         "change_quantiles",
         49,
         (
-            Parameter("ql"),
-            Parameter("qh"),
+            _fraction("ql"),
+            _fraction("qh"),
             Parameter("isabs", boolean=True),
             Parameter("f_agg", choices=F_AGG),
         ),
@@ -1746,7 +1964,7 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator(
         "fft_coefficient",
         50,
-        (Parameter("coeff", integer=True), Parameter("attr", choices=FFT_ATTR)),
+        (_position("coeff"), Parameter("attr", choices=FFT_ATTR)),
         tuple({"coeff": k, "attr": attr} for attr in FFT_ATTR for k in range(100)),
     ),
     Calculator(
@@ -1755,17 +1973,22 @@ CALCULATORS: tuple[Calculator, ...] = (
         (Parameter("aggtype", choices=SPECTRUM_AGG),),
         _grid(aggtype=list(SPECTRUM_AGG)),
     ),
-    Calculator("value_count", 52, (Parameter("value"),), _grid(value=[0, 1, -1])),
+    Calculator(
+        "value_count",
+        52,
+        (Parameter("value", infinite=True, nan=True),),
+        _grid(value=[0, 1, -1]),
+    ),
     Calculator(
         "range_count",
         53,
-        (Parameter("min"), Parameter("max")),
+        (_threshold("min"), _threshold("max")),
         ({"min": -1, "max": 1}, {"min": -1e12, "max": 0}, {"min": 0, "max": 1e12}),
     ),
     Calculator(
         "approximate_entropy",
         72,
-        (Parameter("m", integer=True), Parameter("r")),
+        (_position("m", low=1), Parameter("r", low=0)),
         _grid(m=[2], r=[0.1, 0.3, 0.5, 0.7, 0.9]),
         high_cost=True,
     ),
@@ -1773,16 +1996,16 @@ CALCULATORS: tuple[Calculator, ...] = (
         "friedrich_coefficients",
         68,
         (
-            Parameter("coeff", integer=True),
-            Parameter("m", integer=True),
-            Parameter("r", integer=True),
+            _position("coeff"),
+            Parameter("m", integer=True, low=1, high=MAX_DEGREE),
+            _bins("r"),
         ),
         _grid(coeff=list(range(4)), m=[3], r=[30]),
     ),
     Calculator(
         "max_langevin_fixed_point",
         69,
-        (Parameter("m", integer=True), Parameter("r", integer=True)),
+        (Parameter("m", integer=True, low=1, high=MAX_DEGREE), _bins("r")),
         _grid(m=[3], r=[30]),
     ),
     Calculator(
@@ -1793,7 +2016,7 @@ CALCULATORS: tuple[Calculator, ...] = (
         55,
         (
             Parameter("attr", choices=TREND_ATTR),
-            Parameter("chunk_len", integer=True),
+            _position("chunk_len", low=1),
             Parameter("f_agg", choices=F_AGG),
         ),
         _grid(
@@ -1813,11 +2036,11 @@ CALCULATORS: tuple[Calculator, ...] = (
         fixed_name_parts={"autolag": "AIC"},
         description="lags chosen by AIC only, as tsfresh's default",
     ),
-    Calculator("number_crossing_m", 56, (Parameter("m"),), _grid(m=[0, -1, 1])),
+    Calculator("number_crossing_m", 56, (_threshold("m"),), _grid(m=[0, -1, 1])),
     Calculator(
         "energy_ratio_by_chunks",
         57,
-        (Parameter("num_segments", integer=True), Parameter("segment_focus", integer=True)),
+        (_position("num_segments", low=1), _position("segment_focus", below="num_segments")),
         _grid(num_segments=[10], segment_focus=list(range(10))),
     ),
     Calculator(
@@ -1834,34 +2057,37 @@ CALCULATORS: tuple[Calculator, ...] = (
         needs_time=True,
         description="x axis: hours since the window's first timestamp; datetime sort only",
     ),
-    Calculator("count_above", 59, (Parameter("t"),), _grid(t=[0])),
-    Calculator("count_below", 60, (Parameter("t"),), _grid(t=[0])),
+    Calculator("count_above", 59, (_threshold("t"),), _grid(t=[0])),
+    Calculator("count_below", 60, (_threshold("t"),), _grid(t=[0])),
     Calculator(
         "lempel_ziv_complexity",
         64,
-        (Parameter("bins", integer=True),),
+        (_bins("bins"),),
         _grid(bins=[2, 3, 5, 10, 100]),
     ),
     Calculator(
-        "fourier_entropy", 65, (Parameter("bins", integer=True),), _grid(bins=[2, 3, 5, 10, 100])
+        "fourier_entropy", 65, (_bins("bins"),), _grid(bins=[2, 3, 5, 10, 100])
     ),
     Calculator(
         "permutation_entropy",
         61,
-        (Parameter("tau", integer=True), Parameter("dimension", integer=True)),
+        (
+            _position("tau", low=1),
+            Parameter("dimension", integer=True, low=2, high=MAX_PERMUTATION_DIMENSION),
+        ),
         _grid(tau=[1], dimension=[3, 4, 5, 6, 7]),
     ),
     Calculator(
         "query_similarity_count",
         62,
-        (Parameter("query", optional=True), Parameter("threshold")),
+        (Parameter("query", optional=True, none_only=True), _threshold("threshold")),
         ({"query": None, "threshold": 0.0},),
         description="only query=None (always NaN, as tsfresh's default) is supported so far",
     ),
     Calculator(
         "mean_n_absolute_max",
         63,
-        (Parameter("number_of_maxima", integer=True),),
+        (_position("number_of_maxima", low=1),),
         _grid(number_of_maxima=[7]),
     ),
 )

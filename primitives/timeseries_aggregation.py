@@ -204,7 +204,9 @@ def _primitive_class(calculator: Calculator) -> type[TimeSeriesAggregation]:
     name = f"ts_{calculator.name}" if calculator.name in BUILT_IN_NAMES else calculator.name
     class_name = _class_name(name)
     what = calculator.description or calculator.name.replace("_", " ")
-    parameters = ", ".join(p.name for p in calculator.parameters if not p.name_only)
+    parameters = "; ".join(
+        f"{p.name}: {p.allowed()}" for p in calculator.parameters if not p.name_only
+    )
     doc = (
         f"tsfresh's {calculator.name} of the rows in time order: {what}"
         + (f" (parameters: {parameters})." if parameters else ".")

@@ -13,101 +13,29 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
-from featurekit.errors import FeaturekitError, SchemaError, schema_error
+from featurekit.errors import FeaturekitError, schema_error
+from featurekit.primitives import timeseries as catalogue
+from featurekit.timeseries.inputs import (
+    TABLE,
+    TIME_COLUMN,
+    check_keys,
+    check_roles,
+    check_values,
+    read_frame,
+    require,
+    value_columns,
+)
 from featurekit.timeseries.kernels import run_plan
-from featurekit.timeseries.settings import Settings, build_plan
+from featurekit.timeseries.settings import Plan, Settings, build_plan
 from featurekit.timeseries.windows import Expanding, Rolling, Tumbling, whole_series
 
-TABLE = "time series"
-# A pandas DatetimeIndex travels with the rows under this name: like tsfresh, featurekit
-# computes time-aware calculators (linear_trend_timewise) only from such an index.
-TIME_COLUMN = "__featurekit_index_time__"
 WINDOW_END = "window_end"
-
-
-def _to_polars(df: Any) -> tuple[pl.DataFrame, bool]:
-    """The input as a polars frame (never the caller's object) and whether it was pandas."""
-    if isinstance(df, pd.DataFrame):
-        return pl.from_pandas(df, include_index=False), True
-    if isinstance(df, pl.LazyFrame):
-        return df.collect(), False
-    if isinstance(df, pl.DataFrame):
-        return df, False
-    if isinstance(df, str | Path):
-        path = Path(df)
-        if path.suffix == ".csv":
-            return pl.read_csv(path), False
-        return pl.read_parquet(path), False
-    try:
-        import pyarrow as pa
-
-        if isinstance(df, pa.Table):
-            return pl.from_arrow(df), False  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        pass
-    raise SchemaError(
-        f"table {TABLE!r}: cannot read a {type(df).__name__}. "
-        "Fix: pass a pandas or polars DataFrame, a pyarrow Table or a parquet/CSV path."
-    )
-
-
-def _require(frame: pl.DataFrame, column: str | None, role: str) -> None:
-    if column is not None and column not in frame.columns:
-        raise schema_error(
-            TABLE,
-            column,
-            f"the {role} column is missing (columns are {frame.columns})",
-            f"pass the name of an existing column as {role}",
-        )
-
-
-def _value_columns(
-    frame: pl.DataFrame,
-    column_id: str,
-    column_sort: str | None,
-    column_kind: str | None,
-    column_value: str | None,
-) -> list[str]:
-    """The value columns: one for long input, every other column for wide input."""
-    if column_value is not None:
-        return [column_value]
-    reserved = {column_id, column_sort, column_kind, TIME_COLUMN} - {None}
-    others = [name for name in frame.columns if name not in reserved]
-    if column_kind is not None and len(others) != 1:
-        raise schema_error(
-            TABLE,
-            None,
-            f"with column_kind={column_kind!r} there must be exactly one value column, "
-            f"found {others}",
-            "pass column_value",
-        )
-    if not others:
-        raise schema_error(TABLE, None, "there is no value column", "add a numeric value column")
-    return others
-
-
-def _check_values(frame: pl.DataFrame, columns: list[str]) -> None:
-    for name in columns:
-        dtype = frame.schema[name]
-        if not (dtype.is_numeric() or dtype == pl.Boolean):
-            raise schema_error(
-                TABLE, name, f"values must be numeric, found {dtype}", "cast the column to float"
-            )
-        missing = frame[name].cast(pl.Float64).is_nan().sum() + frame[name].null_count()
-        if missing:
-            raise schema_error(
-                TABLE,
-                name,
-                f"{missing} missing (null/NaN) values",
-                "impute or drop them first (tsfresh refuses them too)",
-            )
 
 
 DUPLICATE_POLICIES = ("raise", "mean", "median", "sum", "min", "max", "first", "last")
@@ -342,19 +270,19 @@ def _extract(
     kind_settings: Mapping[str, Settings] | None,
     duplicates: str,
 ) -> pd.DataFrame | pl.DataFrame:
-    frame, was_pandas = _to_polars(df)
-    if was_pandas and isinstance(df.index, pd.DatetimeIndex):
-        frame = frame.with_columns(pl.Series(TIME_COLUMN, df.index.as_unit("ns").asi8))
-    _require(frame, column_id, "column_id")
-    _require(frame, column_sort, "column_sort")
-    _require(frame, column_kind, "column_kind")
-    _require(frame, column_value, "column_value")
-    values = _value_columns(frame, column_id, column_sort, column_kind, column_value)
-    _check_values(frame, values)
-    if frame[column_id].null_count():
-        raise schema_error(TABLE, column_id, "the id column has nulls", "drop or fill them")
-
-    keys = [column_id] + ([column_sort] if column_sort is not None else [])
+    check_roles(
+        {
+            "column_id": column_id,
+            "column_sort": column_sort,
+            "column_kind": column_kind,
+            "column_value": column_value,
+        }
+    )
+    if window is not None and not isinstance(window, Rolling | Expanding | Tumbling):
+        raise FeaturekitError(
+            f"window must be fk.timeseries.Rolling, Expanding or Tumbling, got "
+            f"{type(window).__name__}. Fix: pass e.g. window=Rolling(size=100, step=10)"
+        )
     if duplicates not in DUPLICATE_POLICIES:
         raise schema_error(
             TABLE,
@@ -362,6 +290,23 @@ def _extract(
             f"unknown duplicates policy {duplicates!r}",
             f"use one of {DUPLICATE_POLICIES}",
         )
+    key_arguments = {"column_id": column_id, "column_sort": column_sort, "column_kind": column_kind}
+    frame, was_pandas = read_frame(
+        df, {column: argument for argument, column in key_arguments.items() if column is not None}
+    )
+    if was_pandas and isinstance(df.index, pd.DatetimeIndex):
+        frame = frame.with_columns(pl.Series(TIME_COLUMN, df.index.as_unit("ns").asi8))
+    require(frame, column_id, "column_id")
+    require(frame, column_sort, "column_sort")
+    require(frame, column_kind, "column_kind")
+    require(frame, column_value, "column_value")
+    values = value_columns(frame, column_id, column_sort, column_kind, column_value)
+    check_values(frame, values)
+    check_keys(frame, column_id, column_sort, column_kind)
+    # Every settings object is checked once, before any data is sorted or a kernel runs.
+    plans = _plans(frame, settings, kind_settings)
+
+    keys = [column_id] + ([column_sort] if column_sort is not None else [])
     if column_sort is not None:
         duplicate_keys = ([column_kind] if column_kind is not None else []) + keys
         if duplicates != "raise":
@@ -391,9 +336,7 @@ def _extract(
     parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
     for kind, ordered, value_column in kinds:
         has_time = TIME_COLUMN in ordered.columns
-        plan = build_plan(
-            kind_settings.get(kind, settings) if kind_settings else settings, has_time=has_time
-        )
+        plan = plans[kind] if kind in plans else plans[None]
         buffer, segment_ids, sort_values, offsets = _segments(
             ordered, column_id, column_sort, value_column
         )
@@ -412,7 +355,47 @@ def _extract(
                 key_columns[end_name] = pl.Series(end_name, stops - 1 - offsets[series])
         names = [f"{kind}__{suffix}" for suffix in plan.suffixes]
         parts.append((pl.DataFrame(key_columns), names, matrix))
+    if not parts:  # a long frame without rows has no kinds, hence no feature columns
+        parts.append((_empty_keys(frame, column_id, column_sort, window), [], np.empty((0, 0))))
     return _assemble(parts, was_pandas)
+
+
+def _plans(
+    frame: pl.DataFrame, settings: Settings, kind_settings: Mapping[str, Settings] | None
+) -> dict[str | None, Plan]:
+    """The kernel plan of the default settings (key None) and of every kind's own settings,
+    each validated once; calculators needing timestamps only with a DatetimeIndex."""
+    has_time = TIME_COLUMN in frame.columns
+    plans: dict[str | None, Plan] = {None: build_plan(settings, has_time=has_time)}
+    for kind, own in (kind_settings or {}).items():
+        plans[str(kind)] = build_plan(own, has_time=has_time)
+    if has_time and any(
+        (plan.codes == code).any() for plan in plans.values() for code in _TIMED_CODES
+    ):
+        missing = frame[TIME_COLUMN].eq(np.iinfo(np.int64).min).sum()
+        if missing:
+            raise schema_error(
+                TABLE,
+                None,
+                f"{missing} rows have a missing time (NaT) in the DatetimeIndex, which "
+                "time-aware calculators such as linear_trend_timewise read",
+                "drop those rows, or reset the index to leave those calculators out",
+            )
+    return plans
+
+
+def _empty_keys(
+    frame: pl.DataFrame,
+    column_id: str,
+    column_sort: str | None,
+    window: Rolling | Expanding | Tumbling | None,
+) -> pl.DataFrame:
+    """The key columns of a result without rows, typed as the input's keys."""
+    keys = {column_id: frame[column_id].head(0)}
+    if window is not None:
+        end = column_sort if column_sort is not None else WINDOW_END
+        keys[end] = frame[column_sort].head(0) if column_sort else pl.Series(end, [], pl.Int64)
+    return pl.DataFrame(keys)
 
 
 def _warn_about_unknown_kinds(kind_settings: Mapping[str, Settings], kinds: list[str]) -> None:
@@ -443,6 +426,12 @@ def _sorted(frame: pl.DataFrame, keys: list[str], values: list[str]) -> pl.DataF
     """The rows sorted by (id, sort); without a sort column, by id in their given order."""
     extra = [TIME_COLUMN] if TIME_COLUMN in frame.columns else []
     return frame.select([*keys, *values, *extra]).sort(keys, maintain_order=True)
+
+
+#: Kernel codes of the calculators that read the timestamps of a DatetimeIndex.
+_TIMED_CODES = tuple(
+    calculator.code for calculator in catalogue.CALCULATORS if calculator.needs_time
+)
 
 
 def _assemble(

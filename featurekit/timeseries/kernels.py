@@ -37,6 +37,20 @@ FRIEDRICH_CODE = 68
 LANGEVIN_CODE = 69
 ADF_CODE = 73
 APEN_CODE = 72
+
+def _integer_slots() -> np.ndarray:
+    """For every kernel code, which parameter slots the kernels read as integers (integer
+    parameters and the positions of string choices), from the calculators' declarations."""
+    table = np.zeros((max(c.code for c in calc.CALCULATORS) + 1, PARAMETER_SLOTS), dtype=bool)
+    for calculator in calc.CALCULATORS:
+        for slot, parameter in enumerate(calculator.parameters):
+            table[calculator.code, slot] = parameter.integer or parameter.choices is not None
+    return table
+
+
+#: ``INTEGER_SLOTS[code, slot]``: the kernels convert that parameter to an integer.
+INTEGER_SLOTS = _integer_slots()
+
 # The AR fit calls LAPACK (through scipy, which numba binds to); its own BLAS threads would
 # fight the kernel's threads, so they are limited to one while the kernel runs.
 _ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of thread pools
@@ -173,7 +187,7 @@ def _evaluate(
         return calc.linear_regression(x, int(p[0]))
     if code == 55:
         chunk = int(p[1])
-        if chunk >= n:
+        if chunk < 1 or chunk >= n:
             return NAN
         chunks = (n + chunk - 1) // chunk
         aggregates = np.empty(chunks)
@@ -206,13 +220,15 @@ def _evaluate(
         return NAN
     if code == 63:
         k = int(p[0])
-        if n <= k:
+        if k < 1 or n <= k:
             return NAN
         magnitudes = np.sort(np.abs(x))
         return calc.pairwise_sum(magnitudes[n - k :]) / k
     if code == 75:
         return calc.number_cwt_peaks(x, int(p[0]))
     if code == 74:
+        if hours.shape[0] != n:  # no timestamps: never read past the empty array
+            return NAN
         return calc.regression_on(hours, x, int(p[0]))
     if code == 64:
         return calc.lempel_ziv_complexity(x, int(p[0]))
@@ -220,7 +236,7 @@ def _evaluate(
         return calc.fourier_entropy(density, int(p[0]))
     if code == 66:
         coefficient = int(p[0])
-        return density[coefficient] if coefficient < density.shape[0] else NAN
+        return density[coefficient] if 0 <= coefficient < density.shape[0] else NAN
     if code == 70:
         return calc.cwt_coefficient(x, p[1], int(p[0]))
     if code == 71:
@@ -314,7 +330,8 @@ def extract_windows(
             if code == ADF_CODE:
                 if adf_fit.shape[0] == 0:
                     adf_fit = calc.augmented_dickey_fuller(x)
-                out[w, r] = adf_fit[int(parameters[r, 0])]
+                attribute = int(parameters[r, 0])
+                out[w, r] = adf_fit[attribute] if 0 <= attribute < adf_fit.shape[0] else NAN
                 continue
             if code == FRIEDRICH_CODE or code == LANGEVIN_CODE:
                 first = 1 if code == FRIEDRICH_CODE else 0
@@ -358,6 +375,37 @@ numba_cache.forget_stale_kernels(
 )
 
 
+def _check_windows(
+    values: np.ndarray, starts: np.ndarray, stops: np.ndarray, times: np.ndarray | None
+) -> None:
+    """Every window lies inside the buffer (the kernel reads ``values[start:stop]`` unchecked)."""
+    starts = np.asarray(starts)
+    stops = np.asarray(stops)
+    inside = (starts >= 0) & (starts <= stops) & (stops <= values.shape[0])
+    if starts.shape != stops.shape or not inside.all():
+        raise ValueError("window bounds outside the values buffer (a featurekit bug)")
+    if times is not None and times.shape[0] > 0 and times.shape[0] != values.shape[0]:
+        raise ValueError("timestamps and values differ in length (a featurekit bug)")
+
+
+def _integers_in_range(codes: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+    """The plan's parameters with every integer slot made a float that converts to an int64
+    without overflow (NaN -> -1, clipped to [-1, MAX_POSITION + 1]).
+
+    The settings check refuses such values before this point; this keeps a direct caller's
+    plan from reaching numba's undefined float-to-integer conversion, and the kernels answer
+    NaN for parameters outside their range.
+    """
+    parameters = np.asarray(parameters, dtype=np.float64)
+    known = (codes >= 0) & (codes < INTEGER_SLOTS.shape[0])
+    mask = np.zeros(parameters.shape, dtype=bool)
+    mask[known] = INTEGER_SLOTS[codes[known]]
+    if not mask.any():
+        return parameters
+    bounded = np.clip(np.nan_to_num(parameters, nan=-1.0), -1.0, calc.MAX_POSITION + 1.0)
+    return np.where(mask, np.trunc(bounded), parameters)
+
+
 def run_plan(
     values: np.ndarray,
     starts: np.ndarray,
@@ -371,9 +419,12 @@ def run_plan(
     ``times`` (int64 nanoseconds, aligned with ``values``) is needed only by time-aware
     calculators such as linear_trend_timewise.
     """
+    codes = np.asarray(codes, dtype=np.int64)
     out = np.empty((starts.shape[0], codes.shape[0]), dtype=np.float64)
     if out.size == 0:
         return out
+    _check_windows(values, starts, stops, times)
+    parameters = _integers_in_range(codes, parameters)
     needs_sorted = bool(np.isin(codes, list(SORTED_CODES)).any())
     fft_rows = codes == FFT_COEFFICIENT_CODE
     fft_coefficients = int(parameters[fft_rows, 0].max()) + 1 if fft_rows.any() else 0

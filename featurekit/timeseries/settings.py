@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from featurekit.errors import FeaturekitError
+from featurekit.errors import PlanError
 from featurekit.primitives import timeseries as catalogue
 from featurekit.timeseries.kernels import PARAMETER_SLOTS
 
@@ -32,7 +32,7 @@ class Plan:
 
 
 def _closest(word: str, candidates: Sequence[str]) -> str:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.0)
+    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.0)
     return matches[0] if matches else ""
 
 
@@ -40,13 +40,13 @@ def resolve(settings: Settings) -> dict[str, Sequence[Mapping[str, Any]] | None]
     """Settings as a ``{calculator: parameter list or None}`` dict, presets expanded."""
     if isinstance(settings, str):
         if settings not in PRESETS:
-            raise FeaturekitError(
+            raise PlanError(
                 f"unknown settings preset {settings!r}. Fix: use one of {list(PRESETS)} "
                 f"(did you mean {_closest(settings, PRESETS)!r}?)"
             )
         return dict(catalogue.preset(settings))
     if not isinstance(settings, Mapping):
-        raise FeaturekitError(
+        raise PlanError(
             f"settings must be a preset name or a dict, got {type(settings).__name__}. "
             "Fix: pass 'efficient' or {'mean': None, 'quantile': [{'q': 0.1}]}."
         )
@@ -67,26 +67,32 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
         calculator = catalogue.CALCULATORS_BY_NAME.get(name)
         if calculator is None:
             if name in catalogue.EXCLUDED:
-                raise FeaturekitError(
+                raise PlanError(
                     f"calculator {name!r} is not offered: {catalogue.EXCLUDED[name]}. "
                     "Fix: remove it from the settings."
                 )
             if name in catalogue.NOT_YET_IMPLEMENTED:
-                raise FeaturekitError(
+                raise PlanError(
                     f"calculator {name!r} is not implemented in featurekit yet. "
                     "Fix: remove it from the settings."
                 )
             known = list(catalogue.CALCULATORS_BY_NAME) + list(catalogue.NOT_YET_IMPLEMENTED)
-            raise FeaturekitError(
+            raise PlanError(
                 f"unknown calculator {name!r}; did you mean {_closest(name, known)!r}? "
                 "Fix: use a tsfresh calculator name."
             )
-        if calculator.needs_time and not has_time:
-            continue
         combos: Sequence[Mapping[str, Any] | None]
+        if parameter_list is not None and (
+            isinstance(parameter_list, str | Mapping) or not isinstance(parameter_list, Sequence)
+        ):
+            raise PlanError(
+                f"calculator {name!r}: the parameters must be a list of dicts or None, got "
+                f"{type(parameter_list).__name__}. Fix: pass e.g. "
+                f"{{{name!r}: {[calculator.example()] if calculator.parameters else None}}}"
+            )
         if parameter_list is None:
             if calculator.parameters and not all(p.optional for p in calculator.parameters):
-                raise FeaturekitError(
+                raise PlanError(
                     f"calculator {name!r} needs parameters "
                     f"{[p.name for p in calculator.parameters]}. Fix: pass a list of dicts, "
                     f"e.g. {[dict(calculator.grid[0])] if calculator.grid else []}."
@@ -95,25 +101,25 @@ def build_plan(settings: Settings, has_time: bool = False) -> Plan:
         else:
             combos = list(parameter_list)
         for combo in combos:
+            if combo is not None and not isinstance(combo, Mapping):
+                raise PlanError(
+                    f"calculator {name!r}: each parameter combination must be a dict, got "
+                    f"{combo!r}. Fix: pass e.g. {[calculator.example()]}"
+                )
             try:
                 encoded = calculator.encode(combo)
             except KeyError as unknown:
                 wrong = unknown.args[0]
                 names = [p.name for p in calculator.parameters]
                 hint = f"did you mean {_closest(wrong, names)!r}? " if names else ""
-                raise FeaturekitError(
+                raise PlanError(
                     f"calculator {name!r} has no parameter {wrong!r}; {hint}"
                     f"Fix: use parameters {names}."
                 ) from None
             except ValueError as problem:
-                raise FeaturekitError(
-                    f"calculator {name!r}: {problem}. Fix: correct the value."
-                ) from None
-            if name == "query_similarity_count" and combo and combo.get("query") is not None:
-                raise FeaturekitError(
-                    "query_similarity_count supports only query=None so far. "
-                    "Fix: remove the query or the calculator."
-                )
+                raise PlanError(f"calculator {name!r}: {problem}") from None
+            if calculator.needs_time and not has_time:
+                continue  # validated all the same: the same settings may meet timed input
             suffix = calculator.column_suffix(combo)
             if suffix in seen:
                 continue

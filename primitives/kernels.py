@@ -157,19 +157,25 @@ def _segment_moments(values, starts, rows, count, total, mean, low, high, m2, m3
             m2[slot], m3[slot] = s2, s3
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _wraps(acc, value):
+    """Whether ``acc + value`` leaves the int64 range, asked before adding (LLVM may assume
+    that a signed sum never wraps, so a check after the fact can be optimised away)."""
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    return (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value)
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _segment_integers(values, valid, starts, total, low, high, overflow):
     """Exact integer sum, min and max per slot (int64; ``overflow`` marks sums beyond it),
     from values laid out slot by slot; ``valid`` is 0 where a value is missing."""
-    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     for slot in numba.prange(starts.shape[0] - 1):
-        acc, lo, hi, wrapped = np.int64(0), top, bottom, False
+        acc, wrapped = np.int64(0), False
+        lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
         for position in range(starts[slot], starts[slot + 1]):
             if valid[position]:
                 value = values[position]
-                # checked before adding: LLVM may assume a signed sum never wraps
-                if (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value):
-                    wrapped = True
+                wrapped = wrapped or _wraps(acc, value)
                 acc += value
                 lo = min(lo, value)
                 hi = max(hi, value)
@@ -618,7 +624,6 @@ def _sweep_integers(values, valid, order, times, starts, pair_times, pair_starts
     low = np.zeros(n_pairs, np.int64)
     high = np.zeros(n_pairs, np.int64)
     overflow = np.zeros(n_pairs, np.bool_)
-    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     for slot in numba.prange(pair_starts.shape[0] - 1):
         position, end = starts[slot], starts[slot + 1]
         n, acc, wrapped = 0, np.int64(0), False
@@ -629,8 +634,7 @@ def _sweep_integers(values, valid, order, times, starts, pair_times, pair_starts
                 row = order[position]
                 if valid[row]:
                     value = values[row]
-                    if (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value):
-                        wrapped = True
+                    wrapped = wrapped or _wraps(acc, value)
                     acc += value
                     lo = min(lo, value)
                     hi = max(hi, value)

@@ -9,6 +9,13 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from featurekit.arguments import (
+    check_count,
+    check_items,
+    check_names,
+    check_names_by_table,
+    check_text,
+)
 from featurekit.entityset import EntitySet, Relationship
 from featurekit.errors import PlanError, schema_error
 from featurekit.feature import (
@@ -67,6 +74,15 @@ def plan(
     >>> names[:3]
     ['zip_code', 'COUNT(sessions)', 'MODE(sessions.device)']
     """
+    check_text("target", target)
+    agg_primitives = check_items("agg_primitives", agg_primitives)
+    trans_primitives = check_items("trans_primitives", trans_primitives)
+    ignore_tables = check_names("ignore_tables", ignore_tables, optional=False)
+    ignore_columns = check_names_by_table("ignore_columns", ignore_columns)
+    include = check_names("include", include)
+    exclude = check_names("exclude", exclude, optional=False)
+    check_count("max_features", max_features, low=-1)  # -1: no limit, as in Featuretools
+    return_types = _checked_return_types(return_types)
     if target not in entityset.tables:
         raise PlanError(f"target {target!r} is not a table of the entity set. "
                         f"Fix: use one of {sorted(entityset.tables)}")
@@ -74,9 +90,6 @@ def plan(
                                   or max_depth < 0):
         raise PlanError(f"max_depth must be a whole number, 0 or more, got {max_depth!r}. "
                         "Fix: pass e.g. max_depth=2")
-    if isinstance(include, str) or isinstance(exclude, str):
-        raise PlanError("include and exclude take a list of name patterns, got a string. "
-                        "Fix: pass e.g. include=['*amount*']")
     planner = _Planner(
         entityset,
         [get_primitive(p, "aggregation") for p in (agg_primitives if agg_primitives is not None
@@ -94,7 +107,7 @@ def plan(
     features = list(planner.features[target].values())
     index = entityset[target].index
     features = [f for f in features if not (isinstance(f, IdentityFeature) and f.column == index)]
-    if return_types != "all":
+    if not isinstance(return_types, str):  # "all" keeps every type
         allowed = tuple(return_types or DEFAULT_RETURN_TYPES)
         features = [f for f in features if any(f.schema.matches(t) for t in allowed)]
     features.sort(key=lambda f: f.depth)
@@ -110,6 +123,18 @@ def plan(
     if max_features is not None and max_features >= 0:
         features = features[:max_features]
     return features
+
+
+def _checked_return_types(return_types: Any) -> str | list[ColumnSchema] | None:
+    """None (numeric, categorical and boolean), "all", or a list of column schemas."""
+    if return_types is None or (isinstance(return_types, str) and return_types == "all"):
+        return return_types
+    given = check_items("return_types", return_types)
+    wrong = [t for t in given if not isinstance(t, ColumnSchema)]
+    if wrong:
+        raise PlanError(f"return_types takes 'all' or column schemas, got {wrong[:3]!r}. Fix: pass "
+                        "return_types='all', or leave it out for numeric, categorical and boolean")
+    return given
 
 
 def _check_ignore_columns(entityset: EntitySet, ignore: dict[str, Sequence[str]]) -> dict[str, set[str]]:

@@ -152,7 +152,7 @@ class EntitySet:
             if not isinstance(value, str) and not (argument == "time_index" and value is None):
                 raise schema_error(name, None, f"{argument}= must name one column, got {value!r}",
                                    f"pass {argument}='column_name'")
-        if errors not in ERRORS:
+        if not isinstance(errors, str) or errors not in ERRORS:
             raise schema_error(name, None, f"errors={errors!r} is not a choice",
                                f"pass errors= one of {list(ERRORS)}")
         kind = frame_kind(data)
@@ -167,7 +167,7 @@ class EntitySet:
         if types is not None and not isinstance(types, dict):
             raise schema_error(name, None, f"types= must be a dict, got {type(types).__name__}",
                                "pass types={'column': 'categorical'} or similar")
-        overrides = _check_overrides(name, frame, time_index, types or {})
+        overrides = _check_overrides(name, frame, time_index, {} if types is None else types)
         frame, schemas = _typed_columns(name, frame, index, time_index, overrides, errors)
         _check_index(name, frame[index])
         frame = _nan_as_missing(frame)
@@ -184,6 +184,12 @@ class EntitySet:
         Child rows whose key matches no parent are reported with their count (an
         ``OrphanWarning``, or an error when the EntitySet was built with ``strict=True``).
         """
+        for argument, value in (("parent", parent), ("parent_key", parent_key), ("child", child),
+                                ("child_key", child_key)):
+            if not isinstance(value, str):
+                raise schema_error(str(child) if isinstance(child, str) else "?", None,
+                                   f"add_relationship's {argument} must be a name, got {value!r}",
+                                   f"pass {argument}='...' (a table or column name)")
         for table, column in ((parent, parent_key), (child, child_key)):
             if table not in self.tables:
                 raise schema_error(table, column, "the relationship names an unknown table",

@@ -25,6 +25,7 @@ import numpy as np
 
 from featurekit._atomic import atomic_path
 from featurekit._version import __version__
+from featurekit.arguments import check_items
 from featurekit.entityset import Relationship
 from featurekit.errors import FeatureFileError, FeaturekitError, PortabilityWarning
 from featurekit.feature import (
@@ -75,6 +76,11 @@ def features_to_dict(features: Iterable[Feature]) -> dict[str, Any]:
 
 
 def _to_dict(features: Iterable[Feature], stacklevel: int) -> dict[str, Any]:
+    features = check_items("features", features, optional=False)
+    strangers = [f for f in features if not isinstance(f, Feature)]
+    if strangers:
+        raise FeatureFileError(f"features holds {len(strangers)} item(s) that are not features (e.g. "
+                               f"{strangers[0]!r}). Fix: save what fk.plan or fk.dfs returned")
     nodes: dict[str, dict[str, Any]] = {}
     classes: dict[str, type] = {}
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from featurekit.arguments import check_callable, check_count, check_text
 from featurekit.engine.lazy_plan import GROUP_KEY, attach_ancestor_key
 from featurekit.engine.point_in_time import parse_window
 from featurekit.entityset import EntitySet, Table
@@ -63,6 +64,12 @@ def make_labels(
     >>> len(matrix) == len(labels)
     True
     """
+    check_text("target", target)
+    check_callable("labeling_function", labeling_function, also=(pl.Expr,))
+    check_text("table", table, optional=True)
+    check_text("label_name", label_name, optional=True)
+    check_text("time_column", time_column)
+    check_count("max_per_instance", max_per_instance, low=1)
     if target not in entityset.tables:
         raise FeaturekitError(f"target table {target!r} is not in the entity set. "
                               f"Fix: use one of {sorted(entityset.tables)}")
@@ -70,21 +77,23 @@ def make_labels(
     if source.time_index is None:
         raise FeaturekitError(f"table {source.name!r} has no time index to slide over. "
                               "Fix: pass table=<a table with a time index>")
+    if not isinstance(source.frame.schema[source.time_index], pl.Datetime):
+        raise FeaturekitError(
+            f"table {source.name!r}, column {source.time_index!r} holds numeric steps, and label "
+            "windows are durations. Fix: label from a table whose time index holds datetimes, or "
+            "build the cutoff frame yourself (the target's index and a 'time' column of steps)")
     if window is None:
         raise FeaturekitError("window is required. Fix: pass the label window, e.g. window='30d'")
     window_length = _duration(window, "window")
     step = _duration(gap, "gap") if gap is not None else window_length
     warm_up = _duration(min_data, "min_data", allow_zero=True) if min_data is not None else dt.timedelta(0)
-    if max_per_instance is not None and max_per_instance < 1:
-        raise FeaturekitError(f"max_per_instance must be at least 1, got {max_per_instance}. "
-                              "Fix: pass a positive count or None")
     name = label_name or (getattr(labeling_function, "__name__", "label")
                           if not isinstance(labeling_function, pl.Expr) else "label")
     name = "label" if name == "<lambda>" else name
     target_table = entityset[target]
     events = _events_of_instances(entityset, target_table, source)
     time = source.time_index
-    last = events[time].max() if end is None else pd.Timestamp(end).to_pydatetime()
+    last = events[time].max() if end is None else _end_moment(end, events.schema[time])
     cutoffs = _cutoffs(events, target_table.index, time, window_length, step, warm_up, last,
                        max_per_instance)
     if isinstance(labeling_function, pl.Expr):
@@ -96,6 +105,21 @@ def make_labels(
     result = cutoffs.select(target_table.index, pl.col("__featurekit_cutoff").alias(time_column)).with_columns(
         pl.Series(name, labels) if not isinstance(labels, pl.Series) else labels.alias(name))
     return result.to_pandas()
+
+
+def _end_moment(end: Any, dtype: pl.DataType) -> dt.datetime:
+    """``end`` as a datetime comparable with the label table's times."""
+    try:
+        moment = pd.Timestamp(end) if not isinstance(end, bool | int | float) else pd.NaT
+    except (ValueError, TypeError, OverflowError):
+        moment = pd.NaT
+    if moment is pd.NaT:
+        raise FeaturekitError(f"end={end!r} is not a time. Fix: pass a datetime or an ISO 8601 "
+                              "string such as '2021-12-31', or leave it out (the last row's time)")
+    if (moment.tzinfo is not None) != (getattr(dtype, "time_zone", None) is not None):
+        raise FeaturekitError(f"end={end!r} and the label table's times differ in having a time "
+                              "zone. Fix: give end with a time zone exactly when the data has one")
+    return moment.to_pydatetime()
 
 
 def _duration(value: Any, what: str, allow_zero: bool = False) -> dt.timedelta:

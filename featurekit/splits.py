@@ -8,6 +8,7 @@ drops the training rows whose labels would look into the validation or test peri
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from featurekit.arguments import check_count, check_text
 from featurekit.engine.point_in_time import parse_window
 from featurekit.errors import FeaturekitError
 
@@ -48,6 +50,11 @@ def time_split(cutoffs: Any, *, test_size: float | None = 0.2, validation_size: 
     >>> len(train), len(validation), len(test)
     (6, 0, 3)
     """
+    check_text("time_column", time_column)
+    for name, share in (("test_size", test_size), ("validation_size", validation_size)):
+        if share is not None and (isinstance(share, bool) or not isinstance(share, numbers.Real)):
+            raise FeaturekitError(f"{name} must be a share between 0 and 1, got {share!r}. "
+                                  f"Fix: pass e.g. {name}=0.2")
     times = _times(cutoffs, time_column)
     order = np.sort(times)
     if test_start is None:
@@ -111,6 +118,8 @@ class CutoffTimeSplit:
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (train positions, test positions) per fold; every training time is before
         every test time of its fold (by more than ``gap``)."""
+        check_count("n_splits", self.n_splits, low=2, optional=False)
+        check_text("time_column", self.time_column)
         if self.n_splits < 2:
             raise FeaturekitError(f"n_splits must be at least 2, got {self.n_splits}. Fix: pass n_splits=2 or more")
         times = _times(groups if groups is not None else X, self.time_column)
@@ -153,7 +162,11 @@ def _times(data: Any, column: str) -> np.ndarray:
             raise FeaturekitError(f"no time column {column!r} among {data.columns}. Fix: pass time_column=")
         series = data[column]
         if series.dtype == pl.String:
-            series = series.str.to_datetime(time_unit="us")
+            try:
+                series = series.str.to_datetime(time_unit="us")
+            except pl.exceptions.PolarsError:
+                raise FeaturekitError(f"the cutoff times in {column!r} do not parse as times. "
+                                      "Fix: give datetimes or ISO 8601 strings") from None
         if isinstance(series.dtype, pl.Datetime) and series.dtype.time_zone is not None:
             series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         values = series.to_numpy()
@@ -165,12 +178,26 @@ def _times(data: Any, column: str) -> np.ndarray:
         else:
             raise FeaturekitError(f"no time column or index level {column!r} among {list(data.columns)}. "
                                   "Fix: pass time_column=")
-        values = pd.DatetimeIndex(pd.to_datetime(values))
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise FeaturekitError(f"the cutoff times in {column!r} are numbers, not datetimes. Fix: "
+                                  "split rows whose cutoff times are datetimes")
+        try:
+            values = pd.DatetimeIndex(pd.to_datetime(values))
+        except (ValueError, TypeError) as error:
+            raise FeaturekitError(f"the cutoff times in {column!r} do not parse as times ({error}). "
+                                  "Fix: give datetimes or ISO 8601 strings") from None
         if values.tz is not None:
             values = values.tz_convert("UTC").tz_localize(None)
         values = np.asarray(values)
     else:
-        values = np.asarray(pd.to_datetime(np.asarray(data)))
+        raw = np.asarray(data)
+        if raw.dtype.kind in "biuf":  # pandas would read numbers as nanoseconds since 1970
+            raise FeaturekitError("the cutoff times given are numbers, not datetimes. Fix: pass "
+                                  "datetimes, or a frame with a datetime time column")
+        values = np.asarray(pd.to_datetime(raw))
+    if not np.issubdtype(np.asarray(values).dtype, np.datetime64):
+        raise FeaturekitError(f"the cutoff times in {column!r} are not datetimes. Fix: split rows "
+                              "whose cutoff times are datetimes (numeric steps are not split here)")
     values = values.astype("datetime64[us]")
     if np.isnat(values).any():
         raise FeaturekitError(f"{int(np.isnat(values).sum())} cutoff times are missing in {column!r}. "

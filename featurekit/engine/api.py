@@ -4,11 +4,13 @@ the caller's kind of frame."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
+from featurekit.arguments import check_flag, check_items, check_text, unknown_keywords
 from featurekit.dfs import plan
 from featurekit.engine.cutoffs import is_cutoff_frame, read_cutoffs
 from featurekit.engine.lazy_plan import (
@@ -79,9 +81,11 @@ def compute(
     >>> fk.compute(es, features)["COUNT(sessions)"].tolist()
     [15, 0, 10]
     """
-    features = list(features)
+    features = check_items("features", features, optional=False)
+    check_flag("include_cutoff_time", include_cutoff_time)
+    check_text("time_column", time_column)
     cutoff_time = _one_cutoff_argument(cutoff_time, cutoff_times)
-    if return_type is not None and return_type not in FRAME_KINDS:
+    if return_type is not None and (not isinstance(return_type, str) or return_type not in FRAME_KINDS):
         raise ComputeError(f"unknown return_type {return_type!r}. Fix: use one of {FRAME_KINDS}")
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
@@ -201,6 +205,9 @@ def dfs(
     >>> "MEAN(sessions.SUM(transactions.amount))" in matrix.columns
     True
     """
+    unknown_keywords("dfs", set(plan_options) - set(inspect.signature(plan).parameters), [
+        *inspect.signature(plan).parameters, *inspect.signature(dfs).parameters])
+    check_flag("features_only", features_only)
     features = plan(entityset, target=target, max_depth=max_depth, **plan_options)
     if features_only:
         return features

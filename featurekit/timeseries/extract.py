@@ -164,6 +164,9 @@ def extract(
             df, column_id, column_sort, column_kind, column_value, settings, window,
             kind_settings, duplicates,
         )
+    if impute_function is not None and not callable(impute_function):
+        raise FeaturekitError(f"impute_function must be a function, got {impute_function!r}. "
+                              "Fix: pass e.g. impute_function=fk.timeseries.impute")
     if impute_function is not None:
         keys = [column_id]
         if window is not None:

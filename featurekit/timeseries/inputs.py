@@ -38,6 +38,9 @@ def check_roles(arguments: Mapping[str, Any]) -> None:
     for argument, column in arguments.items():
         if column is None:
             continue
+        if not isinstance(column, str | int) or isinstance(column, bool):
+            raise FeaturekitError(f"{argument} must name a column, got {column!r}. "
+                                  f"Fix: pass {argument}='<column name>'")
         if column in first_argument:
             earlier = first_argument[column]
             raise FeaturekitError(

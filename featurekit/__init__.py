@@ -39,7 +39,7 @@ _ATTRIBUTES = {
 # public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
-    "cli", "coercion", "demo", "demo_data", "engine", "entityset", "errors", "feature",
+    "arguments", "cli", "coercion", "demo", "demo_data", "engine", "entityset", "errors", "feature",
     "feature_files", "frames", "labels",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )

@@ -26,7 +26,7 @@ def test_an_include_filter_that_matches_nothing_names_the_patterns(retail):
     with pytest.raises(fk.PlanError, match=r"include=\['NOPE\*'\] matches none of the .* features "
                                            r"planned for 'customers' \(e.g. \["):
         fk.dfs(retail, target="customers", include=["NOPE*"])
-    with pytest.raises(fk.PlanError, match="take a list of name patterns"):
+    with pytest.raises(fk.FeaturekitError, match="include takes a list of names"):
         fk.plan(retail, target="customers", include="COUNT*")
 
 

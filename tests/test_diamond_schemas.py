@@ -308,3 +308,21 @@ def test_labels_refuse_a_table_reached_by_two_paths(entitysets):
     labels = fk.make_labels(es, "customer", pl.col("l_quantity").sum(), window="90d",
                             table="lineitem")
     assert len(labels) > 0
+
+
+def test_count_counts_rows_whichever_key_it_was_planned_on():
+    """Where we differ on purpose: with two relationships into airports, Featuretools builds
+    airlines' COUNT(flights) on the direct feature airports[destination_airport_id].airport_id
+    (the first of its candidates by name) and so counts only flights that have a
+    destination: on these tables with five destinations blanked it gives {1: 9, 2: 16, 3: 10}.
+    COUNT(flights) is the number of flights, missing destination or not."""
+    tables = input_tables("flights")
+    flights = tables["flights"].copy()
+    flights.loc[flights.index[:5], "destination_airport_id"] = None
+    es = build("flights", {**tables, "flights": flights})
+    features = fk.plan(es, target="airlines", agg_primitives=["count"], trans_primitives=[])
+    count = next(f for f in features if f.name == "COUNT(flights)")
+    assert count.inputs[0].name == "airports[destination_airport_id].airport_id"  # as planned there
+    matrix = fk.compute(es, [count])
+    expected = flights.groupby("airline_id").size().reindex(matrix.index, fill_value=0)
+    assert matrix["COUNT(flights)"].tolist() == expected.tolist() == [11, 17, 12, 0]

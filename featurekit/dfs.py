@@ -214,12 +214,13 @@ class _Planner:
 
         def allowed(feature: Feature) -> bool:
             direct_of_parent = isinstance(feature, DirectFeature) and feature.relationship.parent == parent
-            return not direct_of_parent and not _is_path_key(path, feature)
+            return not direct_of_parent and not self._is_path_key(path, feature)
 
+        path_name = self.es.path_name(path)
         for primitive in self.agg_primitives:
             for inputs in self._matching_inputs(child, input_depth, primitive, allowed):
                 if _can_stack(primitive, inputs):
-                    self._add(AggregationFeature(inputs, primitive, path))
+                    self._add(AggregationFeature(inputs, primitive, path, path_name))
 
     def _add_transforms(self, table: str, max_depth: int | None, require_direct_input: bool) -> None:
         input_depth = None if max_depth is None else max_depth - 1
@@ -234,9 +235,23 @@ class _Planner:
             self._add(feature)
 
     def _add_direct_features(self, relationship: Relationship, max_depth: int | None) -> None:
+        path_name = self.es.parent_name(relationship)
         for feature in self._features_by_type(relationship.parent, max_depth, None):
-            if not _is_path_key((relationship,), feature):
-                self._add(DirectFeature(feature, relationship))
+            if not self._is_path_key((relationship,), feature):
+                self._add(DirectFeature(feature, relationship, path_name))
+
+    def _is_path_key(self, path: Iterable[Relationship], feature: Feature) -> bool:
+        """True for an identity feature that is a key of one of the path's relationships,
+        those with a twin aside (Featuretools' rule: ``MODE(flights[origin_id].origin_id)``
+        is a feature; see README, "Schemas with several paths")."""
+        if not isinstance(feature, IdentityFeature):
+            return False
+        return any(
+            ((feature.table == r.child and feature.column == r.child_key)
+             or (feature.table == r.parent and feature.column == r.parent_key))
+            and not self.es.has_twin(r)
+            for r in path
+        )
 
     # ---------------------------------------------------------------- matching
     def _features_by_type(self, table: str, max_depth: int | None,
@@ -298,17 +313,6 @@ def _name_clash(column: IdentityFeature, feature: Feature) -> PlanError:
         f"{', '.join(repr(f.name) for f in feature.inputs)}), so the column and that feature "
         f"would share one name. Fix: rename the column, or leave it out of planning with "
         f"ignore_columns={{{column.table!r}: [{column.column!r}]}}"
-    )
-
-
-def _is_path_key(path: Iterable[Relationship], feature: Feature) -> bool:
-    """True for an identity feature that is a key of one of the path's relationships."""
-    if not isinstance(feature, IdentityFeature):
-        return False
-    return any(
-        (feature.table == r.child and feature.column == r.child_key)
-        or (feature.table == r.parent and feature.column == r.parent_key)
-        for r in path
     )
 
 

@@ -4,6 +4,7 @@ relationships, validated as they are added so that planning and computing can tr
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,10 @@ class EntitySet:
         self.strict = strict
         self.tables: dict[str, Table] = {}
         self.relationships: list[Relationship] = []
-        self.graph = nx.DiGraph()  # edges parent -> child, attribute "relationship"
+        # edges parent -> child, one per relationship (keyed by the child key, attribute
+        # "relationship"): two tables may be linked by several relationships
+        self.graph = nx.MultiDiGraph()
+        self._path_counts: dict[tuple[str, str], int] = {}  # count_paths, until a new relationship
         # Facts the engine derives from the data once (e.g. whether parents precede their
         # children), keyed so that a table's new frame never meets an old fact.
         self.derived_facts: dict[tuple, object] = {}
@@ -183,6 +187,8 @@ class EntitySet:
 
         Child rows whose key matches no parent are reported with their count (an
         ``OrphanWarning``, or an error when the EntitySet was built with ``strict=True``).
+        A table may reach another by several paths (a diamond, or two keys into one parent:
+        feature names then say which path they take); a relationship closing a cycle is refused.
         """
         for argument, value in (("parent", parent), ("parent_key", parent_key), ("child", child),
                                 ("child_key", child_key)):
@@ -205,7 +211,7 @@ class EntitySet:
             raise schema_error(child, child_key, "a table cannot be its own parent",
                                "model the hierarchy with a separate parent table")
         relationship = Relationship(parent, parent_key, child, child_key)
-        self._check_graph_stays_unambiguous(relationship)
+        self._check_graph_stays_acyclic(relationship)
         _check_key_values(child, child_key, child_table.frame[child_key], "foreign key")
         child_keys = _align_key_dtype(child_table.frame[child_key], parent_table.frame[parent_key],
                                       relationship)
@@ -214,41 +220,28 @@ class EntitySet:
         child_table.schemas[child_key] = schema.with_tags({"foreign_key"})
         self._report_orphans(relationship)
         self.relationships.append(relationship)
-        self.graph.add_edge(parent, child, relationship=relationship)
+        self.graph.add_edge(parent, child, key=child_key, relationship=relationship)
+        self._path_counts.clear()
         return self
 
-    def _check_graph_stays_unambiguous(self, relationship: Relationship) -> None:
+    def _check_graph_stays_acyclic(self, relationship: Relationship) -> None:
+        """A relationship may add a second path between two tables (a diamond, or a second key
+        into the same parent), never a cycle: a table cannot be its own ancestor."""
         parent, child = relationship.parent, relationship.child
-        if self.graph.has_edge(parent, child):
-            existing = self.graph.edges[parent, child]["relationship"]
-            raise schema_error(
-                child, relationship.child_key,
-                f"{child!r} already refers to {parent!r} through {existing.child_key!r}, so a second "
-                "relationship would make paths between them ambiguous",
-                "keep one relationship and copy the parent's columns you need for the other key "
-                "into a separate parent table (e.g. 'origin_airports' and 'destination_airports')",
-            )
-        trial = self.graph.copy()
-        trial.add_edge(parent, child)
-        if not nx.is_directed_acyclic_graph(trial):
-            cycle = nx.find_cycle(trial, source=parent)
-            raise schema_error(
-                child, relationship.child_key,
-                f"this relationship closes a cycle {[edge[0] for edge in cycle]}",
-                "remove one relationship of the cycle; parent -> child links must form a hierarchy",
-            )
-        for ancestor in trial.nodes:
-            for descendant in nx.descendants(trial, ancestor):
-                paths = list(nx.all_simple_paths(trial, ancestor, descendant))
-                if len(paths) > 1:
-                    raise schema_error(
-                        child, relationship.child_key,
-                        f"{descendant!r} would reach {ancestor!r} by {len(paths)} paths "
-                        f"({' and '.join(' -> '.join(reversed(p)) for p in paths)}), so features "
-                        "aggregating one over the other would be ambiguous",
-                        "drop the shortcut relationship (features still reach the parent through "
-                        "the longer path) or copy the parent into a second table",
-                    )
+        if relationship in self.relationships:
+            raise schema_error(child, relationship.child_key,
+                               f"this relationship ({relationship}) was already added",
+                               "add each relationship once")
+        if not nx.has_path(self.graph, child, parent):
+            return
+        route = nx.shortest_path(self.graph, child, parent)
+        raise schema_error(
+            child, relationship.child_key,
+            f"this relationship closes a cycle {[*route, child]} (each table the parent of the "
+            "next)",
+            "remove one relationship of the cycle; parent -> child links must form a hierarchy "
+            "(a table may reach another by several paths, but never itself)",
+        )
 
     def _report_orphans(self, relationship: Relationship) -> None:
         child_keys = self.tables[relationship.child].frame[relationship.child_key].drop_nulls()
@@ -273,6 +266,51 @@ class EntitySet:
     def child_relationships(self, table: str) -> list[Relationship]:
         """Relationships in which ``table`` is the parent (its backward links), in added order."""
         return [r for r in self.relationships if r.parent == table]
+
+    def has_twin(self, relationship: Relationship) -> bool:
+        """Whether another relationship links the same child table to the same parent table
+        (flights with an origin and a destination airport)."""
+        return any(r != relationship and r.child == relationship.child
+                   and r.parent == relationship.parent for r in self.relationships)
+
+    def parent_name(self, relationship: Relationship) -> str:
+        """The parent as seen from the child in feature names: the table's name, followed by
+        the child key in brackets when the relationship has a twin (``airports[origin_id]``)."""
+        if self.has_twin(relationship):
+            return f"{relationship.parent}[{relationship.child_key}]"
+        return relationship.parent
+
+    def child_name(self, relationship: Relationship) -> str:
+        """The child as seen from the parent in feature names: the table's name, followed by
+        the child key in brackets when the relationship has a twin (``flights[origin_id]``)."""
+        if self.has_twin(relationship):
+            return f"{relationship.child}[{relationship.child_key}]"
+        return relationship.child
+
+    def path_name(self, path: Sequence[Relationship]) -> str:
+        """How an aggregation over ``path`` (parent first) names the rows it reads: the last
+        child's table name when that table reaches the first parent by this path only, else
+        every step's child name joined by dots (``customer.orders.lineitem``)."""
+        if self.count_paths(path[-1].child, path[0].parent) == 1:
+            return path[-1].child
+        return ".".join(self.child_name(r) for r in path)
+
+    def paths_down(self, ancestor: str, descendant: str) -> list[tuple[Relationship, ...]]:
+        """Every chain of relationships from ``ancestor`` down to ``descendant`` (parent
+        first), in the order relationships were added; ``[()]`` when they are one table."""
+        if ancestor == descendant:
+            return [()]
+        return [(r, *rest) for r in self.child_relationships(ancestor)
+                for rest in self.paths_down(r.child, descendant)]
+
+    def count_paths(self, child: str, ancestor: str) -> int:
+        """How many chains of relationships lead from ``child`` up to ``ancestor`` (two
+        relationships between the same tables make two chains); 0 when there is none."""
+        key = (child, ancestor)
+        if key not in self._path_counts:
+            self._path_counts[key] = 1 if child == ancestor else sum(
+                self.count_paths(r.parent, ancestor) for r in self.parent_relationships(child))
+        return self._path_counts[key]
 
 
 def _check_column_names(table: str, frame: pl.DataFrame) -> None:

@@ -85,12 +85,17 @@ class IdentityFeature(Feature):
 
 
 class DirectFeature(Feature):
-    """A parent's feature copied onto each child row through a relationship."""
+    """A parent's feature copied onto each child row through a relationship.
+
+    ``path_name`` is how the name calls the parent: its table name (the default) or, when
+    two relationships link the same tables, the one ``EntitySet.parent_name`` gives
+    (``airports[origin_id].city``)."""
 
     kind = "direct"
 
-    def __init__(self, base: Feature, relationship: Relationship):
-        super().__init__(relationship.child, (base,), base.schema, f"{relationship.parent}.{base.name}")
+    def __init__(self, base: Feature, relationship: Relationship, path_name: str | None = None):
+        self.path_name = path_name or relationship.parent
+        super().__init__(relationship.child, (base,), base.schema, f"{self.path_name}.{base.name}")
         self.relationship = relationship
 
     @property
@@ -126,14 +131,19 @@ class _PrimitiveFeature(Feature):
 
 
 class AggregationFeature(_PrimitiveFeature):
-    """A primitive applied to the rows of a child table reached through ``path``."""
+    """A primitive applied to the rows of a child table reached through ``path``.
+
+    ``path_name`` is how the name calls those rows: the child's table name (the default) or,
+    when the child reaches the parent by several paths, the one ``EntitySet.path_name`` gives
+    (``SUM(customer.orders.lineitem.price)``, ``COUNT(flights[origin_id])``)."""
 
     kind = "aggregation"
     _primitive: AggregationPrimitive
 
     def __init__(self, inputs: tuple[Feature, ...], primitive: AggregationPrimitive,
-                 path: tuple[Relationship, ...]):
-        name = primitive.generate_name([f.name for f in inputs], path[-1].child)
+                 path: tuple[Relationship, ...], path_name: str | None = None):
+        self.path_name = path_name or path[-1].child
+        name = primitive.generate_name([f.name for f in inputs], self.path_name)
         super().__init__(path[0].parent, inputs, primitive, name)
         self.path = path
 

@@ -59,6 +59,9 @@ _FIELDS = {  # a node's keys besides "kind", "table" and "inputs"
     "transform": ("primitive",),
     "output": ("position",),
 }
+# Optional keys: how a direct or aggregation feature's name calls its path, written only where
+# it differs from the table name (two relationships between the same tables, a diamond).
+_OPTIONAL = {"direct": ("path_name",), "aggregation": ("path_name",)}
 _INPUT_COUNTS = {"identity": (0, 0), "direct": (1, 1), "output": (1, 1), "transform": (1, None),
                  "aggregation": (0, None)}
 _RESAVE = "save the features again with fk.save_features (the file is damaged or was edited)"
@@ -94,9 +97,13 @@ def _to_dict(features: Iterable[Feature], stacklevel: int) -> dict[str, Any]:
             node.update(column=feature.column, schema=feature.schema.to_dict())
         elif isinstance(feature, DirectFeature):
             node["relationship"] = feature.relationship.to_dict()
+            if feature.path_name != feature.relationship.parent:
+                node["path_name"] = feature.path_name
         elif isinstance(feature, AggregationFeature):
             node.update(primitive=_primitive_to_dict(feature.primitive),
                         path=[r.to_dict() for r in feature.path])
+            if feature.path_name != feature.path[-1].child:
+                node["path_name"] = feature.path_name
         elif isinstance(feature, TransformFeature):
             node["primitive"] = _primitive_to_dict(feature.primitive)
         elif isinstance(feature, FeatureOutput):
@@ -311,7 +318,8 @@ class _Reader:
         kind = node.get("kind")
         if not isinstance(kind, str) or kind not in _FIELDS:
             raise self.error(f"node {key!r} has kind {_short(kind)}; the kinds are {sorted(_FIELDS)}")
-        self._keys(f"node {key!r}", node, ("kind", "table", "inputs", *_FIELDS[kind]))
+        self._keys(f"node {key!r}", node, ("kind", "table", "inputs", *_FIELDS[kind]),
+                   _OPTIONAL.get(kind, ()))
         self._text(key, "table", node["table"])
         inputs = node["inputs"]
         if not (isinstance(inputs, list) and all(isinstance(k, str) for k in inputs)):
@@ -352,7 +360,7 @@ class _Reader:
             if inputs[0].table != relationship.parent:
                 raise self.error(f"node {key!r} copies a feature of table {inputs[0].table!r} "
                                  f"through a relationship whose parent is {relationship.parent!r}")
-            return DirectFeature(inputs[0], relationship)
+            return DirectFeature(inputs[0], relationship, self._path_name(key, node))
         if kind == "output":
             return self._output(key, inputs[0], node["position"])
         if kind == "aggregation":
@@ -363,7 +371,7 @@ class _Reader:
                 raise self.error(f"node {key!r} aggregates {elsewhere}, which are not features of "
                                  f"{path[-1].child!r}, the table its path ends at")
             self._fits(key, primitive, inputs)
-            return AggregationFeature(inputs, primitive, path)
+            return AggregationFeature(inputs, primitive, path, self._path_name(key, node))
         primitive = self._primitive(key, node["primitive"], TransformPrimitive)
         tables = sorted({f.table for f in inputs})
         if len(tables) > 1:
@@ -398,6 +406,10 @@ class _Reader:
         for name in _RELATIONSHIP_KEYS:
             self._text(key, f"{field}.{name}", value[name])
         return Relationship(**value)
+
+    def _path_name(self, key: str, node: dict[str, Any]) -> str | None:
+        """The node's ``path_name``, checked; None (the table name) when the file has none."""
+        return self._text(key, "path_name", node["path_name"]) if "path_name" in node else None
 
     def _path(self, key: str, value: Any) -> tuple[Relationship, ...]:
         if not (isinstance(value, list) and value):

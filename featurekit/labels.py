@@ -146,13 +146,17 @@ def _deepest_timed_table(entityset: EntitySet, target: str) -> Table:
 def _events_of_instances(entityset: EntitySet, target: Table, source: Table) -> pl.DataFrame:
     """The rows of ``source`` with the target instance each belongs to (in the target's index
     column), sorted by (instance, time); rows of no instance or without a time are left out."""
-    try:
-        route = nx.shortest_path(entityset.graph, target.name, source.name)
-    except nx.NetworkXNoPath:
+    paths = entityset.paths_down(target.name, source.name)
+    if not paths:
         raise FeaturekitError(f"table {source.name!r} is not below {target.name!r} in the entity set. "
-                              f"Fix: label from a table below {target.name!r}") from None
-    path = tuple(entityset.graph.edges[parent, child]["relationship"]
-                 for parent, child in zip(route, route[1:], strict=False))
+                              f"Fix: label from a table below {target.name!r}")
+    if len(paths) > 1:
+        routes = " and ".join(entityset.path_name(p) for p in paths)
+        raise FeaturekitError(
+            f"table {source.name!r} reaches {target.name!r} by {len(paths)} paths ({routes}), so "
+            f"which rows belong to an instance of {target.name!r} is ambiguous. Fix: label from "
+            f"a table below {target.name!r} that reaches it by one path (table=...)")
+    path = paths[0]
     rows = source.frame.lazy()
     rows = (attach_ancestor_key(entityset, rows, path) if path
             else rows.with_columns(pl.col(target.index).alias(GROUP_KEY)))

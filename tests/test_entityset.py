@@ -137,13 +137,31 @@ def test_cycle_of_relationships_is_refused():
     assert_names(caught.value, "cycle", "'B'", "'c'")
 
 
-def test_second_path_between_two_tables_is_refused_with_how_to_resolve():
-    es = three_tables()
+def test_a_second_path_between_two_tables_is_accepted_and_named_by_path():
+    """A -> C directly and A -> B -> C: C reaches A by two paths, so aggregations over C say
+    which one they take; each counts the rows of its own path."""
+    es = fk.EntitySet().add_table("A", pd.DataFrame({"a": [1, 2]}), index="a")
+    es.add_table("B", pd.DataFrame({"b": [1, 2], "a": [1, 2]}), index="b")
+    es.add_table("C", pd.DataFrame({"c": [1, 2, 3], "a": [1, 1, 1], "b": [2, 2, 1]}), index="c")
     es.add_relationship(parent="A", parent_key="a", child="B", child_key="a")
     es.add_relationship(parent="B", parent_key="b", child="C", child_key="b")
+    es.add_relationship(parent="A", parent_key="a", child="C", child_key="a")
+    matrix = fk.compute(es, fk.plan(es, target="A", agg_primitives=["count"], trans_primitives=[]))
+    assert list(matrix.columns) == ["COUNT(B)", "COUNT(B.C)", "COUNT(C)"]
+    b = es["B"].frame.to_pandas().set_index("b")
+    c = es["C"].frame.to_pandas()
+    by_b = c["b"].map(b["a"]).value_counts()  # C's rows by the A their B belongs to
+    assert matrix["COUNT(B.C)"].tolist() == [by_b.get(a, 0) for a in matrix.index]
+    assert matrix["COUNT(C)"].tolist() == [(c["a"] == a).sum() for a in matrix.index]
+    assert matrix["COUNT(B.C)"].tolist() != matrix["COUNT(C)"].tolist()  # the paths differ
+
+
+def test_the_same_relationship_twice_is_refused():
+    es = three_tables()
+    es.add_relationship(parent="A", parent_key="a", child="B", child_key="a")
     with pytest.raises(fk.SchemaError) as caught:
-        es.add_relationship(parent="A", parent_key="a", child="C", child_key="a")
-    assert_names(caught.value, "'C'", "'a'", "2 paths", "drop the shortcut")
+        es.add_relationship(parent="A", parent_key="a", child="B", child_key="a")
+    assert_names(caught.value, "'B'", "'a'", "already added")
 
 
 def test_unknown_target_and_primitive(retail):

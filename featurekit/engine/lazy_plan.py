@@ -107,6 +107,7 @@ def _check_against_entityset(entityset: EntitySet, features: Iterable[Feature]) 
             raise ComputeError(f"features[{position}] is {feature!r}, not a feature definition. "
                                "Fix: pass the output of fk.plan, fk.dfs or fk.load_features")
     current: dict[int, ColumnSchema] = {}  # id(node) -> the node's type on this entity set
+    routes: dict[str, tuple[Feature, tuple[Relationship, ...]]] = {}  # unique name -> route
     for node, root in _nodes_inputs_first(features):
         if node.table not in entityset.tables:
             raise ComputeError(f"feature {node.name!r} needs table {node.table!r}, which the entity "
@@ -121,8 +122,32 @@ def _check_against_entityset(entityset: EntitySet, features: Iterable[Feature]) 
                 raise schema_error(relationship.child, relationship.child_key,
                                    f"feature {node.name!r} needs relationship {relationship}",
                                    "add it with add_relationship")
+        if relationships:
+            _check_one_route_per_name(entityset, node, relationships, routes)
         current[id(node)] = _current_schema(entityset, node, root, current)
     _check_distinct_columns(entityset, features)
+
+
+def _check_one_route_per_name(entityset: EntitySet, node: Feature,
+                              route: tuple[Relationship, ...],
+                              routes: dict[str, tuple[Feature, tuple[Relationship, ...]]]) -> None:
+    """Two features of one name must go the same way: the engine names columns by feature
+    name, so features through two relationships between the same tables (or two paths of a
+    diamond) must be told apart by their names, as ``fk.plan`` names them."""
+    other, other_route = routes.setdefault(node.unique_name, (node, route))
+    if other_route == route:
+        return
+
+    def path_name(feature: Feature, path: tuple[Relationship, ...]) -> str:
+        return (entityset.parent_name(path[0]) if isinstance(feature, DirectFeature)
+                else entityset.path_name(path))
+
+    raise ComputeError(
+        f"two features are both named {node.name!r} on table {node.table!r}, one through "
+        f"{' / '.join(map(str, other_route))} and one through {' / '.join(map(str, route))}. "
+        f"Fix: name each after its path ({path_name(other, other_route)!r} and "
+        f"{path_name(node, route)!r}): build them with fk.plan, or pass path_name= to "
+        "DirectFeature / AggregationFeature")
 
 
 def _nodes_inputs_first(features: Sequence[Feature]) -> list[tuple[Feature, Feature]]:

@@ -123,7 +123,9 @@ def _end_moment(end: Any, dtype: pl.DataType) -> dt.datetime:
 
 
 def _duration(value: Any, what: str, allow_zero: bool = False) -> dt.timedelta:
-    if allow_zero and (value == 0 or (isinstance(value, str) and value.strip() in ("0", "0d"))):
+    zero = (isinstance(value, int | float) and not isinstance(value, bool) and value == 0) or (
+        isinstance(value, str) and value.strip() in ("0", "0d"))
+    if allow_zero and zero:
         return dt.timedelta(0)
     return parse_window(value, what)
 

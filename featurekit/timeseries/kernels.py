@@ -96,7 +96,7 @@ def _evaluate(
     if code == 9:
         return (x[n - 1] - x[n - 2] - x[1] + x[0]) / (2.0 * (n - 2)) if n > 2 else NAN
     if code == 10:
-        return calc.sorted_quantile(srt, 0.5)
+        return calc.sorted_median(srt)
     if code == 11:
         return mean
     if code == 12:
@@ -147,7 +147,7 @@ def _evaluate(
     if code == 39:
         return calc.cid_ce(x, mean, std, p[0] != 0.0)
     if code == 40:
-        median = calc.sorted_quantile(srt, 0.5)
+        median = calc.sorted_median(srt)
         return 1.0 if abs(mean - median) < p[0] * (high - low) else 0.0
     if code == 41:
         return 1.0 if std > p[0] * (high - low) else 0.0
@@ -312,6 +312,7 @@ def extract_windows(
         friedrich_key = -1
         friedrich_fit = np.empty(0)
         adf_fit = np.empty(0)
+        adf_autolag = -2
         entropies_done = False
         for r in range(rows):
             code = codes[r]
@@ -328,8 +329,10 @@ def extract_windows(
                     entropies_done = True
                 continue
             if code == ADF_CODE:
-                if adf_fit.shape[0] == 0:
-                    adf_fit = calc.augmented_dickey_fuller(x)
+                autolag = int(parameters[r, 1])
+                if autolag != adf_autolag:
+                    adf_fit = calc.augmented_dickey_fuller(x, autolag)
+                    adf_autolag = autolag
                 attribute = int(parameters[r, 0])
                 out[w, r] = adf_fit[attribute] if 0 <= attribute < adf_fit.shape[0] else NAN
                 continue
@@ -420,7 +423,8 @@ def run_plan(
     calculators such as linear_trend_timewise.
     """
     codes = np.asarray(codes, dtype=np.int64)
-    out = np.empty((starts.shape[0], codes.shape[0]), dtype=np.float64)
+    # NaN until written: a value the kernel could not compute never shows stale memory
+    out = np.full((starts.shape[0], codes.shape[0]), np.nan)
     if out.size == 0:
         return out
     _check_windows(values, starts, stops, times)

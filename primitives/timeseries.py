@@ -13,8 +13,7 @@ settings.
 Known differences from tsfresh: permutation_entropy breaks ties between equal values by
 position (tsfresh's result then depends on numpy's sort kernel); benford_correlation takes
 the true leading digit of a subnormal value (tsfresh the first digit of its shortest printed
-form, which can differ there); query_similarity_count supports only ``query=None`` (always
-NaN, tsfresh's default). Calculators that tsfresh has and featurekit lacks would be listed
+form, which can differ there). Calculators that tsfresh has and featurekit lacks would be listed
 in :data:`NOT_YET_IMPLEMENTED`; it is empty.
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
@@ -90,6 +89,7 @@ class Parameter:
     sequence: bool = False  # a list or tuple of numbers, each in the range
     none_only: bool = False  # only None is supported so far (query_similarity_count's query)
     default: Any = None  # the value an omitted parameter takes (tsfresh's default)
+    subsequence: bool = False  # a sequence the kernels read whole: encoded as its number
 
     @property
     def numeric(self) -> bool:
@@ -183,11 +183,12 @@ class Parameter:
                 raise self._refuse(value)
             return float(bool(value))
         if self.sequence:
+            if isinstance(value, np.ndarray) and self.subsequence and value.ndim == 1:
+                value = value.tolist()
             if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
                 raise self._refuse(value)
-            for element in value:
-                self._check_number(element)
-            return 0.0
+            numbers = [self._check_number(element) for element in value]
+            return float(register_query(numbers)) if self.subsequence else 0.0
         number = self._check_number(value)
         return 0.0 if self.name_only else number
 
@@ -223,7 +224,11 @@ class Calculator:
         unknown = sorted(set(params) - expected)
         if unknown:
             raise KeyError(unknown[0])
-        missing = [p.name for p in self.parameters if p.name not in params and not p.optional]
+        missing = [
+            p.name
+            for p in self.parameters
+            if p.name not in params and not p.optional and p.default is None
+        ]
         if missing:
             raise ValueError(f"parameter(s) {missing} missing. Fix: pass {self.example()}")
         encoded = []
@@ -1905,6 +1910,93 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     return float(peaks)
 
 
+@njit(cache=True, error_model="numpy")
+def query_similarity_count(
+    x: np.ndarray, query: np.ndarray, threshold: float, normalize: bool
+) -> float:
+    """Subsequences of ``x`` within ``threshold`` of ``query`` (z-normalised Euclidean
+    distance, or plain Euclidean without ``normalize``), as stumpy's mass computes them:
+    two constant sequences are at distance 0, a constant and a varying one at sqrt(m), a
+    subsequence with an infinity infinitely far. NaN for queries below 3 points (as tsfresh)
+    and for series shorter than the query (no subsequence to compare)."""
+    m = query.shape[0]
+    n = x.shape[0]
+    if m < 3 or n < m:
+        return NAN
+    q_mean = pairwise_sum(query) / m
+    q_spread = 0.0
+    q_constant = True
+    for j in range(m):
+        q_spread += (query[j] - q_mean) ** 2
+        if query[j] != query[0]:
+            q_constant = False
+    count = 0
+    for i in range(n - m + 1):
+        piece = x[i : i + m]
+        if not all_finite(piece):
+            continue  # infinitely far
+        if normalize:
+            mean = pairwise_sum(piece) / m
+            spread = 0.0
+            product = 0.0
+            constant = True
+            for j in range(m):
+                spread += (piece[j] - mean) ** 2
+                product += (piece[j] - mean) * (query[j] - q_mean)
+                if piece[j] != piece[0]:
+                    constant = False
+            if constant and q_constant:
+                squared = 0.0
+            elif constant or q_constant:
+                squared = float(m)
+            else:
+                # one square root of the product: exactly 1 for a scaled copy of the query
+                scale = math.sqrt(spread * q_spread)
+                if not math.isfinite(scale) or scale == 0.0:
+                    scale = math.sqrt(spread) * math.sqrt(q_spread)
+                correlation = product / scale
+                squared = abs(2.0 * m * (1.0 - correlation))
+        else:
+            squared = 0.0
+            for j in range(m):
+                squared += (piece[j] - query[j]) ** 2
+        if math.sqrt(squared) <= threshold:
+            count += 1
+    return float(count)
+
+
+@njit(cache=True, error_model="numpy")
+def query_similarity_counts(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    query: np.ndarray,
+    threshold: float,
+    normalize: bool,
+) -> np.ndarray:
+    """:func:`query_similarity_count` of every window ``values[starts[w]:stops[w]]``."""
+    out = np.full(starts.shape[0], NAN)
+    for w in range(starts.shape[0]):
+        out[w] = query_similarity_count(values[starts[w] : stops[w]], query, threshold, normalize)
+    return out
+
+
+#: The query subsequences of query_similarity_count, by number: a plan row carries the
+#: number (its parameters are floats), the kernel reads the array.
+QUERIES: list[np.ndarray] = []
+_QUERY_NUMBERS: dict[bytes, int] = {}
+
+
+def register_query(values: list[float]) -> int:
+    """The number of the query ``values`` (the same number for the same values)."""
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    key = array.tobytes()
+    if key not in _QUERY_NUMBERS:
+        _QUERY_NUMBERS[key] = len(QUERIES)
+        QUERIES.append(array)
+    return _QUERY_NUMBERS[key]
+
+
 # --------------------------------------------------------------------------------------
 # The catalogue
 # --------------------------------------------------------------------------------------
@@ -2182,9 +2274,14 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator(
         "query_similarity_count",
         62,
-        (Parameter("query", optional=True, none_only=True), _threshold("threshold")),
+        (
+            Parameter("query", optional=True, sequence=True, subsequence=True),
+            Parameter("threshold", infinite=True, default=0.0),
+            Parameter("normalize", boolean=True, optional=True, default=True),  # None: True
+        ),
         ({"query": None, "threshold": 0.0},),
-        description="only query=None (always NaN, as tsfresh's default) is supported so far",
+        description="subsequences within the threshold of the query (z-normalised unless "
+        "normalize=False); NaN without a query of 3+ points, as tsfresh",
     ),
     Calculator(
         "mean_n_absolute_max",

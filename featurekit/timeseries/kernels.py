@@ -37,6 +37,7 @@ FRIEDRICH_CODE = 68
 LANGEVIN_CODE = 69
 ADF_CODE = 73
 APEN_CODE = 72
+QUERY_CODE = 62
 
 def _integer_slots() -> np.ndarray:
     """For every kernel code, which parameter slots the kernels read as integers (integer
@@ -454,4 +455,29 @@ def run_plan(
             needs_welch,
             out,
         )
+    _query_counts(buffer, starts, stops, codes, parameters, out)
     return out
+
+
+def _query_counts(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    codes: np.ndarray,
+    parameters: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fill the query_similarity_count rows that have a query (plan rows carry the query's
+    number; the array lives in the catalogue), one compiled pass over the windows each."""
+    for row in np.flatnonzero(codes == QUERY_CODE):
+        number = parameters[row, 0]
+        if not 0 <= number < len(calc.QUERIES):  # no query (NaN): NaN, as tsfresh
+            continue
+        out[:, row] = calc.query_similarity_counts(
+            values,
+            np.ascontiguousarray(starts, dtype=np.int64),
+            np.ascontiguousarray(stops, dtype=np.int64),
+            calc.QUERIES[int(number)],
+            float(parameters[row, 1]),
+            bool(parameters[row, 2] != 0.0),
+        )

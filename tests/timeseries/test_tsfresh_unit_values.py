@@ -214,3 +214,63 @@ def test_the_autolag_rules_differ_on_these_series_and_aic_is_the_default():
     default = one_series(x, {"augmented_dickey_fuller": [{"attr": "usedlag"}]})
     assert list(default.index) == ['value__augmented_dickey_fuller__attr_"usedlag"__autolag_"AIC"']
     assert default.iloc[0] == chosen["AIC"][1]
+
+
+# ------------------------------------------------------------------------------------------
+# query_similarity_count with a query: stumpy's distance profile, counted
+# ------------------------------------------------------------------------------------------
+
+
+def distances(x: np.ndarray, query: np.ndarray, normalize: bool) -> np.ndarray:
+    """Distance of ``query`` to every subsequence of ``x``: z-normalised Euclidean (constant
+    sequences: 0 to each other, sqrt(m) to any other) or plain Euclidean."""
+    m = len(query)
+    out = []
+    for i in range(len(x) - m + 1):
+        piece = x[i : i + m]
+        if not normalize:
+            out.append(np.sqrt(np.sum((piece - query) ** 2)))
+            continue
+        flat_piece, flat_query = np.ptp(piece) == 0, np.ptp(query) == 0
+        if flat_piece or flat_query:
+            out.append(0.0 if flat_piece and flat_query else math.sqrt(m))
+            continue
+        z_piece = (piece - piece.mean()) / piece.std()
+        z_query = (query - query.mean()) / query.std()
+        out.append(np.sqrt(np.sum((z_piece - z_query) ** 2)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_query_similarity_count_counts_subsequences_within_the_threshold(normalize):
+    rng = np.random.default_rng(8)
+    x = np.concatenate([rng.normal(size=80), [2.0] * 6, rng.normal(size=40)])
+    query = rng.normal(size=5)
+    profile = distances(x, query, normalize)
+    thresholds = np.quantile(profile, [0.05, 0.3, 0.8])
+    assert np.min(np.abs(profile[:, None] - thresholds[None, :])) > 0  # no tie at a threshold
+    params = [{"query": query, "threshold": float(t), "normalize": normalize} for t in thresholds]
+    row = one_series(x, {"query_similarity_count": params})
+    assert list(row) == [float(np.sum(profile <= t)) for t in thresholds]
+
+
+def test_query_similarity_count_finds_exact_and_scaled_copies_at_threshold_zero():
+    query = [0.0, 1.0, 2.0]
+    x = np.array([0, 1, 2, 0, 1, 2, 5, 0, 2, 4, 9, 1.0])  # two copies and one scaled copy
+    params = [{"query": query, "threshold": 0.0}, {"query": query, "threshold": 0.0,
+                                                   "normalize": False}]
+    row = one_series(x, {"query_similarity_count": params})
+    assert list(row) == [3.0, 2.0]
+    assert list(row.index) == [
+        "value__query_similarity_count__query_[0.0, 1.0, 2.0]__threshold_0.0",
+        "value__query_similarity_count__normalize_False__query_[0.0, 1.0, 2.0]__threshold_0.0",
+    ]
+
+
+def test_query_similarity_count_is_nan_without_a_usable_query():
+    x = np.arange(10.0)
+    params = [{"query": None, "threshold": 0.0}, {"query": [1.0, 2.0], "threshold": 1.0},
+              {"query": list(range(11)), "threshold": 1.0}]  # longer than the series
+    assert one_series(x, {"query_similarity_count": params}).isna().all()
+    with pytest.raises(FeaturekitError, match="'query'"):
+        one_series(x, {"query_similarity_count": [{"query": [1.0, np.inf, 2.0]}]})

@@ -13,8 +13,7 @@ settings.
 Known differences from tsfresh: permutation_entropy breaks ties between equal values by
 position (tsfresh's result then depends on numpy's sort kernel); benford_correlation takes
 the true leading digit of a subnormal value (tsfresh the first digit of its shortest printed
-form, which can differ there); query_similarity_count supports only ``query=None`` (always
-NaN, tsfresh's default). Calculators that tsfresh has and featurekit lacks would be listed
+form, which can differ there). Calculators that tsfresh has and featurekit lacks would be listed
 in :data:`NOT_YET_IMPLEMENTED`; it is empty.
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
@@ -89,6 +88,8 @@ class Parameter:
     member_of: str | None = None  # must be one of the values of this other parameter
     sequence: bool = False  # a list or tuple of numbers, each in the range
     none_only: bool = False  # only None is supported so far (query_similarity_count's query)
+    default: Any = None  # the value an omitted parameter takes (tsfresh's default)
+    subsequence: bool = False  # a sequence the kernels read whole: encoded as its number
 
     @property
     def numeric(self) -> bool:
@@ -182,11 +183,12 @@ class Parameter:
                 raise self._refuse(value)
             return float(bool(value))
         if self.sequence:
+            if isinstance(value, np.ndarray) and self.subsequence and value.ndim == 1:
+                value = value.tolist()
             if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
                 raise self._refuse(value)
-            for element in value:
-                self._check_number(element)
-            return 0.0
+            numbers = [self._check_number(element) for element in value]
+            return float(register_query(numbers)) if self.subsequence else 0.0
         number = self._check_number(value)
         return 0.0 if self.name_only else number
 
@@ -222,13 +224,18 @@ class Calculator:
         unknown = sorted(set(params) - expected)
         if unknown:
             raise KeyError(unknown[0])
-        missing = [p.name for p in self.parameters if p.name not in params and not p.optional]
+        missing = [
+            p.name
+            for p in self.parameters
+            if p.name not in params and not p.optional and p.default is None
+        ]
         if missing:
             raise ValueError(f"parameter(s) {missing} missing. Fix: pass {self.example()}")
         encoded = []
         for parameter in self.parameters:
+            value = params.get(parameter.name, parameter.default)
             try:
-                encoded.append(parameter.encode(params.get(parameter.name)))
+                encoded.append(parameter.encode(value))
             except ValueError as problem:
                 raise ValueError(f"{problem}. Fix: {self._fix(parameter)}") from None
         for parameter in self.parameters:
@@ -265,7 +272,10 @@ class Calculator:
     def column_suffix(self, params: Mapping[str, Any] | None) -> str:
         """The part of the column name after the kind, following tsfresh's naming."""
         parts = dict(params or {})
-        parts.update(self.fixed_name_parts)
+        for key, default in self.fixed_name_parts.items():
+            # always named, as tsfresh names it: its default when omitted, None as "None"
+            value = parts.get(key, default)
+            parts[key] = "None" if value is None else value
         if not parts:
             return self.name
         rendered = "__".join(f"{key}_{_render(parts[key])}" for key in sorted(parts))
@@ -357,13 +367,25 @@ def sorted_quantile(srt: np.ndarray, q: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def sorted_median(srt: np.ndarray) -> float:
+    """numpy's median of already sorted values: the middle one, or the mean of the two
+    middle ones (exact for infinite values, where interpolating gives NaN)."""
+    n = srt.shape[0]
+    if n == 0:
+        return NAN
+    if n % 2 == 1:
+        return srt[n // 2]
+    return (srt[n // 2 - 1] + srt[n // 2]) / 2.0
+
+
+@njit(cache=True, error_model="numpy")
 def aggregate(values: np.ndarray, how: int) -> float:
     """Apply one of F_AGG (mean, median, var, std, max, min) to ``values``."""
     n = values.shape[0]
     if n == 0:
         return NAN
     if how == 1:
-        return sorted_quantile(np.sort(values), 0.5)
+        return sorted_median(np.sort(values))
     if how == 4:
         return values.max()
     if how == 5:
@@ -483,6 +505,16 @@ def regression_on(xs: np.ndarray, y: np.ndarray, attr: int) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def all_finite(x: np.ndarray) -> bool:
+    """True when no value of ``x`` is NaN or infinite: LAPACK refuses such input (numba then
+    raises, which a parallel kernel cannot report), so every linear-algebra call checks first."""
+    for value in x.ravel():
+        if not math.isfinite(value):
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
 def mean_and_variance(x: np.ndarray) -> tuple[float, float]:
     """numpy's mean and population variance of ``x`` (NaN for an empty window)."""
     n = x.shape[0]
@@ -515,7 +547,8 @@ def autocovariance_adjusted(x: np.ndarray, mean: float, max_lag: int) -> np.ndar
 
 @njit(cache=True, error_model="numpy")
 def skewness(x: np.ndarray, mean: float) -> float:
-    """Adjusted Fisher-Pearson skewness (pandas' Series.skew); NaN below 3 points or if flat."""
+    """Adjusted Fisher-Pearson skewness (pandas' Series.skew); NaN below 3 points, 0 if flat
+    (as pandas 2, which tsfresh's own tests expect; pandas 3 says NaN)."""
     n = x.shape[0]
     if n < 3:
         return NAN
@@ -527,13 +560,14 @@ def skewness(x: np.ndarray, mean: float) -> float:
         m2 += d * d
         m3 += d * d * d
     if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
-        return NAN
+        return 0.0
     return (n * (n - 1) ** 0.5 / (n - 2)) * (m3 / m2**1.5)
 
 
 @njit(cache=True, error_model="numpy")
 def kurtosis(x: np.ndarray, mean: float) -> float:
-    """Unbiased excess kurtosis (pandas' Series.kurt); NaN below 4 points or if flat."""
+    """Unbiased excess kurtosis (pandas' Series.kurt); NaN below 4 points, 0 if flat
+    (as pandas 2, which tsfresh's own tests expect; pandas 3 says NaN)."""
     n = x.shape[0]
     if n < 4:
         return NAN
@@ -546,7 +580,7 @@ def kurtosis(x: np.ndarray, mean: float) -> float:
         m2 += d2
         m4 += d2 * d2
     if m2 == 0.0 or abs(m2) < 1e-14 * max(1.0, mean * mean):
-        return NAN
+        return 0.0
     adjustment = 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))
     return n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2 * m2) - adjustment
 
@@ -658,6 +692,8 @@ def benford_correlation(x: np.ndarray) -> float:
     benford = np.empty(9)
     for d in range(1, 10):
         benford[d - 1] = math.log10(1.0 + 1.0 / d)
+    if observed.max() == observed.min():
+        return NAN  # constant frequencies have no correlation (numpy's corrcoef: NaN)
     mean_o = observed.mean()
     mean_b = benford.mean()
     sxy = 0.0
@@ -700,7 +736,7 @@ def cid_ce(x: np.ndarray, mean: float, std: float, normalize: bool) -> float:
     """Complexity estimate: length of the (optionally z-normalised) series' polyline."""
     n = x.shape[0]
     if normalize:
-        if std == 0.0 or math.isnan(std):
+        if std == 0.0:  # a series with infinities has a NaN deviation and a NaN value
             return 0.0
     total = 0.0
     for i in range(n - 1):
@@ -791,25 +827,28 @@ def number_peaks(x: np.ndarray, support: int) -> float:
 def binned_entropy(x: np.ndarray, max_bins: int) -> float:
     """Entropy of the histogram of ``max_bins`` equal-width bins (numpy's bin edges)."""
     n = x.shape[0]
-    if n == 0 or max_bins < 1 or max_bins > MAX_BINS:
-        return NAN
+    if n == 0 or max_bins < 1 or max_bins > MAX_BINS or not all_finite(x):
+        return NAN  # numpy's histogram refuses a non-finite range
     low = x.min()
     high = x.max()
     if low == high:
         low -= 0.5
         high += 0.5
-    edges = np.empty(max_bins + 1)
     step = (high - low) / max_bins
+    scale = max_bins / (high - low)
+    if not (math.isfinite(step) and math.isfinite(scale) and step > 0.0):
+        return NAN  # a range beyond the float range (or too narrow to split) has no bins
+    edges = np.empty(max_bins + 1)
     for i in range(max_bins + 1):
         edges[i] = low + i * step
     edges[max_bins] = high
     counts = np.zeros(max_bins)
-    scale = max_bins / (high - low)
     for i in range(n):
         value = x[i]
-        index = int((value - low) * scale)
-        if index >= max_bins:
-            index = max_bins - 1
+        position = (value - low) * scale
+        index = int(position) if position < max_bins else max_bins - 1
+        if index < 0:
+            index = 0
         if index > 0 and value < edges[index]:
             index -= 1
         elif index < max_bins - 1 and value >= edges[index + 1]:
@@ -1215,15 +1254,28 @@ def ar_parameters(x: np.ndarray, order: int) -> np.ndarray:
     n = x.shape[0]
     if order < 0 or n - order < order + 1:
         return np.empty(0)
+    failed = np.full(order + 1, NAN)
+    if not all_finite(x):
+        return failed
+    # Values near the ends of the float range overflow inside the fit: fit the series scaled
+    # by a power of two (the lag coefficients do not change, the intercept scales with it).
+    peak = max(abs(x.max()), abs(x.min()))
+    exponent = 0
+    if peak > 2.0**200 or 0.0 < peak < 2.0**-200:
+        exponent = math.frexp(peak)[1]
     rows = n - order
     design = np.empty((rows, order + 1))
     target = np.empty(rows)
     for t in range(rows):
         design[t, 0] = 1.0
         for lag in range(1, order + 1):
-            design[t, lag] = x[order + t - lag]
-        target[t] = x[order + t]
-    return np.linalg.pinv(design, rcond=1e-15) @ target
+            design[t, lag] = math.ldexp(x[order + t - lag], -exponent)
+        target[t] = math.ldexp(x[order + t], -exponent)
+    fit = np.linalg.pinv(design, rcond=1e-15) @ target
+    fit[0] = math.ldexp(fit[0], exponent)
+    if not all_finite(fit):
+        return failed
+    return fit
 
 
 @njit(cache=True, error_model="numpy")
@@ -1246,8 +1298,8 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
         return np.empty(0)  # refused by the parameter check; every coefficient reads as NaN
     failed = np.full(degree + 1, NAN)
     n = x.shape[0]
-    if n < 2:
-        return failed
+    if n < 2 or not all_finite(x):
+        return failed  # numpy's polyfit refuses non-finite values
     level = x[:-1]
     count = n - 1
     srt = np.sort(level)
@@ -1262,9 +1314,7 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
     sums_change = np.zeros(quantiles)
     members = np.zeros(quantiles)
     for t in range(count):
-        bin_index = np.searchsorted(edges, level[t]) - 1
-        if bin_index < 0:
-            bin_index = 0
+        bin_index = min(max(np.searchsorted(edges, level[t]) - 1, 0), quantiles - 1)
         sums_level[bin_index] += level[t]
         sums_change[bin_index] += x[t + 1] - x[t]
         members[bin_index] += 1.0
@@ -1294,8 +1344,13 @@ def friedrich_polynomial(x: np.ndarray, degree: int, quantiles: int) -> np.ndarr
             return failed
         for r in range(used):
             design[r, power] /= scale[power]
+    if not all_finite(target):  # changes beyond the float range
+        return failed
     solution = np.linalg.lstsq(design, target, rcond=used * 2.220446049250313e-16)[0]
-    return solution / scale
+    solution = solution / scale
+    if not all_finite(solution):
+        return failed
+    return solution
 
 
 @njit(cache=True, error_model="numpy")
@@ -1322,6 +1377,9 @@ def max_langevin_fixed_point(coefficients: np.ndarray) -> float:
             companion[0, j] = -trimmed[j + 1] / trimmed[0]
         for j in range(1, size - 1):
             companion[j, j - 1] = 1.0
+        for j in range(size - 1):
+            if not math.isfinite(companion[0, j].real):
+                return NAN  # coefficients too far apart in magnitude for the float range
         roots = np.linalg.eigvals(companion)
         for root in roots:
             if root.real > best:
@@ -1500,6 +1558,8 @@ def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
     diagonal of the pseudo-inverse of design'design (for standard errors).
     """
     rows, columns = design.shape
+    if not (all_finite(design) and all_finite(target)):
+        return np.full(columns, NAN), NAN, 0, np.full(columns, NAN)
     u, singular, vt = np.linalg.svd(design, full_matrices=False)
     largest = singular.max() if singular.shape[0] > 0 else 0.0
     cutoff = 1e-15 * largest
@@ -1598,38 +1658,12 @@ def mackinnon_pvalue(statistic: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
-    """Augmented Dickey-Fuller test with a constant, the number of lags chosen by AIC.
-
-    Returns (test statistic, MacKinnon p-value, lags used); NaNs when the series is
-    constant or too short for even zero lags.
-    """
-    result = np.full(3, NAN)
-    n = x.shape[0]
-    if n == 0 or x.max() == x.min():
-        return result
-    max_lag = int(math.ceil(12.0 * (n / 100.0) ** 0.25))
-    max_lag = min(n // 2 - 2, max_lag)
-    if max_lag < 0:
-        return result
-    changes = np.empty(n - 1)
-    for t in range(n - 1):
-        changes[t] = x[t + 1] - x[t]
-    rows = n - 1 - max_lag
-    if rows <= 0:
-        return result
-    # every candidate model uses the same rows: [constant, level, lagged changes...]
-    full = np.empty((rows, max_lag + 2))
-    target = np.empty(rows)
-    for r in range(rows):
-        t = max_lag + r
-        full[r, 0] = 1.0
-        full[r, 1] = x[t]
-        for lag in range(1, max_lag + 1):
-            full[r, 1 + lag] = changes[t - lag]
-        target[r] = changes[t]
+def _lags_by_criterion(full: np.ndarray, target: np.ndarray, max_lag: int, bic: bool) -> int:
+    """The number of lags whose model (on the rows common to all) has the smallest AIC or BIC;
+    the fewest lags among equals."""
+    rows = full.shape[0]
     residuals = nested_residuals(full, target)
-    best_aic = np.inf
+    best = np.inf
     best_lag = 0
     for lags in range(max_lag + 1):
         if math.isnan(residuals[lags + 2]):  # rank-deficient: fit this model on its own
@@ -1639,17 +1673,90 @@ def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
             residual = residuals[lags + 2]
             rank = lags + 2
         log_likelihood = -rows / 2.0 * (math.log(2.0 * math.pi) + math.log(residual / rows) + 1.0)
-        aic = -2.0 * log_likelihood + 2.0 * rank
-        if lags == 0 or aic < best_aic:
-            best_aic = aic
+        penalty = math.log(rows) * rank if bic else 2.0 * rank
+        criterion = -2.0 * log_likelihood + penalty
+        if lags == 0 or criterion < best:
+            best = criterion
             best_lag = lags
+    return best_lag
+
+
+@njit(cache=True, error_model="numpy")
+def _lags_by_t_statistic(full: np.ndarray, target: np.ndarray, max_lag: int) -> int:
+    """From max_lag down, the first number of lags whose last regressor has |t| at least the
+    95% normal quantile (with no lags that regressor is the level); 0 if none has."""
+    rows = full.shape[0]
+    residuals = nested_residuals(full, target)
+    for lags in range(max_lag, -1, -1):
+        columns = lags + 2
+        if math.isnan(residuals[columns]) or math.isnan(residuals[columns - 1]):
+            design = np.ascontiguousarray(full[:, :columns])
+            coefficients, residual, rank, inverse = least_squares(design, target)
+            scale = residual / (rows - rank)
+            t = coefficients[columns - 1] / math.sqrt(scale * inverse[columns - 1])
+        else:
+            # the last coefficient's t: its share of the explained sum of squares over the
+            # residual variance (one Householder QR serves every model)
+            explained = max(residuals[columns - 1] - residuals[columns], 0.0)
+            scale = residuals[columns] / (rows - columns)
+            t = math.sqrt(explained / scale)
+        if abs(t) >= 1.6448536269514722:
+            return lags
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def augmented_dickey_fuller(x: np.ndarray, autolag: int) -> np.ndarray:
+    """Augmented Dickey-Fuller test with a constant, as statsmodels' adfuller.
+
+    ``autolag`` chooses the number of lags among 0..maxlag: 0 by AIC, 1 by BIC, 2 by the
+    t-statistic of the last lag (the largest number whose last lag is significant at 5%),
+    anything else (None) keeps maxlag. Returns (test statistic, MacKinnon p-value, lags
+    used); NaNs when the series is constant, too short for even zero lags or not finite.
+    """
+    result = np.full(3, NAN)
+    n = x.shape[0]
+    if n == 0 or not all_finite(x) or x.max() == x.min():
+        return result
+    # The statistic does not change when the series is scaled; values near the ends of the
+    # float range are scaled by a power of two so that squares and sums stay finite.
+    peak = max(abs(x.max()), abs(x.min()))
+    factor = 1.0
+    if peak > 2.0**200 or peak < 2.0**-200:
+        factor = math.ldexp(1.0, -math.frexp(peak)[1])
+    series = x * factor  # a copy (exact: the factor is a power of two)
+    max_lag = int(math.ceil(12.0 * (n / 100.0) ** 0.25))
+    max_lag = min(n // 2 - 2, max_lag)
+    if max_lag < 0:
+        return result
+    changes = np.empty(n - 1)
+    for t in range(n - 1):
+        changes[t] = series[t + 1] - series[t]
+    rows = n - 1 - max_lag
+    if rows <= 0:
+        return result
+    # every candidate model uses the same rows: [constant, level, lagged changes...]
+    full = np.empty((rows, max_lag + 2))
+    target = np.empty(rows)
+    for r in range(rows):
+        t = max_lag + r
+        full[r, 0] = 1.0
+        full[r, 1] = series[t]
+        for lag in range(1, max_lag + 1):
+            full[r, 1 + lag] = changes[t - lag]
+        target[r] = changes[t]
+    best_lag = max_lag
+    if autolag == 0 or autolag == 1:
+        best_lag = _lags_by_criterion(full, target, max_lag, autolag == 1)
+    elif autolag == 2:
+        best_lag = _lags_by_t_statistic(full, target, max_lag)
     # refit with the chosen lags on every row they allow: [level, lagged changes..., constant]
     rows = n - 1 - best_lag
     design = np.empty((rows, best_lag + 2))
     target = np.empty(rows)
     for r in range(rows):
         t = best_lag + r
-        design[r, 0] = x[t]
+        design[r, 0] = series[t]
         for lag in range(1, best_lag + 1):
             design[r, lag] = changes[t - lag]
         design[r, best_lag + 1] = 1.0
@@ -1801,6 +1908,93 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
                 continue
             peaks += 1
     return float(peaks)
+
+
+@njit(cache=True, error_model="numpy")
+def query_similarity_count(
+    x: np.ndarray, query: np.ndarray, threshold: float, normalize: bool
+) -> float:
+    """Subsequences of ``x`` within ``threshold`` of ``query`` (z-normalised Euclidean
+    distance, or plain Euclidean without ``normalize``), as stumpy's mass computes them:
+    two constant sequences are at distance 0, a constant and a varying one at sqrt(m), a
+    subsequence with an infinity infinitely far. NaN for queries below 3 points (as tsfresh)
+    and for series shorter than the query (no subsequence to compare)."""
+    m = query.shape[0]
+    n = x.shape[0]
+    if m < 3 or n < m:
+        return NAN
+    q_mean = pairwise_sum(query) / m
+    q_spread = 0.0
+    q_constant = True
+    for j in range(m):
+        q_spread += (query[j] - q_mean) ** 2
+        if query[j] != query[0]:
+            q_constant = False
+    count = 0
+    for i in range(n - m + 1):
+        piece = x[i : i + m]
+        if not all_finite(piece):
+            continue  # infinitely far
+        if normalize:
+            mean = pairwise_sum(piece) / m
+            spread = 0.0
+            product = 0.0
+            constant = True
+            for j in range(m):
+                spread += (piece[j] - mean) ** 2
+                product += (piece[j] - mean) * (query[j] - q_mean)
+                if piece[j] != piece[0]:
+                    constant = False
+            if constant and q_constant:
+                squared = 0.0
+            elif constant or q_constant:
+                squared = float(m)
+            else:
+                # one square root of the product: exactly 1 for a scaled copy of the query
+                scale = math.sqrt(spread * q_spread)
+                if not math.isfinite(scale) or scale == 0.0:
+                    scale = math.sqrt(spread) * math.sqrt(q_spread)
+                correlation = product / scale
+                squared = abs(2.0 * m * (1.0 - correlation))
+        else:
+            squared = 0.0
+            for j in range(m):
+                squared += (piece[j] - query[j]) ** 2
+        if math.sqrt(squared) <= threshold:
+            count += 1
+    return float(count)
+
+
+@njit(cache=True, error_model="numpy")
+def query_similarity_counts(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    query: np.ndarray,
+    threshold: float,
+    normalize: bool,
+) -> np.ndarray:
+    """:func:`query_similarity_count` of every window ``values[starts[w]:stops[w]]``."""
+    out = np.full(starts.shape[0], NAN)
+    for w in range(starts.shape[0]):
+        out[w] = query_similarity_count(values[starts[w] : stops[w]], query, threshold, normalize)
+    return out
+
+
+#: The query subsequences of query_similarity_count, by number: a plan row carries the
+#: number (its parameters are floats), the kernel reads the array.
+QUERIES: list[np.ndarray] = []
+_QUERY_NUMBERS: dict[bytes, int] = {}
+
+
+def register_query(values: list[float]) -> int:
+    """The number of the query ``values`` (the same number for the same values)."""
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    key = array.tobytes()
+    if key not in _QUERY_NUMBERS:
+        _QUERY_NUMBERS[key] = len(QUERIES)
+        QUERIES.append(array)
+    return _QUERY_NUMBERS[key]
 
 
 # --------------------------------------------------------------------------------------
@@ -2030,11 +2224,11 @@ CALCULATORS: tuple[Calculator, ...] = (
         73,
         (
             Parameter("attr", choices=("teststat", "pvalue", "usedlag")),
-            Parameter("autolag", choices=("AIC",), optional=True),
+            Parameter("autolag", choices=("AIC", "BIC", "t-stat"), optional=True, default="AIC"),
         ),
         _grid(attr=["teststat", "pvalue", "usedlag"]),
         fixed_name_parts={"autolag": "AIC"},
-        description="lags chosen by AIC only, as tsfresh's default",
+        description="lags chosen by AIC (default), BIC, t-stat or None (maxlag), as statsmodels",
     ),
     Calculator("number_crossing_m", 56, (_threshold("m"),), _grid(m=[0, -1, 1])),
     Calculator(
@@ -2080,9 +2274,14 @@ CALCULATORS: tuple[Calculator, ...] = (
     Calculator(
         "query_similarity_count",
         62,
-        (Parameter("query", optional=True, none_only=True), _threshold("threshold")),
+        (
+            Parameter("query", optional=True, sequence=True, subsequence=True),
+            Parameter("threshold", infinite=True, default=0.0),
+            Parameter("normalize", boolean=True, optional=True, default=True),  # None: True
+        ),
         ({"query": None, "threshold": 0.0},),
-        description="only query=None (always NaN, as tsfresh's default) is supported so far",
+        description="subsequences within the threshold of the query (z-normalised unless "
+        "normalize=False); NaN without a query of 3+ points, as tsfresh",
     ),
     Calculator(
         "mean_n_absolute_max",

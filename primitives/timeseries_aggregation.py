@@ -250,7 +250,7 @@ def timeseries_primitives(
         cls = _BY_CALCULATOR[name]
         fixed = cls.calculator.fixed_name_parts
         for combination in [None] if combinations is None else combinations:
-            primitives.append(cls(**{**dict(combination or {}), **fixed}))
+            primitives.append(cls(**{**fixed, **dict(combination or {})}))
     return primitives
 
 

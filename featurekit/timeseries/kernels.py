@@ -37,6 +37,7 @@ FRIEDRICH_CODE = 68
 LANGEVIN_CODE = 69
 ADF_CODE = 73
 APEN_CODE = 72
+QUERY_CODE = 62
 
 def _integer_slots() -> np.ndarray:
     """For every kernel code, which parameter slots the kernels read as integers (integer
@@ -96,7 +97,7 @@ def _evaluate(
     if code == 9:
         return (x[n - 1] - x[n - 2] - x[1] + x[0]) / (2.0 * (n - 2)) if n > 2 else NAN
     if code == 10:
-        return calc.sorted_quantile(srt, 0.5)
+        return calc.sorted_median(srt)
     if code == 11:
         return mean
     if code == 12:
@@ -147,7 +148,7 @@ def _evaluate(
     if code == 39:
         return calc.cid_ce(x, mean, std, p[0] != 0.0)
     if code == 40:
-        median = calc.sorted_quantile(srt, 0.5)
+        median = calc.sorted_median(srt)
         return 1.0 if abs(mean - median) < p[0] * (high - low) else 0.0
     if code == 41:
         return 1.0 if std > p[0] * (high - low) else 0.0
@@ -312,6 +313,7 @@ def extract_windows(
         friedrich_key = -1
         friedrich_fit = np.empty(0)
         adf_fit = np.empty(0)
+        adf_autolag = -2
         entropies_done = False
         for r in range(rows):
             code = codes[r]
@@ -328,8 +330,10 @@ def extract_windows(
                     entropies_done = True
                 continue
             if code == ADF_CODE:
-                if adf_fit.shape[0] == 0:
-                    adf_fit = calc.augmented_dickey_fuller(x)
+                autolag = int(parameters[r, 1])
+                if autolag != adf_autolag:
+                    adf_fit = calc.augmented_dickey_fuller(x, autolag)
+                    adf_autolag = autolag
                 attribute = int(parameters[r, 0])
                 out[w, r] = adf_fit[attribute] if 0 <= attribute < adf_fit.shape[0] else NAN
                 continue
@@ -420,7 +424,8 @@ def run_plan(
     calculators such as linear_trend_timewise.
     """
     codes = np.asarray(codes, dtype=np.int64)
-    out = np.empty((starts.shape[0], codes.shape[0]), dtype=np.float64)
+    # NaN until written: a value the kernel could not compute never shows stale memory
+    out = np.full((starts.shape[0], codes.shape[0]), np.nan)
     if out.size == 0:
         return out
     _check_windows(values, starts, stops, times)
@@ -450,4 +455,29 @@ def run_plan(
             needs_welch,
             out,
         )
+    _query_counts(buffer, starts, stops, codes, parameters, out)
     return out
+
+
+def _query_counts(
+    values: np.ndarray,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    codes: np.ndarray,
+    parameters: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Fill the query_similarity_count rows that have a query (plan rows carry the query's
+    number; the array lives in the catalogue), one compiled pass over the windows each."""
+    for row in np.flatnonzero(codes == QUERY_CODE):
+        number = parameters[row, 0]
+        if not 0 <= number < len(calc.QUERIES):  # no query (NaN): NaN, as tsfresh
+            continue
+        out[:, row] = calc.query_similarity_counts(
+            values,
+            np.ascontiguousarray(starts, dtype=np.int64),
+            np.ascontiguousarray(stops, dtype=np.int64),
+            calc.QUERIES[int(number)],
+            float(parameters[row, 1]),
+            bool(parameters[row, 2] != 0.0),
+        )

@@ -114,6 +114,16 @@ def rounding_dependent(column: str, series: np.ndarray, reference_row: pd.Series
     return False
 
 
+def flat_moment(column: str, series: np.ndarray) -> bool:
+    """Skewness (3+ points) or kurtosis (4+ points) of a series without spread."""
+    calculator = calculator_of(column)
+    if calculator not in ("skewness", "kurtosis"):
+        return False
+    shortest = 3 if calculator == "skewness" else 4
+    spread = np.var(series) * len(series)
+    return len(series) >= shortest and spread < 1e-14 * max(1.0, np.mean(series) ** 2)
+
+
 def test_implemented_columns_have_tsfresh_names_in_tsfresh_order(ours, reference):
     assert list(ours.columns) == implemented_reference_columns(reference)
 
@@ -137,6 +147,10 @@ def test_values_match_tsfresh_within_tolerance_and_nan_where_tsfresh_is_nan(
                 skipped += 1
                 continue
             compared += 1
+            if flat_moment(column, series[identifier]):
+                # our choice (README, "Choices we made"): 0 as pandas 2 and tsfresh's own
+                # tests; this reference was written with pandas 3, which says NaN
+                expected = 0.0
             if actual == expected:  # also infinities, as tsfresh's sample_entropy can give
                 continue
             if np.isnan(expected) or np.isnan(actual):

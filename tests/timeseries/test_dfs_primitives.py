@@ -62,7 +62,12 @@ def extractor_reference(series: pd.DataFrame, customers: pd.Index, settings) -> 
 
 def extractor_column(primitive: TimeSeriesAggregation) -> str:
     calculator = primitive.calculator
-    params = {k: v for k, v in primitive.params.items() if k not in calculator.fixed_name_parts}
+    params = {
+        k: v
+        for k, v in primitive.params.items()
+        if k not in calculator.fixed_name_parts
+        and (v is not None or k in calculator.example())  # an omitted option is not named
+    }
     return f"amount__{calculator.column_suffix(params or None)}"
 
 

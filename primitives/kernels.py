@@ -610,7 +610,9 @@ def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_o
                 total[out] = np.nan if above and below else (np.inf if above else -np.inf)
                 mean[out], m2[out], m3[out] = total[out], np.nan, np.nan
             elif n > 0:
-                mean[out] = centre
+                # the plain sum over the count, as the group-by kernel computes it: the
+                # running centre drifts when large values cancel (0, -1e150, 1e150: not 0)
+                mean[out] = acc / n
     return rows, count, total, mean, low, high, m2, m3
 
 

@@ -33,7 +33,7 @@ TEMPLATES = {
 }
 SWITCHES = ("WITH_SPECTRA",)
 
-_HEADER = '''"""featurekit's time-series window kernel for the families {families}.
+_HEADER = '''"""featurekit's time-series window kernel: {what}.
 
 Generated from featurekit/timeseries/kernels.py by featurekit.timeseries.drivers; every
 edit is lost. Its name is a hash of this text.
@@ -47,7 +47,6 @@ globals().update({{k: v for k, v in vars(_template).items() if not k.startswith(
 '''
 
 _drivers: dict[tuple[str, ...], Callable[..., None]] = {}
-_announced: set[tuple[str, ...]] = set()
 
 
 def _keeps(test: ast.expr, codes: Sequence[int], names: dict[str, Any]) -> bool | None:
@@ -90,27 +89,58 @@ class _Pruner(ast.NodeTransformer):
         return node
 
 
-def source(families: Sequence[str]) -> str:
-    """The text of the kernel module for ``families`` (names of ``kernels.FAMILIES``)."""
+def _function(name: str, codes: Sequence[int], switches: dict[str, bool]) -> str:
+    """The template ``name`` of ``kernels.py`` with only the branches ``codes`` can take."""
+    from featurekit.timeseries import kernels
+
+    names = {k: v for k, v in vars(kernels).items() if k.isupper() and isinstance(v, int)}
+    tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(kernels, name))))
+    function = tree.body[0]
+    function.decorator_list = [ast.parse(TEMPLATES[name], mode="eval").body]
+    _Pruner(codes, names, switches).visit(function)
+    for node in ast.walk(function):  # a block whose every branch went keeps a ``pass``
+        if getattr(node, "body", None) == []:
+            node.body = [ast.Pass()]
+    ast.fix_missing_locations(tree)
+    return ast.unparse(tree)
+
+
+def family_source(family: str) -> str:
+    """The module of one family's calculators: ``_evaluate`` with their branches only (and,
+    for the entropies, ``_all_approximate_entropies``). Shared by every kernel that uses
+    the family, so it compiles once whatever the other families of a call."""
+    from featurekit.timeseries import kernels
+
+    codes = kernels.FAMILIES[family]
+    parts = [_HEADER.format(what=f"the calculators of the family {family!r}")]
+    parts.append(_function("_evaluate", codes, {"WITH_SPECTRA": True}))
+    if family == "entropy":
+        parts.append(_function("_all_approximate_entropies", codes, {}))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def source(families: Sequence[str], modules: dict[str, str]) -> str:
+    """The kernel module for ``families``: ``extract_windows`` with the shared work and the
+    fits those families need, and an ``_evaluate`` that hands each code to its family's
+    module (``modules``: family -> module name)."""
     from featurekit.timeseries import kernels
 
     codes = sorted({code for family in families for code in kernels.FAMILIES[family]})
-    names = {k: v for k, v in vars(kernels).items() if k.isupper() and isinstance(v, int)}
+    parts = [_HEADER.format(what="the families " + ", ".join(families))]
+    imports = [f"from {modules[f]} import _evaluate as _evaluate_{f}" for f in families]
+    if "entropy" in families:
+        imports.append(f"from {modules['entropy']} import _all_approximate_entropies")
+    arguments = "code, p, x, srt, mean, variance, std, low, high, real, imag, available, " \
+        "density, hours"
+    dispatch = [f"@{TEMPLATES['_evaluate']}", f"def _evaluate({arguments}):",
+                "    family = FAMILY_INDEX[code] if 0 <= code < FAMILY_INDEX.shape[0] else -1"]
+    for family in families:
+        dispatch += [f"    if family == {list(kernels.FAMILIES).index(family)}:",
+                     f"        return _evaluate_{family}({arguments})"]
+    dispatch.append("    return NAN")
+    parts += ["\n".join(imports), "\n".join(dispatch)]
     switches = {"WITH_SPECTRA": "spectral" in families}
-    parts = [_HEADER.format(families=", ".join(families))]
-    for name, decorator in TEMPLATES.items():
-        if name == "_all_approximate_entropies" and "entropy" not in families:
-            continue
-        tree = ast.parse(textwrap.dedent(inspect.getsource(getattr(kernels, name))))
-        function = tree.body[0]
-        function.decorator_list = [ast.parse(decorator, mode="eval").body]
-        _Pruner(codes, names, switches).visit(function)
-        for node in ast.walk(function):  # a block whose every branch went keeps a ``pass``
-            for field in ("body", "orelse"):
-                if field == "body" and getattr(node, field, None) == []:
-                    node.body = [ast.Pass()]
-        ast.fix_missing_locations(tree)
-        parts.append(ast.unparse(tree))
+    parts.append(_function("extract_windows", codes, switches))
     return "\n\n\n".join(parts) + "\n"
 
 
@@ -141,23 +171,24 @@ def _cached(dispatcher: Any) -> bool:
         return False
 
 
-def _announce(families: tuple[str, ...]) -> None:
+def _announce(families: Sequence[str]) -> None:
     from featurekit.timeseries import kernels
 
     seconds = kernels.DRIVER_SECONDS + sum(kernels.COMPILE_SECONDS[f] for f in families)
     print(f"featurekit: compiling time-series kernels, once, about {seconds} s "
-          f"({', '.join(families)})", file=sys.stderr, flush=True)
+          f"({', '.join(families) or 'the driver'})", file=sys.stderr, flush=True)
 
 
 def driver(families: Sequence[str]) -> Callable[..., None]:
-    """The compiled ``extract_windows`` for ``families``; announces a compilation on stderr
-    the first time a kernel that is not in the cache yet is asked for."""
+    """The compiled ``extract_windows`` for ``families``; the first time a kernel missing
+    from the cache is asked for, one line on stderr says that it compiles and about how
+    long that takes (from the families not compiled yet)."""
     key = tuple(families)
     kernel = _drivers.get(key)
     if kernel is None:
-        kernel = _module(source(key)).extract_windows
+        members = {family: _module(family_source(family)) for family in key}
+        kernel = _module(source(key, {f: m.__name__ for f, m in members.items()})).extract_windows
         _drivers[key] = kernel
-        if not _cached(kernel) and key not in _announced:
-            _announced.add(key)
-            _announce(key)
+        if not _cached(kernel):
+            _announce([f for f, m in members.items() if not _cached(m._evaluate)])
     return kernel

@@ -382,6 +382,10 @@ FAMILIES: dict[str, tuple[int, ...]] = {
     "models": (67, 68, 69, 73),
     "wavelet": (70, 75),
 }
+#: ``FAMILY_INDEX[code]``: the position in ``FAMILIES`` of the code's family.
+FAMILY_INDEX = np.full(max(c.code for c in calc.CALCULATORS) + 1, -1, dtype=np.int64)
+for _position, _codes in enumerate(FAMILIES.values()):
+    FAMILY_INDEX[list(_codes)] = _position
 #: Generation-time switch of the template: the FFT and the Welch spectrum are computed only
 #: in kernels of the spectral family (``drivers`` replaces the name by a constant).
 WITH_SPECTRA = True

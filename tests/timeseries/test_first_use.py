@@ -39,13 +39,16 @@ def test_every_calculator_belongs_to_exactly_one_family():
 
 def test_a_kernel_holds_only_the_branches_of_its_families():
     """minimal compiles neither the spectra, the LAPACK fits nor the entropies."""
-    summary = drivers.source(("summary",))
-    everything = drivers.source(tuple(kernels.FAMILIES))
+    everything = tuple(kernels.FAMILIES)
+    modules = {family: f"module_{family}" for family in everything}
+    summary = drivers.source(("summary",), modules) + drivers.family_source("summary")
+    full = drivers.source(everything, modules) + "".join(map(drivers.family_source, everything))
     for call in ("real_dft", "welch_density", "ar_parameters", "augmented_dickey_fuller",
-                 "approximate_entropies", "sample_entropy", "skewness"):
+                 "approximate_entropies", "sample_entropy", "skewness", "module_basic"):
         assert call not in summary
-        assert call in everything
+        assert call in full
     assert "pairwise_sum" in summary and "sorted_quantile" in summary
+    assert "skewness" not in drivers.family_source("spectral")
     assert kernels.families_of(np.array([11, 12, 33])) == ("summary",)
     assert kernels.families_of(np.array([67, 11])) == ("summary", "models")
 

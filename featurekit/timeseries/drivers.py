@@ -31,7 +31,6 @@ TEMPLATES = {
     "_all_approximate_entropies": 'njit(cache=True, error_model="numpy")',
     "extract_windows": 'njit(nogil=True, cache=True, error_model="numpy")',
 }
-SWITCHES = ("WITH_SPECTRA",)
 
 _HEADER = '''"""featurekit's time-series window kernel: {what}.
 

@@ -27,7 +27,7 @@ _ATTRIBUTES = {
     "OrphanWarning": "featurekit.errors", "PlanError": "featurekit.errors",
     "SchemaError": "featurekit.errors", "FeatureFileError": "featurekit.errors",
     "PortabilityWarning": "featurekit.errors", "CoercionWarning": "featurekit.errors",
-    "MissingTimeWarning": "featurekit.errors",
+    "MissingTimeWarning": "featurekit.errors", "CacheWarning": "featurekit.errors",
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
@@ -83,7 +83,7 @@ _sys.modules[__name__].__class__ = _Featurekit
 
 __all__ = [
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
-    "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning",
+    "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning", "CacheWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",
     "Tumbling", "__version__", "compute", "demo", "dfs", "load_features", "make_labels", "plan",
     "primitives", "save_features", "time_split", "timeseries",

@@ -38,6 +38,10 @@ class CoercionWarning(UserWarning):
     """Values that did not parse as their column's type became missing (``errors="coerce"``)."""
 
 
+class CacheWarning(UserWarning):
+    """numba's cache directory cannot be written: kernels are compiled again in every process."""
+
+
 class MissingTimeWarning(UserWarning):
     """Rows without a time index value: kept, but never counted when cutoff times are given."""
 

@@ -18,9 +18,9 @@ in :data:`NOT_YET_IMPLEMENTED`; it is empty.
 tsfresh 0.21 defines one more calculator, ``matrix_profile``, that none of its presets
 contains on a current Python: see :data:`EXCLUDED`.
 
-The window kernel that inlines these functions is cached by numba; its cache is tied to a
-hash of this file as well as its own (``featurekit/timeseries/numba_cache.py``), so an
-edited calculator is recompiled on the next run.
+The window kernels that inline these functions are cached by numba, stamped with a hash of
+the content of every kernel source file (``featurekit/_numba_cache.py``), so an edited
+calculator is recompiled on the next run.
 """
 
 from __future__ import annotations

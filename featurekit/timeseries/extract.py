@@ -10,6 +10,7 @@ drop missing values first); infinities are passed to the calculators unchanged.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+from tqdm import tqdm
 
 from featurekit.errors import FeaturekitError, schema_error
 from featurekit.primitives import timeseries as catalogue
@@ -123,9 +125,11 @@ def extract(
     - ``n_jobs`` limits the kernel's threads (0 or 1: one thread; None or -1: all).
     - ``impute_function`` is called on the (pandas) result, as tsfresh does, e.g. with
       :func:`featurekit.timeseries.impute`.
-    - ``disable_progressbar``, ``show_warnings`` and ``chunksize`` are accepted and have no
-      effect (there is no progress bar, no warning to hide and no chunking); so are
-      ``profiling_filename`` and ``profiling_sorting`` (used by tsfresh only when profiling).
+    - ``disable_progressbar=True`` hides the progress bar over windows, which otherwise
+      appears on a terminal (stderr) when the work lasts more than two seconds.
+    - ``show_warnings`` and ``chunksize`` are accepted and have no effect (no warning to
+      hide, no chunking); so are ``profiling_filename`` and ``profiling_sorting`` (used by
+      tsfresh only when profiling).
     - ``profile=True``, a ``distributor`` and ``pivot=False`` raise an error: use a profiler
       of your own, partition the ids yourself (e.g. with Dask) or melt the result.
 
@@ -158,11 +162,11 @@ def extract(
             "positions"
         )
     # accepted for tsfresh's callers; the profiling names matter only with profile=True
-    del disable_progressbar, show_warnings, chunksize, profiling_filename, profiling_sorting
-    with _kernel_threads(n_jobs):
+    del show_warnings, chunksize, profiling_filename, profiling_sorting
+    with _kernel_threads(n_jobs), _progress_bar(disable_progressbar) as progress:
         result = _extract(
             df, column_id, column_sort, column_kind, column_value, settings, window,
-            kind_settings, duplicates,
+            kind_settings, duplicates, progress,
         )
     if impute_function is not None and not callable(impute_function):
         raise FeaturekitError(f"impute_function must be a function, got {impute_function!r}. "
@@ -173,6 +177,32 @@ def extract(
             keys.append(column_sort if column_sort is not None else WINDOW_END)
         result = _impute_with(impute_function, result, keys)
     return result
+
+
+#: Seconds of work before the progress bar shows (tqdm's ``delay``): short calls stay quiet.
+PROGRESS_DELAY = 2.0
+
+
+def _on_terminal() -> bool:
+    """Whether stderr is a terminal (a progress bar in a log file or a pipe is noise)."""
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def _progress_bar(disabled: bool) -> Iterator[tqdm | None]:
+    """A tqdm bar over windows, or None when disabled or stderr is not a terminal."""
+    if disabled or not _on_terminal():
+        yield None
+        return
+    bar = tqdm(total=0, unit=" windows", desc="featurekit", delay=PROGRESS_DELAY,
+               file=sys.stderr, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _refuse_unsupported(profile: bool, distributor: Any, pivot: bool) -> None:
@@ -272,6 +302,7 @@ def _extract(
     window: Rolling | Expanding | Tumbling | None,
     kind_settings: Mapping[str, Settings] | None,
     duplicates: str,
+    progress: tqdm | None = None,
 ) -> pd.DataFrame | pl.DataFrame:
     check_roles(
         {
@@ -348,7 +379,11 @@ def _extract(
         else:
             starts, stops, series = window.bounds(offsets, _sort_times(ordered, column_sort))
         times = ordered[TIME_COLUMN].to_numpy() if has_time else None
-        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters, times)
+        if progress is not None and starts.shape[0] and plan.codes.shape[0]:
+            progress.total += int(starts.shape[0])
+            progress.refresh()
+        matrix = run_plan(buffer, starts, stops, plan.codes, plan.parameters, times,
+                          None if progress is None else progress.update)
         key_columns = {column_id: segment_ids.gather(series)}
         if window is not None:
             end_name = column_sort if column_sort is not None else WINDOW_END

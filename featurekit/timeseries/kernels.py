@@ -4,24 +4,28 @@ A *plan* is one row per output column: the calculator's code and up to four enco
 parameters (see ``primitives/timeseries.py``). For each window the kernel reads a view of
 the shared values buffer, computes once what many calculators share (mean and variance,
 one sort, one FFT, one Welch spectrum; the AR, Friedrich and Dickey-Fuller fits once per
-model) and then evaluates every plan row. Windows run in parallel with ``prange``; the
-data is never copied per window, only small per-window temporaries are allocated. There is
-a single compiled kernel whatever the settings, cached on disk by numba, so a fresh process
-pays for loading it, not for compiling it; the cache is dropped when this file or the
-calculators' file changes (``numba_cache``).
+model) and then evaluates every plan row. Chunks of windows run in parallel on threads; the
+data is never copied per window, only small per-window temporaries are allocated.
+
+The functions below are templates, not compiled as they stand: a kernel that inlined all
+~75 calculators took minutes to compile, and ``settings="minimal"`` paid for all of them.
+``driver`` generates, for the calculator *families* a plan uses, a module holding only
+their branches (``drivers.py``), compiled on first use and cached on disk by content.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
+import numba
 import numpy as np
 import scipy.linalg.cython_lapack
-from numba import njit, prange
 from threadpoolctl import ThreadpoolController
 
 from featurekit.primitives import timeseries as calc
-from featurekit.timeseries import numba_cache
+from featurekit.timeseries import drivers
 
 PARAMETER_SLOTS = 4
 NAN = np.nan
@@ -58,7 +62,6 @@ _ = scipy.linalg.cython_lapack  # load scipy's BLAS before taking stock of threa
 _THREADPOOLS = ThreadpoolController()
 
 
-@njit(cache=True, error_model="numpy")
 def _evaluate(
     code, p, x, srt, mean, variance, std, low, high, real, imag, available, density, hours
 ):
@@ -245,7 +248,6 @@ def _evaluate(
     return NAN
 
 
-@njit(cache=True, error_model="numpy")
 def _all_approximate_entropies(x, std, codes, parameters, out, w):
     """Fill every approximate_entropy row of window ``w``, one pair scan per embedding m."""
     rows = codes.shape[0]
@@ -272,7 +274,6 @@ def _all_approximate_entropies(x, std, codes, parameters, out, w):
             done[indices[k]] = True
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
 def extract_windows(
     values: np.ndarray,
     times: np.ndarray,
@@ -288,7 +289,7 @@ def extract_windows(
 ) -> None:
     """Fill ``out[window, row]`` with plan row ``row`` evaluated on ``values[start:stop]``."""
     rows = codes.shape[0]
-    for w in prange(starts.shape[0]):
+    for w in range(starts.shape[0]):
         x = values[starts[w] : stops[w]]
         n = x.shape[0]
         if n == 0:
@@ -302,8 +303,8 @@ def extract_windows(
         srt = np.sort(x) if needs_sorted else np.empty(0)
         available = n // 2 + 1
         wanted = available if fft_full else min(fft_coefficients, available)
-        real, imag = calc.real_dft(x, mean, wanted)
-        density = calc.welch_density(x) if needs_welch else np.empty(0)
+        real, imag = calc.real_dft(x, mean, wanted) if WITH_SPECTRA else (np.empty(0), np.empty(0))
+        density = calc.welch_density(x) if WITH_SPECTRA and needs_welch else np.empty(0)
         hours = np.empty(n if times.shape[0] > 0 else 0)
         for i in range(hours.shape[0]):
             hours[i] = (times[starts[w] + i] - times[starts[w]]) / 1e9 / 3600.0
@@ -370,13 +371,41 @@ def extract_windows(
             )
 
 
-# Edits to the calculators (primitives/timeseries.py) invalidate the cached kernels too, not
-# only edits to this file (numba alone watches only the file defining each kernel).
-numba_cache.forget_stale_kernels(
-    (_evaluate, _all_approximate_entropies, extract_windows),
-    (__file__, calc.__file__),
-    "kernels",
-)
+#: Calculator families: a generated kernel compiles the branches of the families its plan
+#: uses. Families group calculators by what they compile (the LAPACK fits, the spectra, the
+#: wavelets, ...), so a handful of kernels cover every plan.
+FAMILIES: dict[str, tuple[int, ...]] = {
+    "summary": (5, 10, 11, 12, 13, 15, 18, 33, 34, 35),
+    "basic": (*range(1, 5), *range(6, 10), 14, *range(16, 18), *range(19, 33), 41, 52, 53, 56,
+              58, 59, 60, 62, 63),
+    "shape": (36, 37, 38, 39, 40, 42, 46, 48, 49, 57),
+    "correlation": (43, 44, 45),
+    "trend": (54, 55, 74),
+    "spectral": (50, 51, 65, 66),
+    "entropy": (47, 61, 64, 71, 72),
+    "models": (67, 68, 69, 73),
+    "wavelet": (70, 75),
+}
+#: ``FAMILY_INDEX[code]``: the position in ``FAMILIES`` of the code's family.
+FAMILY_INDEX = np.full(max(c.code for c in calc.CALCULATORS) + 1, -1, dtype=np.int64)
+for _position, _codes in enumerate(FAMILIES.values()):
+    FAMILY_INDEX[list(_codes)] = _position
+#: Generation-time switch of the template: the FFT and the Welch spectrum are computed only
+#: in kernels of the spectral family (``drivers`` replaces the name by a constant).
+WITH_SPECTRA = True
+#: About how many seconds each family takes to compile on one core, for the message that
+#: announces a compilation (measured on an otherwise idle machine; the driver itself ~3 s).
+COMPILE_SECONDS = {
+    "summary": 1, "basic": 3, "shape": 4, "correlation": 2, "trend": 3, "spectral": 5, "entropy": 5,
+    "models": 12, "wavelet": 4,
+}
+DRIVER_SECONDS = 3
+
+
+def families_of(codes: np.ndarray) -> tuple[str, ...]:
+    """The families whose branches a kernel for these plan codes needs."""
+    present = set(np.unique(codes).tolist())
+    return tuple(name for name, members in FAMILIES.items() if present.intersection(members))
 
 
 def _check_windows(
@@ -417,11 +446,13 @@ def run_plan(
     codes: np.ndarray,
     parameters: np.ndarray,
     times: np.ndarray | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Evaluate a plan over windows; returns a (windows x plan rows) float64 matrix.
 
     ``times`` (int64 nanoseconds, aligned with ``values``) is needed only by time-aware
-    calculators such as linear_trend_timewise.
+    calculators such as linear_trend_timewise. ``progress`` is called with the number of
+    windows finished, chunk by chunk.
     """
     codes = np.asarray(codes, dtype=np.int64)
     # NaN until written: a value the kernel could not compute never shows stale memory
@@ -441,20 +472,20 @@ def run_plan(
     if buffer.flags.writeable:
         buffer = buffer.view()
         buffer.flags.writeable = False
+    kernel = drivers.driver(families_of(codes))
+    arguments = (
+        np.zeros(0, dtype=np.int64) if times is None else np.ascontiguousarray(times, np.int64),
+        np.ascontiguousarray(starts, dtype=np.int64),
+        np.ascontiguousarray(stops, dtype=np.int64),
+        np.ascontiguousarray(codes, dtype=np.int64),
+        np.ascontiguousarray(parameters, dtype=np.float64),
+        needs_sorted,
+        fft_coefficients,
+        fft_full,
+        needs_welch,
+    )
     with _THREADPOOLS.limit(limits=1, user_api="blas"):
-        extract_windows(
-            buffer,
-            np.zeros(0, dtype=np.int64) if times is None else np.ascontiguousarray(times, np.int64),
-            np.ascontiguousarray(starts, dtype=np.int64),
-            np.ascontiguousarray(stops, dtype=np.int64),
-            np.ascontiguousarray(codes, dtype=np.int64),
-            np.ascontiguousarray(parameters, dtype=np.float64),
-            needs_sorted,
-            fft_coefficients,
-            fft_full,
-            needs_welch,
-            out,
-        )
+        _run_in_chunks(kernel, buffer, arguments, out, progress)
     _query_counts(buffer, starts, stops, codes, parameters, out)
     return out
 
@@ -481,3 +512,45 @@ def _query_counts(
             float(parameters[row, 1]),
             bool(parameters[row, 2] != 0.0),
         )
+
+
+def _run_in_chunks(
+    kernel: Callable[..., None],
+    buffer: np.ndarray,
+    arguments: tuple,
+    out: np.ndarray,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Run ``kernel`` over consecutive chunks of windows on numba's number of threads (the
+    compiled kernel releases the GIL), reporting each finished chunk's window count.
+
+    Threads over chunks instead of numba's ``prange``: a parallel kernel took twice as long
+    to compile, and chunks are what a progress bar counts.
+    """
+    times, starts, stops, codes, parameters, *flags = arguments
+    windows = starts.shape[0]
+    threads = max(1, min(numba.get_num_threads(), windows))
+    pieces = threads * 4 if progress is None else max(threads * 4, 100)
+    size = max(1, -(-windows // pieces))
+    bounds = [(a, min(a + size, windows)) for a in range(0, windows, size)]
+
+    def run(a: int, b: int) -> int:
+        kernel(buffer, times, starts[a:b], stops[a:b], codes, parameters, *flags, out[a:b])
+        return b - a
+
+    if threads == 1:
+        for a, b in bounds:
+            done = run(a, b)
+            if progress is not None:
+                progress(done)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="featurekit") as pool:
+        futures = [pool.submit(run, a, b) for a, b in bounds]
+        try:
+            for future in as_completed(futures):
+                done = future.result()
+                if progress is not None:
+                    progress(done)
+        finally:
+            for future in futures:
+                future.cancel()

@@ -47,7 +47,7 @@ def test_a_kernel_holds_only_the_branches_of_its_families():
                  "approximate_entropies", "sample_entropy", "skewness", "module_basic"):
         assert call not in summary
         assert call in full
-    assert "pairwise_sum" in summary and "sorted_quantile" in summary
+    assert "pairwise_sum" in summary and "sorted_median" in summary
     assert "skewness" not in drivers.family_source("spectral")
     assert kernels.families_of(np.array([11, 12, 33])) == ("summary",)
     assert kernels.families_of(np.array([67, 11])) == ("summary", "models")

@@ -1389,44 +1389,165 @@ def cwt_coefficient(x: np.ndarray, width: float, coeff: int) -> float:
     return -math.sqrt(width) * (full_convolution(position + 1) - full_convolution(position))
 
 
+#: Templates per leaf of the k-d tree that counts template matches.
+TEMPLATE_LEAF = 16
+
+
+@njit(cache=True, error_model="numpy")
+def template_tree(x: np.ndarray, dims: int, count: int) -> tuple:
+    """A k-d tree over the templates ``x[i : i + dims]`` for ``i < count``.
+
+    Returns the template coordinates in tree order, the template each row holds, and per
+    node (an implicit binary tree, children of ``k`` at ``2k+1`` and ``2k+2``) the rows it
+    spans and its smallest and largest coordinate in every dimension. Each node is split
+    at its middle row along its widest dimension, so ties and constant data still halve.
+    """
+    depth = 0
+    while (count >> depth) > TEMPLATE_LEAF:
+        depth += 1
+    nodes = (1 << (depth + 1)) - 1
+    index = np.arange(count)
+    points = np.empty((count, dims))
+    for i in range(count):
+        for k in range(dims):
+            points[i, k] = x[i + k]
+    starts = np.zeros(nodes, dtype=np.int64)
+    ends = np.zeros(nodes, dtype=np.int64)
+    lows = np.empty((nodes, dims))
+    highs = np.empty((nodes, dims))
+    ends[0] = count
+    for node in range(nodes):
+        start = starts[node]
+        end = ends[node]
+        for k in range(dims):
+            low = np.inf
+            high = -np.inf
+            for row in range(start, end):
+                value = points[row, k]
+                low = min(low, value)
+                high = max(high, value)
+            lows[node, k] = low
+            highs[node, k] = high
+        left = 2 * node + 1
+        if left >= nodes:
+            continue
+        middle = (start + end) // 2
+        if end - start > 1:
+            axis = 0
+            for k in range(1, dims):
+                if highs[node, k] - lows[node, k] > highs[node, axis] - lows[node, axis]:
+                    axis = k
+            order = np.argsort(points[start:end, axis], kind="mergesort")
+            moved = points[start:end].copy()
+            moved_index = index[start:end].copy()
+            for row in range(end - start):
+                points[start + row] = moved[order[row]]
+                index[start + row] = moved_index[order[row]]
+        starts[left] = start
+        ends[left] = middle
+        starts[left + 1] = middle
+        ends[left + 1] = end
+    return points, index, starts, ends, lows, highs
+
+
+@njit(cache=True, error_model="numpy")
+def template_matches(tree: tuple, dims: int, tolerance: float, counts: np.ndarray) -> None:
+    """``counts[i]``: templates (itself included) whose every coordinate is within
+    ``tolerance`` of template ``i``'s (``abs(a - b) <= tolerance``, as the all-pairs
+    definition compares).
+
+    Exact: floating-point subtraction is monotone, so the values within tolerance of a
+    coordinate form an interval, and a node's box is inside (or outside) the query as soon
+    as its extreme values are (or its nearest value is not); only the nodes cut by the
+    query's boundary are opened. Queries run in tree order, near to each other in memory.
+    """
+    points, index, starts, ends, lows, highs = tree
+    rows = points.shape[0]
+    nodes = starts.shape[0]
+    stack = np.empty(128, dtype=np.int64)
+    for query in range(rows):
+        total = 0
+        top = 1
+        stack[0] = 0
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if ends[node] == starts[node]:
+                continue
+            inside = True
+            outside = False
+            for k in range(dims):
+                q = points[query, k]
+                low = lows[node, k]
+                high = highs[node, k]
+                if high < q:
+                    if not abs(high - q) <= tolerance:
+                        outside = True
+                        break
+                elif low > q:
+                    if not abs(low - q) <= tolerance:
+                        outside = True
+                        break
+                if inside and not (abs(low - q) <= tolerance and abs(high - q) <= tolerance):
+                    inside = False
+            if outside:
+                continue
+            if inside:
+                total += ends[node] - starts[node]
+                continue
+            left = 2 * node + 1
+            if left < nodes:
+                stack[top] = left + 1
+                stack[top + 1] = left
+                top += 2
+                continue
+            for row in range(starts[node], ends[node]):
+                within = True
+                for k in range(dims):
+                    if not abs(points[row, k] - points[query, k]) <= tolerance:
+                        within = False
+                        break
+                if within:
+                    total += 1
+        counts[index[query]] = total
+
+
 @njit(cache=True, error_model="numpy")
 def sample_entropy(x: np.ndarray, std: float) -> float:
     """-log(A / B): template matches of length 3 (A) and 2 (B) within 0.2 standard deviations.
 
-    Pairs are found by scanning the templates sorted by their first value and stopping as
-    soon as that value differs by more than the tolerance, instead of comparing all pairs.
+    A and B count the ordered pairs of distinct templates (length 2: the first n - 1;
+    length 3: the first n - 2) whose coordinates all differ by at most the tolerance,
+    by range counting in a k-d tree of the templates (:func:`template_matches`) rather
+    than by comparing all pairs.
     """
     n = x.shape[0]
     tolerance = 0.2 * std
     templates = n - 1
     if templates <= 0:
         return NAN
-    order = np.argsort(x[:templates], kind="mergesort")
-    longer = n - 2
+    if math.isnan(tolerance):
+        return NAN
+    b_counts = np.zeros(templates, dtype=np.int64)
+    template_matches(template_tree(x, 2, templates), 2, tolerance, b_counts)
+    b_matches = b_counts.sum() - templates
     a_matches = 0
-    b_matches = 0
-    for first in range(templates):
-        i = order[first]
-        for second in range(first + 1, templates):
-            j = order[second]
-            if x[j] - x[i] > tolerance:
-                break
-            if abs(x[i + 1] - x[j + 1]) <= tolerance:
-                b_matches += 2
-                if i < longer and j < longer and abs(x[i + 2] - x[j + 2]) <= tolerance:
-                    a_matches += 2
+    if n - 2 > 0:
+        a_counts = np.zeros(n - 2, dtype=np.int64)
+        template_matches(template_tree(x, 3, n - 2), 3, tolerance, a_counts)
+        a_matches = a_counts.sum() - (n - 2)
     return -math.log(a_matches / b_matches)
 
 
 @njit(cache=True, error_model="numpy")
 def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray) -> np.ndarray:
-    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations at once.
+    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations.
 
-    One scan of the template pairs, sorted by their first value and cut off at the largest
-    tolerance, finds for each matching pair the smallest tolerance it satisfies (a pair
-    matches when its largest coordinate difference is within the tolerance); cumulative
-    sums over the tolerances then give every count, instead of comparing all pairs once
-    per tolerance.
+    phi(m) is the mean over the templates of length m of the log of the share of templates
+    within the tolerance (itself included); those counts come from range counting in a k-d
+    tree of the templates (:func:`template_matches`), built once for every tolerance,
+    rather than from all pairs. The logs are summed in the order of the templates' first
+    values, as the reference scan did, so the value does not depend on the tree.
     """
     n = x.shape[0]
     count = ratios.shape[0]
@@ -1438,57 +1559,28 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
         return np.full(count, NAN)
     if n <= m + 1 or count == 0:
         return result
-    rank = np.argsort(ratios, kind="mergesort")
-    tolerances = np.empty(count)
-    for t in range(count):
-        tolerances[t] = ratios[rank[t]] * std
-    widest = tolerances[count - 1]
     short = n - m + 1
     long = n - m
     order = np.argsort(x[:short], kind="mergesort")
-    # coordinates of the templates in sorted order, contiguous for the inner loop
-    coordinates = np.empty((short, m + 1))
-    for a in range(short):
-        i = order[a]
-        for k in range(m + 1):
-            coordinates[a, k] = x[i + k] if i + k < n else NAN
-    short_hits = np.zeros((short, count + 1))
-    long_hits = np.zeros((short, count + 1))
-    for first in range(short):
-        for second in range(first + 1, short):
-            distance = coordinates[second, 0] - coordinates[first, 0]
-            if distance > widest:
-                break
-            for k in range(1, m):
-                distance = max(distance, abs(coordinates[first, k] - coordinates[second, k]))
-            if distance > widest:
-                continue
-            level = 0
-            while tolerances[level] < distance:
-                level += 1
-            short_hits[first, level] += 1.0
-            short_hits[second, level] += 1.0
-            if order[first] < long and order[second] < long:
-                extended = max(distance, abs(coordinates[first, m] - coordinates[second, m]))
-                if extended <= widest:
-                    while tolerances[level] < extended:
-                        level += 1
-                    long_hits[first, level] += 1.0
-                    long_hits[second, level] += 1.0
-    phi_short = np.zeros(count)
-    phi_long = np.zeros(count)
-    for a in range(short):
-        matches_short = 1.0
-        matches_long = 1.0
-        in_long = order[a] < long
-        for t in range(count):
-            matches_short += short_hits[a, t]
-            phi_short[t] += math.log(matches_short / short)
-            if in_long:
-                matches_long += long_hits[a, t]
-                phi_long[t] += math.log(matches_long / long)
+    short_tree = template_tree(x, m, short)
+    long_tree = template_tree(x, m + 1, long)
+    short_counts = np.zeros(short, dtype=np.int64)
+    long_counts = np.zeros(long, dtype=np.int64)
     for t in range(count):
-        result[rank[t]] = abs(phi_short[t] / short - phi_long[t] / long)
+        tolerance = ratios[t] * std
+        if math.isnan(tolerance):
+            result[t] = NAN
+            continue
+        template_matches(short_tree, m, tolerance, short_counts)
+        template_matches(long_tree, m + 1, tolerance, long_counts)
+        phi_short = 0.0
+        phi_long = 0.0
+        for a in range(short):
+            i = order[a]
+            phi_short += math.log(short_counts[i] / short)
+            if i < long:
+                phi_long += math.log(long_counts[i] / long)
+        result[t] = abs(phi_short / short - phi_long / long)
     return result
 
 

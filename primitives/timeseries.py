@@ -1513,13 +1513,244 @@ def template_matches(tree: tuple, dims: int, tolerance: float, counts: np.ndarra
 
 
 @njit(cache=True, error_model="numpy")
+def dense_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rank of every value among the distinct values, and those values in order."""
+    n = x.shape[0]
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(n, dtype=np.int64)
+    values = np.empty(n)
+    distinct = 0
+    for a in range(n):
+        i = order[a]
+        if distinct == 0 or x[i] != values[distinct - 1]:
+            values[distinct] = x[i]
+            distinct += 1
+        ranks[i] = distinct - 1
+    return ranks, values[:distinct]
+
+
+@njit(cache=True, error_model="numpy")
+def tolerance_bounds(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """For every sorted distinct value, the first and last distinct values within tolerance.
+
+    ``abs(a - b) <= tolerance`` holds on a contiguous run of the sorted values around ``a``
+    (floating-point subtraction is monotone), so two binary searches find it exactly.
+    """
+    count = values.shape[0]
+    first = np.empty(count, dtype=np.int64)
+    last = np.empty(count, dtype=np.int64)
+    for v in range(count):
+        low = 0
+        high = v  # the first index in [0, v] within tolerance; v itself always is
+        while low < high:
+            middle = (low + high) // 2
+            if abs(values[middle] - values[v]) <= tolerance:
+                high = middle
+            else:
+                low = middle + 1
+        first[v] = low
+        low = v
+        high = count - 1  # the last index in [v, count) within tolerance
+        while low < high:
+            middle = (low + high + 1) // 2
+            if abs(values[middle] - values[v]) <= tolerance:
+                low = middle
+            else:
+                high = middle - 1
+        last[v] = low
+    return first, last
+
+
+@njit(cache=True, error_model="numpy")
+def plane_index(ranks: np.ndarray, count: int, distinct: int) -> tuple[np.ndarray, np.ndarray]:
+    """For 3-point templates: a Fenwick tree over the second point's rank whose every node
+    lists, sorted, the third point's ranks of the templates it covers (offsets, entries)."""
+    sizes = np.zeros(distinct + 1, dtype=np.int64)
+    for j in range(count):
+        node = ranks[j + 1] + 1
+        while node <= distinct:
+            sizes[node] += 1
+            node += node & -node
+    offsets = np.zeros(distinct + 2, dtype=np.int64)
+    for node in range(1, distinct + 1):
+        offsets[node + 1] = offsets[node] + sizes[node]
+    entries = np.empty(offsets[distinct + 1], dtype=np.int64)
+    filled = offsets[:-1].copy()
+    for j in range(count):
+        node = ranks[j + 1] + 1
+        while node <= distinct:
+            entries[filled[node]] = ranks[j + 2]
+            filled[node] += 1
+            node += node & -node
+    for node in range(1, distinct + 1):
+        entries[offsets[node] : offsets[node + 1]].sort()
+    return offsets, entries
+
+
+@njit(cache=True, error_model="numpy")
+def _lower_bound(entries: np.ndarray, start: int, end: int, value: int) -> int:
+    while start < end:
+        middle = (start + end) // 2
+        if entries[middle] < value:
+            start = middle + 1
+        else:
+            end = middle
+    return start
+
+
+@njit(cache=True, error_model="numpy")
+def _plane_update(offsets, entries, inner, distinct, second, third, change) -> None:
+    node = second + 1
+    while node <= distinct:
+        start = offsets[node]
+        size = offsets[node + 1] - start
+        position = _lower_bound(entries, start, start + size, third) - start + 1
+        while position <= size:
+            inner[start + position - 1] += change
+            position += position & -position
+        node += node & -node
+
+
+@njit(cache=True, error_model="numpy")
+def _plane_prefix(offsets, entries, inner, second, third_low, third_high) -> int:
+    """Active templates whose second rank is <= ``second`` and third within the bounds."""
+    total = 0
+    node = second + 1
+    while node > 0:
+        start = offsets[node]
+        end = offsets[node + 1]
+        upper = _lower_bound(entries, start, end, third_high + 1) - start
+        lower = _lower_bound(entries, start, end, third_low) - start
+        while upper > 0:
+            total += inner[start + upper - 1]
+            upper -= upper & -upper
+        while lower > 0:
+            total -= inner[start + lower - 1]
+            lower -= lower & -lower
+        node -= node & -node
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def ranked_matches(
+    ranks: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    dims: int,
+    count: int,
+    order: np.ndarray,
+    offsets: np.ndarray,
+    entries: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """``counts[i]`` for templates of 1 to 3 points, from their ranks: templates ``j`` with
+    ``first[r] <= rank <= last[r]`` in every coordinate, ``r`` the rank of ``i``'s value.
+
+    The templates are swept in the order of their first rank (``order``); those whose first
+    rank is within the current bounds form a sliding window (each enters and leaves once),
+    and a Fenwick tree over the second rank (of sorted third ranks, for three points)
+    counts the window's templates within the other bounds: O(n log n), O(n log^2 n).
+    """
+    distinct = first.shape[0]
+    if dims == 1:
+        cumulative = np.zeros(distinct + 1, dtype=np.int64)
+        for j in range(count):
+            cumulative[ranks[j] + 1] += 1
+        for v in range(distinct):
+            cumulative[v + 1] += cumulative[v]
+        for i in range(count):
+            r = ranks[i]
+            counts[i] = cumulative[last[r] + 1] - cumulative[first[r]]
+        return
+    line = np.zeros(distinct + 1, dtype=np.int64)
+    inner = np.zeros(entries.shape[0], dtype=np.int64)
+    entering = 0
+    leaving = 0
+    for a in range(count):
+        i = order[a]
+        r = ranks[i]
+        while entering < count and ranks[order[entering]] <= last[r]:
+            j = order[entering]
+            if dims == 2:
+                node = ranks[j + 1] + 1
+                while node <= distinct:
+                    line[node] += 1
+                    node += node & -node
+            else:
+                _plane_update(offsets, entries, inner, distinct, ranks[j + 1], ranks[j + 2], 1)
+            entering += 1
+        while ranks[order[leaving]] < first[r]:
+            j = order[leaving]
+            if dims == 2:
+                node = ranks[j + 1] + 1
+                while node <= distinct:
+                    line[node] -= 1
+                    node += node & -node
+            else:
+                _plane_update(offsets, entries, inner, distinct, ranks[j + 1], ranks[j + 2], -1)
+            leaving += 1
+        second = ranks[i + 1]
+        low = first[second]
+        high = last[second]
+        if dims == 2:
+            total = 0
+            node = high + 1
+            while node > 0:
+                total += line[node]
+                node -= node & -node
+            node = low
+            while node > 0:
+                total -= line[node]
+                node -= node & -node
+        else:
+            third = ranks[i + 2]
+            total = _plane_prefix(offsets, entries, inner, high, first[third], last[third])
+            total -= _plane_prefix(offsets, entries, inner, low - 1, first[third], last[third])
+        counts[i] = total
+
+
+@njit(cache=True, error_model="numpy")
+def match_counter(x: np.ndarray, dims: int, count: int) -> tuple:
+    """What :func:`count_matches` needs for the first ``count`` templates of ``dims``
+    points, built once for any number of tolerances."""
+    ranks, values = dense_ranks(x)
+    order = np.argsort(ranks[:count], kind="mergesort")
+    if dims == 3:
+        offsets, entries = plane_index(ranks, count, values.shape[0])
+    else:
+        offsets = np.zeros(1, dtype=np.int64)
+        entries = np.zeros(0, dtype=np.int64)
+    if dims > 3:
+        tree = template_tree(x, dims, count)
+    else:
+        tree = template_tree(x[:0], dims, 0)
+    return ranks, values, order, offsets, entries, tree
+
+
+@njit(cache=True, error_model="numpy")
+def count_matches(
+    counter: tuple, dims: int, count: int, tolerance: float, counts: np.ndarray
+) -> None:
+    """``counts[i]``: templates (itself included) within ``tolerance`` of template ``i`` in
+    every coordinate: rank sweeps for up to three points, the k-d tree beyond."""
+    ranks, values, order, offsets, entries, tree = counter
+    if count == 0:
+        return
+    if dims > 3:
+        template_matches(tree, dims, tolerance, counts)
+        return
+    first, last = tolerance_bounds(values, tolerance)
+    ranked_matches(ranks, first, last, dims, count, order, offsets, entries, counts)
+
+
+@njit(cache=True, error_model="numpy")
 def sample_entropy(x: np.ndarray, std: float) -> float:
     """-log(A / B): template matches of length 3 (A) and 2 (B) within 0.2 standard deviations.
 
     A and B count the ordered pairs of distinct templates (length 2: the first n - 1;
     length 3: the first n - 2) whose coordinates all differ by at most the tolerance,
-    by range counting in a k-d tree of the templates (:func:`template_matches`) rather
-    than by comparing all pairs.
+    by range counting over the templates' ranks (:func:`count_matches`) rather than by
+    comparing all pairs.
     """
     n = x.shape[0]
     tolerance = 0.2 * std
@@ -1529,12 +1760,12 @@ def sample_entropy(x: np.ndarray, std: float) -> float:
     if math.isnan(tolerance):
         return NAN
     b_counts = np.zeros(templates, dtype=np.int64)
-    template_matches(template_tree(x, 2, templates), 2, tolerance, b_counts)
+    count_matches(match_counter(x, 2, templates), 2, templates, tolerance, b_counts)
     b_matches = b_counts.sum() - templates
     a_matches = 0
     if n - 2 > 0:
         a_counts = np.zeros(n - 2, dtype=np.int64)
-        template_matches(template_tree(x, 3, n - 2), 3, tolerance, a_counts)
+        count_matches(match_counter(x, 3, n - 2), 3, n - 2, tolerance, a_counts)
         a_matches = a_counts.sum() - (n - 2)
     return -math.log(a_matches / b_matches)
 
@@ -1544,9 +1775,9 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations.
 
     phi(m) is the mean over the templates of length m of the log of the share of templates
-    within the tolerance (itself included); those counts come from range counting in a k-d
-    tree of the templates (:func:`template_matches`), built once for every tolerance,
-    rather than from all pairs. The logs are summed in the order of the templates' first
+    within the tolerance (itself included); those counts come from range counting over the
+    templates' ranks (:func:`count_matches`), prepared once for every tolerance, rather
+    than from all pairs. The logs are summed in the order of the templates' first
     values, as the reference scan did, so the value does not depend on the tree.
     """
     n = x.shape[0]
@@ -1562,8 +1793,8 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     short = n - m + 1
     long = n - m
     order = np.argsort(x[:short], kind="mergesort")
-    short_tree = template_tree(x, m, short)
-    long_tree = template_tree(x, m + 1, long)
+    short_counter = match_counter(x, m, short)
+    long_counter = match_counter(x, m + 1, long)
     short_counts = np.zeros(short, dtype=np.int64)
     long_counts = np.zeros(long, dtype=np.int64)
     for t in range(count):
@@ -1571,8 +1802,8 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
         if math.isnan(tolerance):
             result[t] = NAN
             continue
-        template_matches(short_tree, m, tolerance, short_counts)
-        template_matches(long_tree, m + 1, tolerance, long_counts)
+        count_matches(short_counter, m, short, tolerance, short_counts)
+        count_matches(long_counter, m + 1, long, tolerance, long_counts)
         phi_short = 0.0
         phi_long = 0.0
         for a in range(short):

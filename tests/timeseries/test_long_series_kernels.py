@@ -1,7 +1,7 @@
 """The fast kernels for long series give exactly the values of the plain all-pairs definitions.
 
-Sample and approximate entropy count template matches with a k-d tree instead of comparing
-all pairs; here they are checked against all-pairs counts written with numpy, on random,
+Sample and approximate entropy count template matches by rank sweeps (and a k-d tree for
+templates of more than three points) instead of comparing all pairs; here they are checked against all-pairs counts written with numpy, on random,
 random-walk, tie-heavy, constant and periodic series (and property-tested on small ones).
 """
 
@@ -106,8 +106,20 @@ def test_match_counts_are_exact_at_the_tolerance_boundary() -> None:
     tolerance = 0.1
     base = np.array([0.3, 0.2, 0.30000000000000004, 0.4, 0.1, 0.2 + 1e-17, 0.5])
     x = np.tile(base, 50)
-    for dims in (1, 2, 3):
+    for dims in (1, 2, 3, 4, 5):  # rank sweeps up to three points, the k-d tree beyond
         count = x.size - dims + 1
         counts = np.zeros(count, dtype=np.int64)
-        calc.template_matches(calc.template_tree(x, dims, count), dims, tolerance, counts)
+        calc.count_matches(calc.match_counter(x, dims, count), dims, count, tolerance, counts)
+        np.testing.assert_array_equal(counts, within_counts(x, dims, count, tolerance))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3, 4])
+@pytest.mark.parametrize("name", ["noise", "ties", "steps", "constant"])
+def test_match_counts_equal_all_pairs(name: str, dims: int) -> None:
+    x = series_cases()[name][:900]
+    count = x.size - dims  # fewer templates than the series holds, as the entropies use
+    counter = calc.match_counter(x, dims, count)
+    for tolerance in (0.0, 0.05 * x.std(), x.std(), np.inf):
+        counts = np.zeros(count, dtype=np.int64)
+        calc.count_matches(counter, dims, count, tolerance, counts)
         np.testing.assert_array_equal(counts, within_counts(x, dims, count, tolerance))

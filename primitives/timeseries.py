@@ -2002,6 +2002,40 @@ def ricker_wavelet(points: int, width: float) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
+def ricker_row(x: np.ndarray, width: float, row: np.ndarray) -> None:
+    """``row``: the series convolved with the Ricker wavelet of scale ``width`` (numpy's
+    "same" mode, at most ten points per unit of width)."""
+    n = x.shape[0]
+    points = min(10 * int(width), n)
+    kernel = ricker_wavelet(points, width)
+    start = (points - 1) // 2
+    for j in range(n):
+        position = j + start
+        total = 0.0
+        for i in range(max(0, position - points + 1), min(n - 1, position) + 1):
+            total += x[i] * kernel[position - i]
+        row[j] = total
+
+
+@njit(cache=True, error_model="numpy")
+def _fenwick_kth(tree: np.ndarray, k: int) -> int:
+    """Position (0-based) of the ``k``-th (0-based) member counted by a Fenwick tree."""
+    size = tree.shape[0] - 1
+    step = 1
+    while step * 2 <= size:
+        step *= 2
+    position = 0
+    remaining = k + 1
+    while step > 0:
+        following = position + step
+        if following <= size and tree[following] < remaining:
+            position = following
+            remaining -= tree[following]
+        step //= 2
+    return position
+
+
+@njit(cache=True, error_model="numpy")
 def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     """Peaks found by ridge lines of the Ricker wavelet transform at widths 1..max_width.
 
@@ -2010,38 +2044,30 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     at most width/4 columns per scale); a ridge counts if it spans at least a quarter of
     the widths and its smallest-scale response is at least the 10th percentile of the
     finest transform around it (window of a twentieth of the series).
+    One transform row is kept at a time (and the finest one); each maximum finds its
+    nearest ridge by binary search among the ridges' sorted columns, and the percentiles
+    come from one sliding window over the ranks of the finest row: O(n log n) per width.
     """
     n = x.shape[0]
     widths = max_width
     if n == 0 or widths < 1 or widths > MAX_WAVELET_WIDTH:
         return NAN
-    transform = np.empty((widths, n))
-    for row in range(widths):
-        width = row + 1.0
-        points = min(10 * (row + 1), n)
-        kernel = ricker_wavelet(points, width)
-        start = (points - 1) // 2
-        for j in range(n):
-            position = j + start
-            total = 0.0
-            for i in range(max(0, position - points + 1), min(n - 1, position) + 1):
-                total += x[i] * kernel[position - i]
-            transform[row, j] = total
-    is_max = np.zeros((widths, n), dtype=np.bool_)
+    row_values = np.empty(n)
     top = -1
-    for row in range(widths):
+    for row in range(widths - 1, -1, -1):
+        ricker_row(x, row + 1.0, row_values)
         for j in range(1, n - 1):
-            if (
-                transform[row, j] > transform[row, j - 1]
-                and transform[row, j] > transform[row, j + 1]
-            ):
-                is_max[row, j] = True
+            if row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]:
                 top = row
+                break
+        if top >= 0:
+            break
     if top < 0:
         return 0.0
-    capacity = widths * n + 1
+    capacity = 1
     last_col = np.empty(capacity, dtype=np.int64)
     last_row = np.empty(capacity, dtype=np.int64)
+    last_value = np.empty(capacity)
     gap = np.zeros(capacity, dtype=np.int64)
     length = np.zeros(capacity, dtype=np.int64)
     active = np.empty(capacity, dtype=np.int64)  # line ids in list order
@@ -2049,47 +2075,80 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     lines = 0
     active_count = 0
     finished_count = 0
-    for j in range(n):
-        if is_max[top, j]:
-            last_col[lines] = j
-            last_row[lines] = top
-            length[lines] = 1
-            active[active_count] = lines
-            active_count += 1
-            lines += 1
+    finest = np.empty(n)
     previous_cols = np.empty(capacity, dtype=np.int64)
+    group_start = np.empty(capacity, dtype=np.int64)
     gap_threshold = 1.0
-    for row in range(top - 1, -1, -1):
+    for row in range(top, -1, -1):
+        if row < top:
+            ricker_row(x, row + 1.0, row_values)
+        if row == 0:
+            finest[:] = row_values
+        maxima = 0
+        for j in range(1, n - 1):
+            if row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]:
+                maxima += 1
+        if lines + maxima > capacity:  # every maximum may start a line: grow the arrays
+            capacity = max(2 * capacity, lines + maxima)
+            last_col = _grown(last_col, capacity)
+            last_row = _grown(last_row, capacity)
+            last_value = _grown(last_value, capacity)
+            gap = _grown(gap, capacity)
+            length = _grown(length, capacity)
+            active = _grown(active, capacity)
+            finished = _grown(finished, capacity)
+            previous_cols = _grown(previous_cols, capacity)
+            group_start = _grown(group_start, capacity)
         reach = (row + 1.0) / 4.0
-        for a in range(active_count):
-            gap[active[a]] += 1
         known = active_count
+        if row < top:
+            for a in range(known):
+                gap[active[a]] += 1
+        # the known lines' columns, sorted (ties in list order), for nearest-line searches
         for a in range(known):
             previous_cols[a] = last_col[active[a]]
-        for j in range(n):
-            if not is_max[row, j]:
+        by_column = np.argsort(previous_cols[:known], kind="mergesort")
+        sorted_cols = previous_cols[:known][by_column]
+        for b in range(known):
+            if b > 0 and sorted_cols[b] == sorted_cols[b - 1]:
+                group_start[b] = group_start[b - 1]
+            else:
+                group_start[b] = b
+        for j in range(1, n - 1):
+            if not (row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]):
                 continue
             closest = -1
             best = 0
-            for a in range(known):
-                distance = abs(j - previous_cols[a])
-                if closest < 0 or distance < best:
-                    best = distance
-                    closest = a
+            if row < top and known > 0:
+                # the first line in list order among those at the smallest distance
+                right = np.searchsorted(sorted_cols, j)
+                if right < known:
+                    closest = by_column[right]
+                    best = sorted_cols[right] - j
+                if right > 0:
+                    left = by_column[group_start[right - 1]]
+                    distance = j - sorted_cols[right - 1]
+                    if closest < 0 or distance < best or (distance == best and left < closest):
+                        closest = left
+                        best = distance
             if closest >= 0 and best <= reach:
                 line = active[closest]
                 last_col[line] = j
                 last_row[line] = row
+                last_value[line] = row_values[j]
                 length[line] += 1
                 gap[line] = 0
             else:
                 last_col[lines] = j
                 last_row[lines] = row
+                last_value[lines] = row_values[j]
                 length[lines] = 1
                 gap[lines] = 0
                 active[active_count] = lines
                 active_count += 1
                 lines += 1
+        if row == top:
+            continue
         kept = 0
         for a in range(active_count):
             line = active[a]
@@ -2104,26 +2163,66 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     window = int(math.ceil(n / 20.0))
     half = window // 2
     odd = window % 2
-    peaks = 0
+    # long-enough lines by column, for one sliding window over the finest row
+    candidates = np.empty(finished_count + active_count, dtype=np.int64)
+    found = 0
     for group in range(2):
         count = finished_count if group == 0 else active_count
         for a in range(count):
             line = finished[a] if group == 0 else active[a]
-            if length[line] < min_length:
-                continue
-            column = last_col[line]
-            # noise: 10th percentile of the finest transform in a window around the column
-            values = np.sort(transform[0, max(column - half, 0) : min(column + half + odd, n)])
-            index = 10.0 / 100.0 * (values.shape[0] - 1)
-            low = int(index)
-            fraction = index % 1
-            noise = values[low]
-            if fraction != 0:
-                noise = values[low] + (values[low + 1] - values[low]) * fraction
-            if abs(transform[last_row[line], column] / noise) < 1.0:
-                continue
-            peaks += 1
+            if length[line] >= min_length:
+                candidates[found] = line
+                found += 1
+    candidates = candidates[:found]
+    columns = np.empty(found, dtype=np.int64)
+    for a in range(found):
+        columns[a] = last_col[candidates[a]]
+    by_position = np.argsort(columns, kind="mergesort")
+    rank_order = np.argsort(finest, kind="mergesort")
+    rank_of = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        rank_of[rank_order[r]] = r
+    members = np.zeros(n + 1, dtype=np.int64)
+    window_start = 0
+    window_end = 0
+    peaks = 0
+    for a in range(found):
+        line = candidates[by_position[a]]
+        column = last_col[line]
+        start = max(column - half, 0)
+        end = min(column + half + odd, n)
+        while window_end < end:
+            node = rank_of[window_end] + 1
+            while node <= n:
+                members[node] += 1
+                node += node & -node
+            window_end += 1
+        while window_start < start:
+            node = rank_of[window_start] + 1
+            while node <= n:
+                members[node] -= 1
+                node += node & -node
+            window_start += 1
+        # noise: 10th percentile of the finest transform in the window around the column
+        index = 10.0 / 100.0 * (end - start - 1)
+        low = int(index)
+        fraction = index % 1
+        noise = finest[rank_order[_fenwick_kth(members, low)]]
+        if fraction != 0:
+            above = finest[rank_order[_fenwick_kth(members, low + 1)]]
+            noise = noise + (above - noise) * fraction
+        if abs(last_value[line] / noise) < 1.0:
+            continue
+        peaks += 1
     return float(peaks)
+
+
+@njit(cache=True, error_model="numpy")
+def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
+    """``values`` copied into a longer array of ``capacity`` entries."""
+    grown = np.zeros(capacity, dtype=values.dtype)
+    grown[: values.shape[0]] = values
+    return grown
 
 
 # --------------------------------------------------------------------------------------

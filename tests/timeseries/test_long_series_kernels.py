@@ -123,3 +123,42 @@ def test_match_counts_equal_all_pairs(name: str, dims: int) -> None:
         counts = np.zeros(count, dtype=np.int64)
         calc.count_matches(counter, dims, count, tolerance, counts)
         np.testing.assert_array_equal(counts, within_counts(x, dims, count, tolerance))
+
+
+def ricker(points: int, width: float) -> np.ndarray:
+    """The Ricker wavelet as scipy defined it before removing it (1.15)."""
+    amplitude = 2 / (np.sqrt(3 * width) * np.pi**0.25)
+    offsets = np.arange(0, points) - (points - 1.0) / 2
+    return amplitude * (1 - offsets**2 / width**2) * np.exp(-(offsets**2) / (2 * width**2))
+
+
+def cwt_peaks_reference(x: np.ndarray, max_width: int) -> float:
+    """tsfresh's definition: scipy's find_peaks_cwt over widths 1..max_width."""
+    from scipy.signal import find_peaks_cwt
+
+    return float(len(find_peaks_cwt(x, np.arange(1, max_width + 1), wavelet=ricker)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    length=st.integers(3, 600),
+    kind=st.sampled_from(["walk", "noise", "ties", "sine", "steps"]),
+    max_width=st.sampled_from([1, 2, 3, 5, 9]),
+)
+def test_number_cwt_peaks_equals_scipy(seed, length, kind, max_width) -> None:
+    rng = np.random.default_rng(seed)
+    x = {
+        "walk": lambda: np.cumsum(rng.normal(size=length)),
+        "noise": lambda: rng.normal(size=length),
+        "ties": lambda: rng.integers(0, 3, size=length).astype(float),
+        "sine": lambda: np.sin(np.arange(length) * 0.3) + 0.1 * rng.normal(size=length),
+        "steps": lambda: np.repeat(rng.normal(size=length // 5 + 1), 5)[:length],
+    }[kind]()
+    assert calc.number_cwt_peaks(x, max_width) == cwt_peaks_reference(x, max_width)
+
+
+def test_number_cwt_peaks_on_a_long_series_equals_scipy() -> None:
+    x = np.cumsum(np.random.default_rng(5).normal(size=20_000))
+    for max_width in (1, 5):
+        assert calc.number_cwt_peaks(x, max_width) == cwt_peaks_reference(x, max_width)

@@ -1815,20 +1815,93 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     return result
 
 
+#: Rows of the design read per step of the streamed QR factorisations of the Dickey-Fuller
+#: regressions (more when the model has many columns), so memory does not grow with n.
+QR_BLOCK_ROWS = 4096
+
+
 @njit(cache=True, error_model="numpy")
-def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
-    """Minimum-norm least squares by SVD.
+def dickey_fuller_triangle(
+    x: np.ndarray, changes: np.ndarray, lags: int, first: int, rows: int, leading: bool
+) -> np.ndarray:
+    """R factor of the QR factorisation of [design | target] for the Dickey-Fuller
+    regression of ``changes[t]`` on the level ``x[t]``, ``lags`` lagged changes and a
+    constant (first when ``leading``, else last), over ``t = first .. first + rows - 1``.
+
+    The rows are read in blocks; Householder reflections fold each block into the triangle
+    so far (a reflection touches one row of the triangle and the block's rows): the
+    triangle of one factorisation of the whole design, with the memory of a block instead
+    of the n x lags design.
+    """
+    columns = lags + 2
+    width = columns + 1
+    block = max(QR_BLOCK_ROWS, 4 * width)
+    triangle = np.zeros((width, width))
+    stored = np.empty((width, block))  # the block, one column of the design per row
+    offset = 1 if leading else 0
+    done = 0
+    while done < rows:
+        take = min(block, rows - done)
+        piece = stored[:, :take]
+        for s in range(take):
+            t = first + done + s
+            if leading:
+                piece[0, s] = 1.0
+            else:
+                piece[columns - 1, s] = 1.0
+            piece[offset, s] = x[t]
+            for lag in range(1, lags + 1):
+                piece[offset + lag, s] = changes[t - lag]
+            piece[columns, s] = changes[t]
+        for j in range(width):
+            below = 0.0
+            for s in range(take):
+                below += piece[j, s] * piece[j, s]
+            top = triangle[j, j]
+            norm = math.sqrt(top * top + below)
+            alpha = -norm if top > 0 else norm
+            head = top - alpha
+            v_norm2 = head * head + below
+            if not v_norm2 > 0.0:
+                continue
+            for c in range(j + 1, width):
+                dot = head * triangle[j, c]
+                for s in range(take):
+                    dot += piece[j, s] * piece[c, s]
+                factor = 2.0 * dot / v_norm2
+                triangle[j, c] -= factor * head
+                for s in range(take):
+                    piece[c, s] -= factor * piece[j, s]
+            triangle[j, j] = alpha
+        done += take
+    return triangle[: min(width, rows)] if rows < width else triangle
+
+
+@njit(cache=True, error_model="numpy")
+def triangle_least_squares(triangle: np.ndarray, columns: int, rows: int) -> tuple:
+    """Minimum-norm least squares (by SVD) of the target on the first ``columns``
+    regressors, from the R factor of [design | target] (``rows`` rows): the design and
+    its R factor share singular values and right vectors.
 
     Returns the coefficients, the residual sum of squares, the numerical rank and the
-    diagonal of the pseudo-inverse of design'design (for standard errors).
-    """
-    rows, columns = design.shape
-    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    diagonal of the pseudo-inverse of design'design (for standard errors)."""
+    target_column = triangle.shape[1] - 1
+    height = min(columns, triangle.shape[0])
+    upper = np.zeros((columns, columns))
+    rotated = np.zeros(columns)
+    for r in range(height):
+        for c in range(columns):
+            upper[r, c] = triangle[r, c]
+        rotated[r] = triangle[r, target_column]
+    tail = 0.0
+    for r in range(height, triangle.shape[0]):
+        tail += triangle[r, target_column] ** 2
+    u, singular, vt = np.linalg.svd(upper, full_matrices=False)
     largest = singular.max() if singular.shape[0] > 0 else 0.0
     cutoff = 1e-15 * largest
     rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
     rank = 0
-    projected = u.T @ target
+    projected = u.T @ rotated
     coefficients = np.zeros(columns)
     inverse_gram_diagonal = np.zeros(columns)
     for i in range(singular.shape[0]):
@@ -1838,69 +1911,39 @@ def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
             for j in range(columns):
                 coefficients[j] += vt[i, j] * projected[i] / singular[i]
                 inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
-    residual = 0.0
-    for r in range(rows):
+    residual = tail
+    for r in range(columns):
         fitted = 0.0
         for j in range(columns):
-            fitted += design[r, j] * coefficients[j]
-        residual += (target[r] - fitted) ** 2
+            fitted += upper[r, j] * coefficients[j]
+        residual += (rotated[r] - fitted) ** 2
     return coefficients, residual, rank, inverse_gram_diagonal
 
 
 @njit(cache=True, error_model="numpy")
-def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Residual sums of squares of regressing ``target`` on the first k columns, every k.
-
-    One Householder QR of the whole design gives them all: entry k is the squared norm of
-    the rotated target beyond its first k components. Entries are NaN from the first
-    column that is (numerically) dependent on the previous ones.
-    """
-    rows, columns = design.shape
-    a = design.copy()
-    b = target.copy()
+def triangle_nested_residuals(triangle: np.ndarray, columns: int) -> np.ndarray:
+    """Residual sums of squares of regressing the target on the first k columns, every
+    k, from the R factor of [design | target]: entry k is the squared norm of the rotated
+    target beyond its first k components; NaN from the first (numerically) dependent
+    column on."""
     result = np.full(columns + 1, NAN)
-    diagonal = np.zeros(columns)
-    usable = columns
-    for j in range(min(columns, rows)):
-        norm = 0.0
-        for i in range(j, rows):
-            norm += a[i, j] * a[i, j]
-        norm = math.sqrt(norm)
-        alpha = -norm if a[j, j] > 0 else norm
-        head = a[j, j] - alpha
-        v_norm2 = head * head + (norm * norm - a[j, j] * a[j, j])
-        if v_norm2 > 0.0:
-            for c in range(j, columns):
-                dot = head * a[j, c]
-                for i in range(j + 1, rows):
-                    dot += a[i, j] * a[i, c]
-                factor = 2.0 * dot / v_norm2
-                a[j, c] -= factor * head
-                for i in range(j + 1, rows):
-                    a[i, c] -= factor * a[i, j] if c != j else 0.0
-            dot = head * b[j]
-            for i in range(j + 1, rows):
-                dot += a[i, j] * b[i]
-            factor = 2.0 * dot / v_norm2
-            b[j] -= factor * head
-            for i in range(j + 1, rows):
-                b[i] -= factor * a[i, j]
-        diagonal[j] = abs(a[j, j])
-    if rows < columns:
-        usable = rows
-    largest = diagonal.max()
+    height = triangle.shape[0]
+    usable = min(columns, height)
+    largest = 0.0
     for j in range(usable):
-        if not diagonal[j] > 1e-10 * largest:
+        largest = max(largest, abs(triangle[j, j]))
+    for j in range(usable):
+        if not abs(triangle[j, j]) > 1e-10 * largest:
             usable = j
             break
     tail = 0.0
-    for i in range(columns, rows):
-        tail += b[i] * b[i]
-    for k in range(columns, -1, -1):
-        if k < columns:
-            tail += b[k] * b[k]
+    for k in range(height - 1, -1, -1):
+        tail += triangle[k, columns] ** 2
         if k <= usable:
             result[k] = tail
+    for k in range(height, columns + 1):
+        if k <= usable:
+            result[k] = 0.0
     return result
 
 
@@ -1942,22 +1985,17 @@ def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
     if rows <= 0:
         return result
     # every candidate model uses the same rows: [constant, level, lagged changes...]
-    full = np.empty((rows, max_lag + 2))
-    target = np.empty(rows)
-    for r in range(rows):
-        t = max_lag + r
-        full[r, 0] = 1.0
-        full[r, 1] = x[t]
-        for lag in range(1, max_lag + 1):
-            full[r, 1 + lag] = changes[t - lag]
-        target[r] = changes[t]
-    residuals = nested_residuals(full, target)
+    columns = max_lag + 2
+    full = dickey_fuller_triangle(x, changes, max_lag, max_lag, rows, True)
+    residuals = triangle_nested_residuals(full, columns)
     best_aic = np.inf
     best_lag = 0
     for lags in range(max_lag + 1):
         if math.isnan(residuals[lags + 2]):  # rank-deficient: fit this model on its own
-            design = np.ascontiguousarray(full[:, : lags + 2])
-            _, residual, rank, _ = least_squares(design, target)
+            nested = np.empty((full.shape[0], lags + 3))
+            nested[:, : lags + 2] = full[:, : lags + 2]
+            nested[:, lags + 2] = full[:, columns]
+            _, residual, rank, _ = triangle_least_squares(nested, lags + 2, rows)
         else:
             residual = residuals[lags + 2]
             rank = lags + 2
@@ -1968,16 +2006,10 @@ def augmented_dickey_fuller(x: np.ndarray) -> np.ndarray:
             best_lag = lags
     # refit with the chosen lags on every row they allow: [level, lagged changes..., constant]
     rows = n - 1 - best_lag
-    design = np.empty((rows, best_lag + 2))
-    target = np.empty(rows)
-    for r in range(rows):
-        t = best_lag + r
-        design[r, 0] = x[t]
-        for lag in range(1, best_lag + 1):
-            design[r, lag] = changes[t - lag]
-        design[r, best_lag + 1] = 1.0
-        target[r] = changes[t]
-    coefficients, residual, rank, inverse_gram_diagonal = least_squares(design, target)
+    triangle = dickey_fuller_triangle(x, changes, best_lag, best_lag, rows, False)
+    coefficients, residual, rank, inverse_gram_diagonal = triangle_least_squares(
+        triangle, best_lag + 2, rows
+    )
     scale = residual / (rows - rank)
     statistic = coefficients[0] / math.sqrt(scale * inverse_gram_diagonal[0])
     result[0] = statistic

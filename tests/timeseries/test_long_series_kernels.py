@@ -162,3 +162,48 @@ def test_number_cwt_peaks_on_a_long_series_equals_scipy() -> None:
     x = np.cumsum(np.random.default_rng(5).normal(size=20_000))
     for max_width in (1, 5):
         assert calc.number_cwt_peaks(x, max_width) == cwt_peaks_reference(x, max_width)
+
+
+def dickey_fuller_reference(x: np.ndarray) -> tuple[float, float]:
+    """Statistic and lags of the ADF test (constant, lags by AIC) with numpy's lstsq."""
+    n = x.size
+    max_lag = min(n // 2 - 2, int(np.ceil(12.0 * (n / 100.0) ** 0.25)))
+    changes = np.diff(x)
+    times = np.arange(max_lag, n - 1)
+    lagged = np.column_stack([changes[times - lag] for lag in range(1, max_lag + 1)])
+    full = np.column_stack([np.ones(times.size), x[times], lagged])
+    target = changes[times]
+    aics = []
+    for lags in range(max_lag + 1):
+        design = full[:, : lags + 2]
+        coefficients, _, rank, _ = np.linalg.lstsq(design, target, rcond=None)
+        rss = np.sum((target - design @ coefficients) ** 2)
+        rows = times.size
+        aics.append(rows * (np.log(2 * np.pi) + np.log(rss / rows) + 1) + 2 * rank)
+    best = int(np.argmin(aics))
+    times = np.arange(best, n - 1)
+    columns = [x[times]] + [changes[times - lag] for lag in range(1, best + 1)]
+    design = np.column_stack(columns + [np.ones(times.size)])
+    target = changes[times]
+    coefficients, _, rank, _ = np.linalg.lstsq(design, target, rcond=None)
+    rss = np.sum((target - design @ coefficients) ** 2)
+    scale = rss / (times.size - rank)
+    error = np.sqrt(scale * np.linalg.inv(design.T @ design)[0, 0])
+    return coefficients[0] / error, float(best)
+
+
+@pytest.mark.parametrize("length", [30, 500, 5_000, 50_000])
+@pytest.mark.parametrize("kind", ["walk", "noise", "trend"])
+def test_augmented_dickey_fuller_equals_lstsq(kind: str, length: int) -> None:
+    rng = np.random.default_rng(length)
+    x = {
+        "walk": lambda: np.cumsum(rng.normal(size=length)),
+        "noise": lambda: rng.normal(size=length),
+        "trend": lambda: 0.01 * np.arange(length) + np.sin(np.arange(length)) + rng.normal(
+            size=length
+        ),
+    }[kind]()
+    statistic, _, lags = calc.augmented_dickey_fuller(x)
+    expected_statistic, expected_lags = dickey_fuller_reference(x)
+    assert lags == expected_lags
+    np.testing.assert_allclose(statistic, expected_statistic, rtol=1e-9)

@@ -199,8 +199,8 @@ def test_augmented_dickey_fuller_equals_lstsq(kind: str, length: int) -> None:
     x = {
         "walk": lambda: np.cumsum(rng.normal(size=length)),
         "noise": lambda: rng.normal(size=length),
-        "trend": lambda: 0.01 * np.arange(length) + np.sin(np.arange(length)) + rng.normal(
-            size=length
+        "trend": lambda: (
+            0.01 * np.arange(length) + np.sin(np.arange(length)) + rng.normal(size=length)
         ),
     }[kind]()
     statistic, _, lags = calc.augmented_dickey_fuller(x)

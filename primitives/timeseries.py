@@ -1815,6 +1815,95 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
     return result
 
 
+@njit(cache=True, error_model="numpy")
+def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
+    """Minimum-norm least squares by SVD.
+
+    Returns the coefficients, the residual sum of squares, the numerical rank and the
+    diagonal of the pseudo-inverse of design'design (for standard errors).
+    """
+    rows, columns = design.shape
+    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+    largest = singular.max() if singular.shape[0] > 0 else 0.0
+    cutoff = 1e-15 * largest
+    rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
+    rank = 0
+    projected = u.T @ target
+    coefficients = np.zeros(columns)
+    inverse_gram_diagonal = np.zeros(columns)
+    for i in range(singular.shape[0]):
+        if singular[i] > rank_tolerance:
+            rank += 1
+        if singular[i] > cutoff:
+            for j in range(columns):
+                coefficients[j] += vt[i, j] * projected[i] / singular[i]
+                inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    residual = 0.0
+    for r in range(rows):
+        fitted = 0.0
+        for j in range(columns):
+            fitted += design[r, j] * coefficients[j]
+        residual += (target[r] - fitted) ** 2
+    return coefficients, residual, rank, inverse_gram_diagonal
+
+
+@njit(cache=True, error_model="numpy")
+def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Residual sums of squares of regressing ``target`` on the first k columns, every k.
+
+    One Householder QR of the whole design gives them all: entry k is the squared norm of
+    the rotated target beyond its first k components. Entries are NaN from the first
+    column that is (numerically) dependent on the previous ones.
+    """
+    rows, columns = design.shape
+    a = design.copy()
+    b = target.copy()
+    result = np.full(columns + 1, NAN)
+    diagonal = np.zeros(columns)
+    usable = columns
+    for j in range(min(columns, rows)):
+        norm = 0.0
+        for i in range(j, rows):
+            norm += a[i, j] * a[i, j]
+        norm = math.sqrt(norm)
+        alpha = -norm if a[j, j] > 0 else norm
+        head = a[j, j] - alpha
+        v_norm2 = head * head + (norm * norm - a[j, j] * a[j, j])
+        if v_norm2 > 0.0:
+            for c in range(j, columns):
+                dot = head * a[j, c]
+                for i in range(j + 1, rows):
+                    dot += a[i, j] * a[i, c]
+                factor = 2.0 * dot / v_norm2
+                a[j, c] -= factor * head
+                for i in range(j + 1, rows):
+                    a[i, c] -= factor * a[i, j] if c != j else 0.0
+            dot = head * b[j]
+            for i in range(j + 1, rows):
+                dot += a[i, j] * b[i]
+            factor = 2.0 * dot / v_norm2
+            b[j] -= factor * head
+            for i in range(j + 1, rows):
+                b[i] -= factor * a[i, j]
+        diagonal[j] = abs(a[j, j])
+    if rows < columns:
+        usable = rows
+    largest = diagonal.max()
+    for j in range(usable):
+        if not diagonal[j] > 1e-10 * largest:
+            usable = j
+            break
+    tail = 0.0
+    for i in range(columns, rows):
+        tail += b[i] * b[i]
+    for k in range(columns, -1, -1):
+        if k < columns:
+            tail += b[k] * b[k]
+        if k <= usable:
+            result[k] = tail
+    return result
+
+
 #: Rows of the design read per step of the streamed QR factorisations of the Dickey-Fuller
 #: regressions (more when the model has many columns), so memory does not grow with n.
 QR_BLOCK_ROWS = 4096

@@ -1447,44 +1447,396 @@ def cwt_coefficient(x: np.ndarray, width: float, coeff: int) -> float:
     return -math.sqrt(width) * (full_convolution(position + 1) - full_convolution(position))
 
 
+#: Templates per leaf of the k-d tree that counts template matches.
+TEMPLATE_LEAF = 16
+
+
+@njit(cache=True, error_model="numpy")
+def template_tree(x: np.ndarray, dims: int, count: int) -> tuple:
+    """A k-d tree over the templates ``x[i : i + dims]`` for ``i < count``.
+
+    Returns the template coordinates in tree order, the template each row holds, and per
+    node (an implicit binary tree, children of ``k`` at ``2k+1`` and ``2k+2``) the rows it
+    spans and its smallest and largest coordinate in every dimension. Each node is split
+    at its middle row along its widest dimension, so ties and constant data still halve.
+    """
+    depth = 0
+    while (count >> depth) > TEMPLATE_LEAF:
+        depth += 1
+    nodes = (1 << (depth + 1)) - 1
+    index = np.arange(count)
+    points = np.empty((count, dims))
+    for i in range(count):
+        for k in range(dims):
+            points[i, k] = x[i + k]
+    starts = np.zeros(nodes, dtype=np.int64)
+    ends = np.zeros(nodes, dtype=np.int64)
+    lows = np.empty((nodes, dims))
+    highs = np.empty((nodes, dims))
+    ends[0] = count
+    for node in range(nodes):
+        start = starts[node]
+        end = ends[node]
+        for k in range(dims):
+            low = np.inf
+            high = -np.inf
+            for row in range(start, end):
+                value = points[row, k]
+                low = min(low, value)
+                high = max(high, value)
+            lows[node, k] = low
+            highs[node, k] = high
+        left = 2 * node + 1
+        if left >= nodes:
+            continue
+        middle = (start + end) // 2
+        if end - start > 1:
+            axis = 0
+            for k in range(1, dims):
+                if highs[node, k] - lows[node, k] > highs[node, axis] - lows[node, axis]:
+                    axis = k
+            order = np.argsort(points[start:end, axis], kind="mergesort")
+            moved = points[start:end].copy()
+            moved_index = index[start:end].copy()
+            for row in range(end - start):
+                points[start + row] = moved[order[row]]
+                index[start + row] = moved_index[order[row]]
+        starts[left] = start
+        ends[left] = middle
+        starts[left + 1] = middle
+        ends[left + 1] = end
+    return points, index, starts, ends, lows, highs
+
+
+@njit(cache=True, error_model="numpy")
+def template_matches(tree: tuple, dims: int, tolerance: float, counts: np.ndarray) -> None:
+    """``counts[i]``: templates (itself included) whose every coordinate is within
+    ``tolerance`` of template ``i``'s (``abs(a - b) <= tolerance``, as the all-pairs
+    definition compares).
+
+    Exact: floating-point subtraction is monotone, so the values within tolerance of a
+    coordinate form an interval, and a node's box is inside (or outside) the query as soon
+    as its extreme values are (or its nearest value is not); only the nodes cut by the
+    query's boundary are opened. Queries run in tree order, near to each other in memory.
+    """
+    points, index, starts, ends, lows, highs = tree
+    rows = points.shape[0]
+    nodes = starts.shape[0]
+    stack = np.empty(128, dtype=np.int64)
+    for query in range(rows):
+        total = 0
+        top = 1
+        stack[0] = 0
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if ends[node] == starts[node]:
+                continue
+            inside = True
+            outside = False
+            for k in range(dims):
+                q = points[query, k]
+                low = lows[node, k]
+                high = highs[node, k]
+                if high < q:
+                    if not abs(high - q) <= tolerance:
+                        outside = True
+                        break
+                elif low > q:
+                    if not abs(low - q) <= tolerance:
+                        outside = True
+                        break
+                if inside and not (abs(low - q) <= tolerance and abs(high - q) <= tolerance):
+                    inside = False
+            if outside:
+                continue
+            if inside:
+                total += ends[node] - starts[node]
+                continue
+            left = 2 * node + 1
+            if left < nodes:
+                stack[top] = left + 1
+                stack[top + 1] = left
+                top += 2
+                continue
+            for row in range(starts[node], ends[node]):
+                within = True
+                for k in range(dims):
+                    if not abs(points[row, k] - points[query, k]) <= tolerance:
+                        within = False
+                        break
+                if within:
+                    total += 1
+        counts[index[query]] = total
+
+
+@njit(cache=True, error_model="numpy")
+def dense_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rank of every value among the distinct values, and those values in order."""
+    n = x.shape[0]
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(n, dtype=np.int64)
+    values = np.empty(n)
+    distinct = 0
+    for a in range(n):
+        i = order[a]
+        if distinct == 0 or x[i] != values[distinct - 1]:
+            values[distinct] = x[i]
+            distinct += 1
+        ranks[i] = distinct - 1
+    return ranks, values[:distinct]
+
+
+@njit(cache=True, error_model="numpy")
+def tolerance_bounds(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """For every sorted distinct value, the first and last distinct values within tolerance.
+
+    ``abs(a - b) <= tolerance`` holds on a contiguous run of the sorted values around ``a``
+    (floating-point subtraction is monotone), so two binary searches find it exactly.
+    """
+    count = values.shape[0]
+    first = np.empty(count, dtype=np.int64)
+    last = np.empty(count, dtype=np.int64)
+    for v in range(count):
+        low = 0
+        high = v  # the first index in [0, v] within tolerance; v itself always is
+        while low < high:
+            middle = (low + high) // 2
+            if abs(values[middle] - values[v]) <= tolerance:
+                high = middle
+            else:
+                low = middle + 1
+        first[v] = low
+        low = v
+        high = count - 1  # the last index in [v, count) within tolerance
+        while low < high:
+            middle = (low + high + 1) // 2
+            if abs(values[middle] - values[v]) <= tolerance:
+                low = middle
+            else:
+                high = middle - 1
+        last[v] = low
+    return first, last
+
+
+@njit(cache=True, error_model="numpy")
+def plane_index(ranks: np.ndarray, count: int, distinct: int) -> tuple[np.ndarray, np.ndarray]:
+    """For 3-point templates: a Fenwick tree over the second point's rank whose every node
+    lists, sorted, the third point's ranks of the templates it covers (offsets, entries)."""
+    sizes = np.zeros(distinct + 1, dtype=np.int64)
+    for j in range(count):
+        node = ranks[j + 1] + 1
+        while node <= distinct:
+            sizes[node] += 1
+            node += node & -node
+    offsets = np.zeros(distinct + 2, dtype=np.int64)
+    for node in range(1, distinct + 1):
+        offsets[node + 1] = offsets[node] + sizes[node]
+    entries = np.empty(offsets[distinct + 1], dtype=np.int64)
+    filled = offsets[:-1].copy()
+    for j in range(count):
+        node = ranks[j + 1] + 1
+        while node <= distinct:
+            entries[filled[node]] = ranks[j + 2]
+            filled[node] += 1
+            node += node & -node
+    for node in range(1, distinct + 1):
+        entries[offsets[node] : offsets[node + 1]].sort()
+    return offsets, entries
+
+
+@njit(cache=True, error_model="numpy")
+def _lower_bound(entries: np.ndarray, start: int, end: int, value: int) -> int:
+    while start < end:
+        middle = (start + end) // 2
+        if entries[middle] < value:
+            start = middle + 1
+        else:
+            end = middle
+    return start
+
+
+@njit(cache=True, error_model="numpy")
+def _plane_update(offsets, entries, inner, distinct, second, third, change) -> None:
+    node = second + 1
+    while node <= distinct:
+        start = offsets[node]
+        size = offsets[node + 1] - start
+        position = _lower_bound(entries, start, start + size, third) - start + 1
+        while position <= size:
+            inner[start + position - 1] += change
+            position += position & -position
+        node += node & -node
+
+
+@njit(cache=True, error_model="numpy")
+def _plane_prefix(offsets, entries, inner, second, third_low, third_high) -> int:
+    """Active templates whose second rank is <= ``second`` and third within the bounds."""
+    total = 0
+    node = second + 1
+    while node > 0:
+        start = offsets[node]
+        end = offsets[node + 1]
+        upper = _lower_bound(entries, start, end, third_high + 1) - start
+        lower = _lower_bound(entries, start, end, third_low) - start
+        while upper > 0:
+            total += inner[start + upper - 1]
+            upper -= upper & -upper
+        while lower > 0:
+            total -= inner[start + lower - 1]
+            lower -= lower & -lower
+        node -= node & -node
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def ranked_matches(
+    ranks: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    dims: int,
+    count: int,
+    order: np.ndarray,
+    offsets: np.ndarray,
+    entries: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """``counts[i]`` for templates of 1 to 3 points, from their ranks: templates ``j`` with
+    ``first[r] <= rank <= last[r]`` in every coordinate, ``r`` the rank of ``i``'s value.
+
+    The templates are swept in the order of their first rank (``order``); those whose first
+    rank is within the current bounds form a sliding window (each enters and leaves once),
+    and a Fenwick tree over the second rank (of sorted third ranks, for three points)
+    counts the window's templates within the other bounds: O(n log n), O(n log^2 n).
+    """
+    distinct = first.shape[0]
+    if dims == 1:
+        cumulative = np.zeros(distinct + 1, dtype=np.int64)
+        for j in range(count):
+            cumulative[ranks[j] + 1] += 1
+        for v in range(distinct):
+            cumulative[v + 1] += cumulative[v]
+        for i in range(count):
+            r = ranks[i]
+            counts[i] = cumulative[last[r] + 1] - cumulative[first[r]]
+        return
+    line = np.zeros(distinct + 1, dtype=np.int64)
+    inner = np.zeros(entries.shape[0], dtype=np.int64)
+    entering = 0
+    leaving = 0
+    for a in range(count):
+        i = order[a]
+        r = ranks[i]
+        while entering < count and ranks[order[entering]] <= last[r]:
+            j = order[entering]
+            if dims == 2:
+                node = ranks[j + 1] + 1
+                while node <= distinct:
+                    line[node] += 1
+                    node += node & -node
+            else:
+                _plane_update(offsets, entries, inner, distinct, ranks[j + 1], ranks[j + 2], 1)
+            entering += 1
+        while ranks[order[leaving]] < first[r]:
+            j = order[leaving]
+            if dims == 2:
+                node = ranks[j + 1] + 1
+                while node <= distinct:
+                    line[node] -= 1
+                    node += node & -node
+            else:
+                _plane_update(offsets, entries, inner, distinct, ranks[j + 1], ranks[j + 2], -1)
+            leaving += 1
+        second = ranks[i + 1]
+        low = first[second]
+        high = last[second]
+        if dims == 2:
+            total = 0
+            node = high + 1
+            while node > 0:
+                total += line[node]
+                node -= node & -node
+            node = low
+            while node > 0:
+                total -= line[node]
+                node -= node & -node
+        else:
+            third = ranks[i + 2]
+            total = _plane_prefix(offsets, entries, inner, high, first[third], last[third])
+            total -= _plane_prefix(offsets, entries, inner, low - 1, first[third], last[third])
+        counts[i] = total
+
+
+@njit(cache=True, error_model="numpy")
+def match_counter(x: np.ndarray, dims: int, count: int) -> tuple:
+    """What :func:`count_matches` needs for the first ``count`` templates of ``dims``
+    points, built once for any number of tolerances."""
+    ranks, values = dense_ranks(x)
+    order = np.argsort(ranks[:count], kind="mergesort")
+    if dims == 3:
+        offsets, entries = plane_index(ranks, count, values.shape[0])
+    else:
+        offsets = np.zeros(1, dtype=np.int64)
+        entries = np.zeros(0, dtype=np.int64)
+    if dims > 3:
+        tree = template_tree(x, dims, count)
+    else:
+        tree = template_tree(x[:0], dims, 0)
+    return ranks, values, order, offsets, entries, tree
+
+
+@njit(cache=True, error_model="numpy")
+def count_matches(
+    counter: tuple, dims: int, count: int, tolerance: float, counts: np.ndarray
+) -> None:
+    """``counts[i]``: templates (itself included) within ``tolerance`` of template ``i`` in
+    every coordinate: rank sweeps for up to three points, the k-d tree beyond."""
+    ranks, values, order, offsets, entries, tree = counter
+    if count == 0:
+        return
+    if dims > 3:
+        template_matches(tree, dims, tolerance, counts)
+        return
+    first, last = tolerance_bounds(values, tolerance)
+    ranked_matches(ranks, first, last, dims, count, order, offsets, entries, counts)
+
+
 @njit(cache=True, error_model="numpy")
 def sample_entropy(x: np.ndarray, std: float) -> float:
     """-log(A / B): template matches of length 3 (A) and 2 (B) within 0.2 standard deviations.
 
-    Pairs are found by scanning the templates sorted by their first value and stopping as
-    soon as that value differs by more than the tolerance, instead of comparing all pairs.
+    A and B count the ordered pairs of distinct templates (length 2: the first n - 1;
+    length 3: the first n - 2) whose coordinates all differ by at most the tolerance,
+    by range counting over the templates' ranks (:func:`count_matches`) rather than by
+    comparing all pairs.
     """
     n = x.shape[0]
     tolerance = 0.2 * std
     templates = n - 1
     if templates <= 0:
         return NAN
-    order = np.argsort(x[:templates], kind="mergesort")
-    longer = n - 2
+    if math.isnan(tolerance):
+        return NAN
+    b_counts = np.zeros(templates, dtype=np.int64)
+    count_matches(match_counter(x, 2, templates), 2, templates, tolerance, b_counts)
+    b_matches = b_counts.sum() - templates
     a_matches = 0
-    b_matches = 0
-    for first in range(templates):
-        i = order[first]
-        for second in range(first + 1, templates):
-            j = order[second]
-            if x[j] - x[i] > tolerance:
-                break
-            if abs(x[i + 1] - x[j + 1]) <= tolerance:
-                b_matches += 2
-                if i < longer and j < longer and abs(x[i + 2] - x[j + 2]) <= tolerance:
-                    a_matches += 2
+    if n - 2 > 0:
+        a_counts = np.zeros(n - 2, dtype=np.int64)
+        count_matches(match_counter(x, 3, n - 2), 3, n - 2, tolerance, a_counts)
+        a_matches = a_counts.sum() - (n - 2)
     return -math.log(a_matches / b_matches)
 
 
 @njit(cache=True, error_model="numpy")
 def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray) -> np.ndarray:
-    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations at once.
+    """|phi(m) - phi(m+1)| for every tolerance ``ratios[k]`` standard deviations.
 
-    One scan of the template pairs, sorted by their first value and cut off at the largest
-    tolerance, finds for each matching pair the smallest tolerance it satisfies (a pair
-    matches when its largest coordinate difference is within the tolerance); cumulative
-    sums over the tolerances then give every count, instead of comparing all pairs once
-    per tolerance.
+    phi(m) is the mean over the templates of length m of the log of the share of templates
+    within the tolerance (itself included); those counts come from range counting over the
+    templates' ranks (:func:`count_matches`), prepared once for every tolerance, rather
+    than from all pairs. The logs are summed in the order of the templates' first
+    values, as the reference scan did, so the value does not depend on the tree.
     """
     n = x.shape[0]
     count = ratios.shape[0]
@@ -1496,57 +1848,28 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
         return np.full(count, NAN)
     if n <= m + 1 or count == 0:
         return result
-    rank = np.argsort(ratios, kind="mergesort")
-    tolerances = np.empty(count)
-    for t in range(count):
-        tolerances[t] = ratios[rank[t]] * std
-    widest = tolerances[count - 1]
     short = n - m + 1
     long = n - m
     order = np.argsort(x[:short], kind="mergesort")
-    # coordinates of the templates in sorted order, contiguous for the inner loop
-    coordinates = np.empty((short, m + 1))
-    for a in range(short):
-        i = order[a]
-        for k in range(m + 1):
-            coordinates[a, k] = x[i + k] if i + k < n else NAN
-    short_hits = np.zeros((short, count + 1))
-    long_hits = np.zeros((short, count + 1))
-    for first in range(short):
-        for second in range(first + 1, short):
-            distance = coordinates[second, 0] - coordinates[first, 0]
-            if distance > widest:
-                break
-            for k in range(1, m):
-                distance = max(distance, abs(coordinates[first, k] - coordinates[second, k]))
-            if distance > widest:
-                continue
-            level = 0
-            while tolerances[level] < distance:
-                level += 1
-            short_hits[first, level] += 1.0
-            short_hits[second, level] += 1.0
-            if order[first] < long and order[second] < long:
-                extended = max(distance, abs(coordinates[first, m] - coordinates[second, m]))
-                if extended <= widest:
-                    while tolerances[level] < extended:
-                        level += 1
-                    long_hits[first, level] += 1.0
-                    long_hits[second, level] += 1.0
-    phi_short = np.zeros(count)
-    phi_long = np.zeros(count)
-    for a in range(short):
-        matches_short = 1.0
-        matches_long = 1.0
-        in_long = order[a] < long
-        for t in range(count):
-            matches_short += short_hits[a, t]
-            phi_short[t] += math.log(matches_short / short)
-            if in_long:
-                matches_long += long_hits[a, t]
-                phi_long[t] += math.log(matches_long / long)
+    short_counter = match_counter(x, m, short)
+    long_counter = match_counter(x, m + 1, long)
+    short_counts = np.zeros(short, dtype=np.int64)
+    long_counts = np.zeros(long, dtype=np.int64)
     for t in range(count):
-        result[rank[t]] = abs(phi_short[t] / short - phi_long[t] / long)
+        tolerance = ratios[t] * std
+        if math.isnan(tolerance):
+            result[t] = NAN
+            continue
+        count_matches(short_counter, m, short, tolerance, short_counts)
+        count_matches(long_counter, m + 1, long, tolerance, long_counts)
+        phi_short = 0.0
+        phi_long = 0.0
+        for a in range(short):
+            i = order[a]
+            phi_short += math.log(short_counts[i] / short)
+            if i < long:
+                phi_long += math.log(long_counts[i] / long)
+        result[t] = abs(phi_short / short - phi_long / long)
     return result
 
 
@@ -1638,6 +1961,138 @@ def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
             tail += b[k] * b[k]
         if k <= usable:
             result[k] = tail
+    return result
+
+
+#: Rows of the design read per step of the streamed QR factorisations of the Dickey-Fuller
+#: regressions (more when the model has many columns), so memory does not grow with n.
+QR_BLOCK_ROWS = 4096
+
+
+@njit(cache=True, error_model="numpy")
+def dickey_fuller_triangle(
+    x: np.ndarray, changes: np.ndarray, lags: int, first: int, rows: int, leading: bool
+) -> np.ndarray:
+    """R factor of the QR factorisation of [design | target] for the Dickey-Fuller
+    regression of ``changes[t]`` on the level ``x[t]``, ``lags`` lagged changes and a
+    constant (first when ``leading``, else last), over ``t = first .. first + rows - 1``.
+
+    The rows are read in blocks; Householder reflections fold each block into the triangle
+    so far (a reflection touches one row of the triangle and the block's rows): the
+    triangle of one factorisation of the whole design, with the memory of a block instead
+    of the n x lags design.
+    """
+    columns = lags + 2
+    width = columns + 1
+    block = max(QR_BLOCK_ROWS, 4 * width)
+    triangle = np.zeros((width, width))
+    stored = np.empty((width, block))  # the block, one column of the design per row
+    offset = 1 if leading else 0
+    done = 0
+    while done < rows:
+        take = min(block, rows - done)
+        piece = stored[:, :take]
+        for s in range(take):
+            t = first + done + s
+            if leading:
+                piece[0, s] = 1.0
+            else:
+                piece[columns - 1, s] = 1.0
+            piece[offset, s] = x[t]
+            for lag in range(1, lags + 1):
+                piece[offset + lag, s] = changes[t - lag]
+            piece[columns, s] = changes[t]
+        for j in range(width):
+            below = 0.0
+            for s in range(take):
+                below += piece[j, s] * piece[j, s]
+            top = triangle[j, j]
+            norm = math.sqrt(top * top + below)
+            alpha = -norm if top > 0 else norm
+            head = top - alpha
+            v_norm2 = head * head + below
+            if not v_norm2 > 0.0:
+                continue
+            for c in range(j + 1, width):
+                dot = head * triangle[j, c]
+                for s in range(take):
+                    dot += piece[j, s] * piece[c, s]
+                factor = 2.0 * dot / v_norm2
+                triangle[j, c] -= factor * head
+                for s in range(take):
+                    piece[c, s] -= factor * piece[j, s]
+            triangle[j, j] = alpha
+        done += take
+    return triangle[: min(width, rows)] if rows < width else triangle
+
+
+@njit(cache=True, error_model="numpy")
+def triangle_least_squares(triangle: np.ndarray, columns: int, rows: int) -> tuple:
+    """Minimum-norm least squares (by SVD) of the target on the first ``columns``
+    regressors, from the R factor of [design | target] (``rows`` rows): the design and
+    its R factor share singular values and right vectors.
+
+    Returns the coefficients, the residual sum of squares, the numerical rank and the
+    diagonal of the pseudo-inverse of design'design (for standard errors)."""
+    target_column = triangle.shape[1] - 1
+    height = min(columns, triangle.shape[0])
+    upper = np.zeros((columns, columns))
+    rotated = np.zeros(columns)
+    for r in range(height):
+        for c in range(columns):
+            upper[r, c] = triangle[r, c]
+        rotated[r] = triangle[r, target_column]
+    tail = 0.0
+    for r in range(height, triangle.shape[0]):
+        tail += triangle[r, target_column] ** 2
+    u, singular, vt = np.linalg.svd(upper, full_matrices=False)
+    largest = singular.max() if singular.shape[0] > 0 else 0.0
+    cutoff = 1e-15 * largest
+    rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
+    rank = 0
+    projected = u.T @ rotated
+    coefficients = np.zeros(columns)
+    inverse_gram_diagonal = np.zeros(columns)
+    for i in range(singular.shape[0]):
+        if singular[i] > rank_tolerance:
+            rank += 1
+        if singular[i] > cutoff:
+            for j in range(columns):
+                coefficients[j] += vt[i, j] * projected[i] / singular[i]
+                inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    residual = tail
+    for r in range(columns):
+        fitted = 0.0
+        for j in range(columns):
+            fitted += upper[r, j] * coefficients[j]
+        residual += (rotated[r] - fitted) ** 2
+    return coefficients, residual, rank, inverse_gram_diagonal
+
+
+@njit(cache=True, error_model="numpy")
+def triangle_nested_residuals(triangle: np.ndarray, columns: int) -> np.ndarray:
+    """Residual sums of squares of regressing the target on the first k columns, every
+    k, from the R factor of [design | target]: entry k is the squared norm of the rotated
+    target beyond its first k components; NaN from the first (numerically) dependent
+    column on."""
+    result = np.full(columns + 1, NAN)
+    height = triangle.shape[0]
+    usable = min(columns, height)
+    largest = 0.0
+    for j in range(usable):
+        largest = max(largest, abs(triangle[j, j]))
+    for j in range(usable):
+        if not abs(triangle[j, j]) > 1e-10 * largest:
+            usable = j
+            break
+    tail = 0.0
+    for k in range(height - 1, -1, -1):
+        tail += triangle[k, columns] ** 2
+        if k <= usable:
+            result[k] = tail
+    for k in range(height, columns + 1):
+        if k <= usable:
+            result[k] = 0.0
     return result
 
 
@@ -1770,6 +2225,8 @@ def augmented_dickey_fuller(x: np.ndarray, autolag: int) -> np.ndarray:
     return result
 
 
+
+
 @njit(cache=True, error_model="numpy")
 def ricker_wavelet(points: int, width: float) -> np.ndarray:
     """The Ricker (Mexican-hat) wavelet sampled at ``points`` points, scale ``width``."""
@@ -1786,6 +2243,40 @@ def ricker_wavelet(points: int, width: float) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
+def ricker_row(x: np.ndarray, width: float, row: np.ndarray) -> None:
+    """``row``: the series convolved with the Ricker wavelet of scale ``width`` (numpy's
+    "same" mode, at most ten points per unit of width)."""
+    n = x.shape[0]
+    points = min(10 * int(width), n)
+    kernel = ricker_wavelet(points, width)
+    start = (points - 1) // 2
+    for j in range(n):
+        position = j + start
+        total = 0.0
+        for i in range(max(0, position - points + 1), min(n - 1, position) + 1):
+            total += x[i] * kernel[position - i]
+        row[j] = total
+
+
+@njit(cache=True, error_model="numpy")
+def _fenwick_kth(tree: np.ndarray, k: int) -> int:
+    """Position (0-based) of the ``k``-th (0-based) member counted by a Fenwick tree."""
+    size = tree.shape[0] - 1
+    step = 1
+    while step * 2 <= size:
+        step *= 2
+    position = 0
+    remaining = k + 1
+    while step > 0:
+        following = position + step
+        if following <= size and tree[following] < remaining:
+            position = following
+            remaining -= tree[following]
+        step //= 2
+    return position
+
+
+@njit(cache=True, error_model="numpy")
 def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     """Peaks found by ridge lines of the Ricker wavelet transform at widths 1..max_width.
 
@@ -1794,38 +2285,30 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     at most width/4 columns per scale); a ridge counts if it spans at least a quarter of
     the widths and its smallest-scale response is at least the 10th percentile of the
     finest transform around it (window of a twentieth of the series).
+    One transform row is kept at a time (and the finest one); each maximum finds its
+    nearest ridge by binary search among the ridges' sorted columns, and the percentiles
+    come from one sliding window over the ranks of the finest row: O(n log n) per width.
     """
     n = x.shape[0]
     widths = max_width
     if n == 0 or widths < 1 or widths > MAX_WAVELET_WIDTH:
         return NAN
-    transform = np.empty((widths, n))
-    for row in range(widths):
-        width = row + 1.0
-        points = min(10 * (row + 1), n)
-        kernel = ricker_wavelet(points, width)
-        start = (points - 1) // 2
-        for j in range(n):
-            position = j + start
-            total = 0.0
-            for i in range(max(0, position - points + 1), min(n - 1, position) + 1):
-                total += x[i] * kernel[position - i]
-            transform[row, j] = total
-    is_max = np.zeros((widths, n), dtype=np.bool_)
+    row_values = np.empty(n)
     top = -1
-    for row in range(widths):
+    for row in range(widths - 1, -1, -1):
+        ricker_row(x, row + 1.0, row_values)
         for j in range(1, n - 1):
-            if (
-                transform[row, j] > transform[row, j - 1]
-                and transform[row, j] > transform[row, j + 1]
-            ):
-                is_max[row, j] = True
+            if row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]:
                 top = row
+                break
+        if top >= 0:
+            break
     if top < 0:
         return 0.0
-    capacity = widths * n + 1
+    capacity = 1
     last_col = np.empty(capacity, dtype=np.int64)
     last_row = np.empty(capacity, dtype=np.int64)
+    last_value = np.empty(capacity)
     gap = np.zeros(capacity, dtype=np.int64)
     length = np.zeros(capacity, dtype=np.int64)
     active = np.empty(capacity, dtype=np.int64)  # line ids in list order
@@ -1833,47 +2316,80 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     lines = 0
     active_count = 0
     finished_count = 0
-    for j in range(n):
-        if is_max[top, j]:
-            last_col[lines] = j
-            last_row[lines] = top
-            length[lines] = 1
-            active[active_count] = lines
-            active_count += 1
-            lines += 1
+    finest = np.empty(n)
     previous_cols = np.empty(capacity, dtype=np.int64)
+    group_start = np.empty(capacity, dtype=np.int64)
     gap_threshold = 1.0
-    for row in range(top - 1, -1, -1):
+    for row in range(top, -1, -1):
+        if row < top:
+            ricker_row(x, row + 1.0, row_values)
+        if row == 0:
+            finest[:] = row_values
+        maxima = 0
+        for j in range(1, n - 1):
+            if row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]:
+                maxima += 1
+        if lines + maxima > capacity:  # every maximum may start a line: grow the arrays
+            capacity = max(2 * capacity, lines + maxima)
+            last_col = _grown(last_col, capacity)
+            last_row = _grown(last_row, capacity)
+            last_value = _grown(last_value, capacity)
+            gap = _grown(gap, capacity)
+            length = _grown(length, capacity)
+            active = _grown(active, capacity)
+            finished = _grown(finished, capacity)
+            previous_cols = _grown(previous_cols, capacity)
+            group_start = _grown(group_start, capacity)
         reach = (row + 1.0) / 4.0
-        for a in range(active_count):
-            gap[active[a]] += 1
         known = active_count
+        if row < top:
+            for a in range(known):
+                gap[active[a]] += 1
+        # the known lines' columns, sorted (ties in list order), for nearest-line searches
         for a in range(known):
             previous_cols[a] = last_col[active[a]]
-        for j in range(n):
-            if not is_max[row, j]:
+        by_column = np.argsort(previous_cols[:known], kind="mergesort")
+        sorted_cols = previous_cols[:known][by_column]
+        for b in range(known):
+            if b > 0 and sorted_cols[b] == sorted_cols[b - 1]:
+                group_start[b] = group_start[b - 1]
+            else:
+                group_start[b] = b
+        for j in range(1, n - 1):
+            if not (row_values[j] > row_values[j - 1] and row_values[j] > row_values[j + 1]):
                 continue
             closest = -1
             best = 0
-            for a in range(known):
-                distance = abs(j - previous_cols[a])
-                if closest < 0 or distance < best:
-                    best = distance
-                    closest = a
+            if row < top and known > 0:
+                # the first line in list order among those at the smallest distance
+                right = np.searchsorted(sorted_cols, j)
+                if right < known:
+                    closest = by_column[right]
+                    best = sorted_cols[right] - j
+                if right > 0:
+                    left = by_column[group_start[right - 1]]
+                    distance = j - sorted_cols[right - 1]
+                    if closest < 0 or distance < best or (distance == best and left < closest):
+                        closest = left
+                        best = distance
             if closest >= 0 and best <= reach:
                 line = active[closest]
                 last_col[line] = j
                 last_row[line] = row
+                last_value[line] = row_values[j]
                 length[line] += 1
                 gap[line] = 0
             else:
                 last_col[lines] = j
                 last_row[lines] = row
+                last_value[lines] = row_values[j]
                 length[lines] = 1
                 gap[lines] = 0
                 active[active_count] = lines
                 active_count += 1
                 lines += 1
+        if row == top:
+            continue
         kept = 0
         for a in range(active_count):
             line = active[a]
@@ -1888,25 +2404,57 @@ def number_cwt_peaks(x: np.ndarray, max_width: int) -> float:
     window = int(math.ceil(n / 20.0))
     half = window // 2
     odd = window % 2
-    peaks = 0
+    # long-enough lines by column, for one sliding window over the finest row
+    candidates = np.empty(finished_count + active_count, dtype=np.int64)
+    found = 0
     for group in range(2):
         count = finished_count if group == 0 else active_count
         for a in range(count):
             line = finished[a] if group == 0 else active[a]
-            if length[line] < min_length:
-                continue
-            column = last_col[line]
-            # noise: 10th percentile of the finest transform in a window around the column
-            values = np.sort(transform[0, max(column - half, 0) : min(column + half + odd, n)])
-            index = 10.0 / 100.0 * (values.shape[0] - 1)
-            low = int(index)
-            fraction = index % 1
-            noise = values[low]
-            if fraction != 0:
-                noise = values[low] + (values[low + 1] - values[low]) * fraction
-            if abs(transform[last_row[line], column] / noise) < 1.0:
-                continue
-            peaks += 1
+            if length[line] >= min_length:
+                candidates[found] = line
+                found += 1
+    candidates = candidates[:found]
+    columns = np.empty(found, dtype=np.int64)
+    for a in range(found):
+        columns[a] = last_col[candidates[a]]
+    by_position = np.argsort(columns, kind="mergesort")
+    rank_order = np.argsort(finest, kind="mergesort")
+    rank_of = np.empty(n, dtype=np.int64)
+    for r in range(n):
+        rank_of[rank_order[r]] = r
+    members = np.zeros(n + 1, dtype=np.int64)
+    window_start = 0
+    window_end = 0
+    peaks = 0
+    for a in range(found):
+        line = candidates[by_position[a]]
+        column = last_col[line]
+        start = max(column - half, 0)
+        end = min(column + half + odd, n)
+        while window_end < end:
+            node = rank_of[window_end] + 1
+            while node <= n:
+                members[node] += 1
+                node += node & -node
+            window_end += 1
+        while window_start < start:
+            node = rank_of[window_start] + 1
+            while node <= n:
+                members[node] -= 1
+                node += node & -node
+            window_start += 1
+        # noise: 10th percentile of the finest transform in the window around the column
+        index = 10.0 / 100.0 * (end - start - 1)
+        low = int(index)
+        fraction = index % 1
+        noise = finest[rank_order[_fenwick_kth(members, low)]]
+        if fraction != 0:
+            above = finest[rank_order[_fenwick_kth(members, low + 1)]]
+            noise = noise + (above - noise) * fraction
+        if abs(last_value[line] / noise) < 1.0:
+            continue
+        peaks += 1
     return float(peaks)
 
 
@@ -1995,6 +2543,14 @@ def register_query(values: list[float]) -> int:
         _QUERY_NUMBERS[key] = len(QUERIES)
         QUERIES.append(array)
     return _QUERY_NUMBERS[key]
+
+
+@njit(cache=True, error_model="numpy")
+def _grown(values: np.ndarray, capacity: int) -> np.ndarray:
+    """``values`` copied into a longer array of ``capacity`` entries."""
+    grown = np.zeros(capacity, dtype=values.dtype)
+    grown[: values.shape[0]] = values
+    return grown
 
 
 # --------------------------------------------------------------------------------------

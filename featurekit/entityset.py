@@ -477,9 +477,9 @@ def _report_missing_times(table: str, times: pl.Series) -> None:
     if missing:
         warnings.warn(
             f"table {table!r}, time index {times.name!r}: {missing} of {times.len()} rows have no "
-            "time. They are kept, and counted by features computed without cutoff times, but "
-            "never counted when cutoff times are given (a row with no time is never known at a "
-            "cutoff). Fix: fill the times, or drop those rows", MissingTimeWarning, stacklevel=3)
+            "time. They are kept but never counted by any feature, with or without cutoff "
+            "times (a row with no time is never known). Fix: fill the times, or drop those "
+            "rows", MissingTimeWarning, stacklevel=3)
 
 
 def _nan_as_missing(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1874,16 +1874,12 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
 
 
 @njit(cache=True, error_model="numpy")
-def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
-    """Minimum-norm least squares by SVD.
-
-    Returns the coefficients, the residual sum of squares, the numerical rank and the
-    diagonal of the pseudo-inverse of design'design (for standard errors).
-    """
-    rows, columns = design.shape
-    if not (all_finite(design) and all_finite(target)):
-        return np.full(columns, NAN), NAN, 0, np.full(columns, NAN)
-    u, singular, vt = np.linalg.svd(design, full_matrices=False)
+def _svd_solve(matrix: np.ndarray, target: np.ndarray, rows: int) -> tuple:
+    """Minimum-norm solution of ``matrix @ c = target`` by SVD, the numerical rank (with the
+    tolerance of a design of ``rows`` rows) and the diagonal of the pseudo-inverse of the
+    Gram matrix; shared by the plain and the triangle least squares."""
+    columns = matrix.shape[1]
+    u, singular, vt = np.linalg.svd(matrix, full_matrices=False)
     largest = singular.max() if singular.shape[0] > 0 else 0.0
     cutoff = 1e-15 * largest
     rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
@@ -1898,6 +1894,20 @@ def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
             for j in range(columns):
                 coefficients[j] += vt[i, j] * projected[i] / singular[i]
                 inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    return coefficients, rank, inverse_gram_diagonal
+
+
+@njit(cache=True, error_model="numpy")
+def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
+    """Minimum-norm least squares by SVD.
+
+    Returns the coefficients, the residual sum of squares, the numerical rank and the
+    diagonal of the pseudo-inverse of design'design (for standard errors).
+    """
+    rows, columns = design.shape
+    if not (all_finite(design) and all_finite(target)):
+        return np.full(columns, NAN), NAN, 0, np.full(columns, NAN)
+    coefficients, rank, inverse_gram_diagonal = _svd_solve(design, target, rows)
     residual = 0.0
     for r in range(rows):
         fitted = 0.0
@@ -2045,21 +2055,7 @@ def triangle_least_squares(triangle: np.ndarray, columns: int, rows: int) -> tup
     tail = 0.0
     for r in range(height, triangle.shape[0]):
         tail += triangle[r, target_column] ** 2
-    u, singular, vt = np.linalg.svd(upper, full_matrices=False)
-    largest = singular.max() if singular.shape[0] > 0 else 0.0
-    cutoff = 1e-15 * largest
-    rank_tolerance = largest * max(rows, columns) * 2.220446049250313e-16
-    rank = 0
-    projected = u.T @ rotated
-    coefficients = np.zeros(columns)
-    inverse_gram_diagonal = np.zeros(columns)
-    for i in range(singular.shape[0]):
-        if singular[i] > rank_tolerance:
-            rank += 1
-        if singular[i] > cutoff:
-            for j in range(columns):
-                coefficients[j] += vt[i, j] * projected[i] / singular[i]
-                inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
+    coefficients, rank, inverse_gram_diagonal = _svd_solve(upper, rotated, rows)
     residual = tail
     for r in range(columns):
         fitted = 0.0

@@ -65,8 +65,7 @@ def build_plan(entityset: EntitySet, features: Sequence[Feature],
     if len(targets) > 1:
         raise ComputeError(f"features describe several tables {sorted(targets)}. "
                            "Fix: compute the features of one table at a time")
-    _check_against_entityset(entityset, features)
-    target = entityset[features[0].table]
+    target = entityset[features[0].table]  # checked against the entity set by compute
     builder = _PlanBuilder(entityset, _cutoff_literal(entityset, cutoff_time))
     if step is not None:
         builder.step = step

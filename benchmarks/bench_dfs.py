@@ -29,7 +29,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_PEER_PYTHON = Path("/work/venv-ft/bin/python")
+# An interpreter with featuretools 1.31: $FEATURETOOLS_PYTHON, else the first that exists.
+_PEER_CANDIDATES = [os.environ.get("FEATURETOOLS_PYTHON", ""), "/work/venvs/ft/bin/python",
+                    "/work/venv-ft/bin/python"]
+DEFAULT_PEER_PYTHON = next((Path(path) for path in _PEER_CANDIDATES if path and Path(path).exists()),
+                           Path("/work/venvs/ft/bin/python"))
 RESULT_MARKER = "BENCH_RESULT "
 MIB = 1024 * 1024
 MEMORY_BUDGET_INPUT_FACTOR = 1.5  # issue 2: peak under 1.5 x input tables + output

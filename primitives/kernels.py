@@ -8,8 +8,9 @@ min, max, skew) come from one pass plus one centred pass per value column; categ
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numba
@@ -23,6 +24,27 @@ MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
 ORDER_STATS = frozenset({"first", "last"})
+
+
+# Below this many rows a parallel kernel runs on the calling thread alone: waking the other
+# threads costs more than the work (about a millisecond a call, tens of milliseconds when the
+# machine is busy), and a schema of many small tables makes hundreds of such calls.
+PARALLEL_ROWS = 1 << 17
+
+
+@contextlib.contextmanager
+def threads_for(rows: int) -> Iterator[None]:
+    """Run the parallel kernels called inside on one thread when ``rows`` is small (numba's
+    thread count is per calling thread, so concurrent callers do not see the change)."""
+    if rows >= PARALLEL_ROWS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -205,11 +227,12 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
     for first, end, begin, stop in keys.chunks():
         part = keys.rows_of(values, begin, stop)
         bounds = starts[first:end + 1] - begin
-        if floats or exact:  # counts tell which slots have values
-            _segment_moments(_as_numbers(part, stats), bounds, *(m[first:end] for m in moments))
-        if exact:
-            numbers, valid = _integers(part)
-            _segment_integers(numbers, valid, bounds, *(m[first:end] for m in integers))
+        with threads_for(stop - begin):
+            if floats or exact:  # counts tell which slots have values
+                _segment_moments(_as_numbers(part, stats), bounds, *(m[first:end] for m in moments))
+            if exact:
+                numbers, valid = _integers(part)
+                _segment_integers(numbers, valid, bounds, *(m[first:end] for m in integers))
     result = _moment_stats(floats, *moments)
     result.update(_integer_stats(exact, moments[1], *integers, values.name))
     return result
@@ -438,12 +461,13 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
         return None
     encode, table = coder
     _, starts = keys.grouped()
-    runs = max(1, min(numba.get_num_threads(), keys.n_groups // 1024))
     modes, distinct = np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64)
     for first, end, begin, stop in keys.chunks():
         codes = encode(keys.rows_of(values, begin, stop))
-        _category_counts(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
-                         modes[first:end], distinct[first:end])
+        with threads_for(stop - begin):
+            runs = max(1, min(numba.get_num_threads(), (end - first) // 1024))
+            _category_counts(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
+                             modes[first:end], distinct[first:end])
     return _category_stats(stats, modes, distinct, table, values.dtype)
 
 
@@ -534,7 +558,8 @@ def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Se
     if child_keys.dtype == pl.UInt64:  # numba would subtract in floats
         child_keys = child_keys.cast(pl.Int64)
     keys = (child_keys.fill_null(0) if child_keys.null_count() else child_keys).to_numpy()
-    positions = _positions(keys, valid, row_of_slot, parent_keys.low, missing)
+    with threads_for(keys.shape[0]):
+        positions = _positions(keys, valid, row_of_slot, parent_keys.low, missing)
     absent = np.flatnonzero(positions == missing)
     series = pl.Series(positions)  # wraps the array: no copy
     return series.scatter(absent, None) if absent.size else series
@@ -726,9 +751,10 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
                  pair_times: np.ndarray, inclusive: bool) -> AsOfLayout:
     """Lay rows out for the sweeps: by slot (counting sort), then by time within a slot."""
     by_slot, starts = _rows_by_slot(row_slots, n_slots)
-    order = _sort_slots_by_time(by_slot, row_times, starts)
     pairs_by_slot, pair_starts = _rows_by_slot(pair_slots, n_slots)
-    pair_order = _sort_slots_by_time(pairs_by_slot, pair_times, pair_starts)
+    with threads_for(row_slots.shape[0] + pair_slots.shape[0]):
+        order = _sort_slots_by_time(by_slot, row_times, starts)
+        pair_order = _sort_slots_by_time(pairs_by_slot, pair_times, pair_starts)
     return AsOfLayout(order, row_times[order], starts, pair_times[pair_order], pair_starts, pair_order,
                       inclusive)
 
@@ -736,6 +762,11 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
 def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
     """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time
     (sum, min and max of an integer column exact, as there)."""
+    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
+        return _as_of_moments(layout, values, stats)
+
+
+def _as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
     exact = stats & INTEGER_STATS if _is_integer(values) else set()
     result: dict[str, np.ndarray | pl.Series] = {}
     if stats - exact:
@@ -781,8 +812,10 @@ def _sweep_extremes(own_times, ranks, order, times, starts, pair_times, pair_sta
 def as_of_extremes(layout: AsOfLayout, own_times: np.ndarray, ranks: np.ndarray) -> dict[str, np.ndarray]:
     """``first`` and ``last``: for each cutoff pair, the row number of its slot's earliest and
     latest row known by then, by (``own_times``, ``ranks``); -1 where none is."""
-    first, last = _sweep_extremes(own_times, ranks, layout.order, layout.times, layout.starts,
-                                  layout.pair_times, layout.pair_starts, layout.pair_order, layout.inclusive)
+    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
+        first, last = _sweep_extremes(own_times, ranks, layout.order, layout.times, layout.starts,
+                                      layout.pair_times, layout.pair_starts, layout.pair_order,
+                                      layout.inclusive)
     return {"first": first, "last": last}
 
 
@@ -793,10 +826,11 @@ def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> 
         return None
     codes, table = coded
     n_slots = layout.pair_starts.shape[0] - 1
-    runs = max(1, min(numba.get_num_threads(), n_slots // 1024))
-    modes, distinct = _sweep_categories(codes, layout.order, layout.times, layout.starts,
-                                        layout.pair_times, layout.pair_starts, layout.pair_order,
-                                        layout.inclusive, max(table.len(), 1), runs)
+    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
+        runs = max(1, min(numba.get_num_threads(), n_slots // 1024))
+        modes, distinct = _sweep_categories(codes, layout.order, layout.times, layout.starts,
+                                            layout.pair_times, layout.pair_starts, layout.pair_order,
+                                            layout.inclusive, max(table.len(), 1), runs)
     counted = _category_stats(stats, modes, distinct, table, values.dtype)
     if "nunique" in counted:
         counted["nunique"] = pl.Series(np.where(distinct >= 0, distinct, np.nan)).fill_nan(None).cast(pl.Int64)

@@ -331,3 +331,30 @@ def test_gathering_rows_is_polars_gather(rows):
     gathered = gather_rows(frame, positions)
     assert gathered.schema == frame.schema
     assert gathered.to_dict(as_series=False) == frame.select(pl.all().gather(positions)).to_dict(as_series=False)
+
+
+def test_small_inputs_run_on_one_thread_and_give_what_all_threads_give(retail, monkeypatch):
+    """Kernels on fewer than PARALLEL_ROWS rows run on the calling thread only; the matrix is
+    the same whichever way each kernel runs, and the thread count is restored afterwards."""
+    import numba
+    from featurekit.primitives import kernels
+
+    before = numba.get_num_threads()
+    with kernels.threads_for(kernels.PARALLEL_ROWS - 1):
+        assert numba.get_num_threads() == 1
+    with kernels.threads_for(kernels.PARALLEL_ROWS):
+        assert numba.get_num_threads() == before
+    with pytest.raises(RuntimeError), kernels.threads_for(1):
+        raise RuntimeError("a failing kernel call")
+    assert numba.get_num_threads() == before
+
+    features = fk.plan(retail, target="customers", max_depth=2)
+    cutoffs = pd.DataFrame({"customer_id": retail.tables["customers"].frame["customer_id"][:40],
+                            "time": pd.Timestamp("2021-06-01")})
+    monkeypatch.setattr(kernels, "PARALLEL_ROWS", 1 << 62)
+    serial = [fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)]
+    monkeypatch.setattr(kernels, "PARALLEL_ROWS", 0)
+    parallel = [fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)]
+    for one, other in zip(serial, parallel, strict=True):
+        pd.testing.assert_frame_equal(one, other)
+    assert numba.get_num_threads() == before

@@ -31,6 +31,7 @@ from featurekit.primitives.base import (
 )
 
 from featurekit.errors import PlanError
+from featurekit.types import CODE_TYPES, STRING_TYPES, schema_of
 
 _SCHEMAS = {
     "any": ColumnSchema(),
@@ -43,6 +44,8 @@ _SCHEMAS = {
     "index": ColumnSchema(tags=frozenset({"index"})),
     "text": ColumnSchema("text"),
     "latlong": ColumnSchema("latlong"),
+    # postal codes, e-mail addresses, URLs, ...: by their logical type names
+    **{name: schema_of(name) for name in (*STRING_TYPES[1:], *CODE_TYPES)},
 }
 
 

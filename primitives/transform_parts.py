@@ -18,6 +18,8 @@ FULL_NAME_IN = ColumnSchema("person_full_name")
 URL_HOST = r"^(?:https?://)?(?:[^@/\n]+@)?(?:www\.)?([^:/?\n]+)"
 TITLE = r"([A-Z][a-z]+)\. "  # a capitalised word with a period: "Mr. ", "Dona. "
 NAME = "[A-Z][a-z]+"
+# Python's "$" also matches before a final newline; Rust's only at the end
+END = r"\n?$"
 
 
 def email_domain(address: pl.Expr) -> pl.Expr:
@@ -92,7 +94,7 @@ class FileExtension(_Part):
     return_type = ColumnSchema(None, frozenset({"category"}))  # a category of no named type
 
     def transform_expr(self, inputs, context):
-        return inputs[0].str.extract(r"(\.[a-z|A-Z]+$)", 1).str.to_lowercase()
+        return inputs[0].str.extract(rf"(\.[a-z|A-Z]+){END}", 1).str.to_lowercase()
 
 
 def _tidy(name: pl.Expr) -> pl.Expr:
@@ -119,8 +121,8 @@ class FullNameToFirstName(_Part):
     input_types = ((FULL_NAME_IN,),)
 
     def transform_expr(self, inputs, context):
-        names = inputs[0].str.replace_all(rf"^{NAME}\. {NAME}$", "").str.replace_all(TITLE, "")
-        return _tidy(names.str.extract(rf"({NAME} |, {NAME}$|^{NAME}$)", 1))
+        names = inputs[0].str.replace_all(rf"^{NAME}\. {NAME}{END}", "").str.replace_all(TITLE, "")
+        return _tidy(names.str.extract(rf"({NAME} |, {NAME}{END}|^{NAME}{END})", 1))
 
 
 class FullNameToLastName(_Part):
@@ -131,7 +133,7 @@ class FullNameToLastName(_Part):
     input_types = ((FULL_NAME_IN,),)
 
     def transform_expr(self, inputs, context):
-        pattern = rf"(^.+?,|^{NAME}\. {NAME}$| {NAME}$| {NAME}[/-]{NAME}$)"
+        pattern = rf"(^.+?,|^{NAME}\. {NAME}{END}| {NAME}{END}| {NAME}[/-]{NAME}{END})"
         return _tidy(inputs[0].str.extract(pattern, 1).str.replace_all(TITLE, ""))
 
 

@@ -84,12 +84,14 @@ SITES = ["https://www.google.com/search?q=1", "http://play.google.com", None, "g
 
 PATHS = ["/home/user/data.csv", "C:\\docs\\report.PDF", None, "archive.tar.gz", "noext",
          "image.JPEG", ".bashrc", "weird.name.v2", "file.", "dir.d/file", "music.mp3",
-         "a/b/c.txt", "data.json", "x.Y", "script.py"]
+         "a/b/c.txt", "data.json", "x.Y", "script.py", "notes.TXT\n", "a.b\n\n", "x.tar|gz",
+         "café.été", "C:\\dir.v1\\file"]
 
 PEOPLE = ["Mr. John Smith", "Mrs. Jane Doe", None, "Doe, John", "Dr. Ann Lee-Wong",
           "Kevin Woolf", "Ms. Smith", "Oliva y Ocana, Dona. Fermina", "Peter",
           "Mr. Frederick Jones Ware", "Mary Ann Brown", "Prof. A. Hedge", "van der Berg, Jan",
-          "Sir Isaac Newton", "Jean-Luc Picard/Riker"]
+          "Sir Isaac Newton", "Jean-Luc Picard/Riker", "Peter\n", "Mr. Smith\n", "Doe, Jane\n",
+          "Ann Lee\n\n", "", "Mrs. Émilie Zola", "Dr.John Smith", "Ms. Ana Maria-Jose"]
 
 
 # Characters the regular expressions treat specially, for random texts ("noise").

@@ -115,3 +115,33 @@ def test_a_name_close_to_nothing_lists_the_accepted_ones():
         fk.EntitySet("e").add_table("t", frame, index="id", types={"x": "zzzzzzzz"})
     with pytest.raises(fk.SchemaError, match="unknown logical type 3"):
         fk.EntitySet("e").add_table("t", frame, index="id", types={"x": 3})
+
+
+def test_custom_primitives_take_the_same_spellings():
+    """A custom primitive declared with woodwork's names applies to the columns of those
+    types, and only to them."""
+    from featurekit.primitives.custom import schema_from_spec
+
+    assert schema_from_spec("NaturalLanguage", as_input=True).logical_type == "text"
+    assert schema_from_spec("PostalCode", as_input=True).logical_type == "postal_code"
+    assert schema_from_spec("IntegerNullable", as_input=False) == schema_from_spec(
+        "integer_nullable", as_input=False)
+    assert schema_from_spec("IntegerNullable", as_input=False).tags == frozenset({"numeric"})
+    with pytest.raises(fk.PlanError, match="'Dobule'.*did you mean 'Double'"):
+        schema_from_spec("Dobule", as_input=True)
+
+    frame = people()
+    es = fk.EntitySet("e").add_table("people", frame, index="id",
+                                     types={"zip": "PostalCode", "email": "EmailAddress"})
+
+    @fk.primitives.transform(input_types=["EmailAddress"], return_type="Integer", polars=True)
+    def address_length(values):
+        """Characters in an e-mail address."""
+        return values.str.len_chars().cast(pl.Int64)
+
+    features = fk.plan(es, target="people", max_depth=1, agg_primitives=[],
+                       trans_primitives=[address_length])
+    made = [f.name for f in features if "ADDRESS_LENGTH" in f.name]
+    assert made == ["ADDRESS_LENGTH(email)"]
+    matrix = fk.compute(es, [f for f in features if f.name in made], return_type="polars")
+    assert matrix["ADDRESS_LENGTH(email)"].to_list() == [7, None, 7, 0]

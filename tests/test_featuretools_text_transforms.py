@@ -199,6 +199,51 @@ def test_look_ahead_rewrites_agree_with_python(texts):
         python_quoted_words(t) for t in texts]
 
 
+PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+WORDS_TEXT = st.lists(st.sampled_from(
+    list("aAbZé1_#@'\" \t\n.,!?;:-\\") + ["日", "😀", "ß", "\x1c", "\xa0", "The", "the"]),
+    max_size=30).map("".join)
+
+
+def python_word_statistics(text: str) -> dict[str, object]:
+    """The word statistics by their definitions, in plain Python."""
+    words = re.split("[ \n\t]", text)
+    sentence = re.sub(r"[!,.:;?]+$|[!,.:;?]+ |[!,.:;?]+\n", " ", text).split()
+    lengths = [len(w) for w in words if w]
+    return {
+        "UPPER_CASE_WORD_COUNT(text)": sum(1 for w in words
+                                           if w.strip(PUNCTUATION) and w.upper() == w),
+        "NUMBER_OF_UNIQUE_WORDS(text)": len({w.strip(PUNCTUATION) for w in words
+                                             if w.strip(PUNCTUATION)}),
+        "NUMBER_OF_COMMON_WORDS(text, word_set={'the'})": sum(
+            1 for w in words if w.lower().strip(PUNCTUATION) == "the"),
+        "MEAN_CHARACTERS_PER_WORD(text)": (float(np.mean([len(w) for w in sentence]))
+                                           if sentence else 0.0),
+        "MEDIAN_WORD_LENGTH(text)": float(np.median(lengths)) if lengths else None,
+        "TOTAL_WORD_LENGTH(text)": sum(1 for ch in text
+                                       if ch not in PUNCTUATION.replace("\\", "") + "\n\t "),
+        "TITLE_WORD_COUNT(text)": len(re.findall(r"[A-Z][^\s]*", text)),
+        "PUNCTUATION_COUNT(text)": sum(1 for ch in text if ch in PUNCTUATION),
+        "UPPER_CASE_COUNT(text)": sum(1 for ch in text if "A" <= ch <= "Z"),
+        "WHITESPACE_COUNT(text)": text.count(" "),
+        "COUNT_STRING(text)": text.lower().count("the"),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(WORDS_TEXT, min_size=1, max_size=8))
+def test_word_statistics_agree_with_their_definitions(texts):
+    names = ["upper_case_word_count", "number_of_unique_words",
+             get_primitive("number_of_common_words").__class__(word_set={"the"}),
+             "mean_characters_per_word", "median_word_length", "total_word_length",
+             "title_word_count", "punctuation_count", "upper_case_count", "whitespace_count",
+             "count_string"]
+    matrix = compute_text(texts, names)
+    for row, text in enumerate(texts):
+        for name, expected in python_word_statistics(text).items():
+            assert same(matrix[name][row], expected), (text, name, matrix[name][row], expected)
+
+
 def test_missing_text_stays_missing():
     names = [name for name, spec in REFERENCE["return_types"].items()
              if name in ("count_string", "mean_characters_per_word", "median_word_length",

@@ -13,6 +13,7 @@ from featurekit.types import (
     AGE_FRACTIONAL,
     BOOLEAN,
     CATEGORICAL,
+    CODE_TYPES,
     DATETIME,
     DOUBLE,
     INTEGER,
@@ -20,7 +21,7 @@ from featurekit.types import (
     LATLONG,
     NUMERIC,
     ORDINAL,
-    TEXT,
+    STRING_TYPES,
     TIMEDELTA,
     UNKNOWN,
 )
@@ -83,8 +84,10 @@ def convert(series: pl.Series, logical: str, table: str, column: str) -> Convers
         return _times(series, table, column)
     if logical in (CATEGORICAL, ORDINAL):
         return _categories(series, table, column, logical)
-    if logical == TEXT:
-        return _text(series, table, column)
+    if logical in STRING_TYPES:
+        return _text(series, table, column, logical)
+    if logical in CODE_TYPES:
+        return _codes(series, table, column, logical)
     if logical == LATLONG:
         return _latlongs(series, table, column)
     if logical == TIMEDELTA:
@@ -120,7 +123,8 @@ def is_present(series: pl.Series) -> pl.Series:
 _NULL_TARGETS = {NUMERIC: pl.Float64, DOUBLE: pl.Float64, AGE_FRACTIONAL: pl.Float64,
                  INTEGER: pl.Int64, INTEGER_NULLABLE: pl.Int64, BOOLEAN: pl.Boolean,
                  DATETIME: pl.Datetime("us"), CATEGORICAL: pl.Categorical,
-                 ORDINAL: pl.Categorical, TEXT: pl.String, TIMEDELTA: pl.Duration("us")}
+                 ORDINAL: pl.Categorical, TIMEDELTA: pl.Duration("us"),
+                 **dict.fromkeys(STRING_TYPES, pl.String), **dict.fromkeys(CODE_TYPES, pl.Categorical)}
 
 
 def _numbers(series: pl.Series, table: str, column: str, logical: str) -> Conversion:
@@ -232,14 +236,31 @@ def _categories(series: pl.Series, table: str, column: str, logical: str) -> Con
     return _lossless(series)
 
 
-def _text(series: pl.Series, table: str, column: str) -> Conversion:
+def _text(series: pl.Series, table: str, column: str, logical: str) -> Conversion:
     dtype = series.dtype
     if dtype == pl.String:
         return _lossless(series)
     if isinstance(dtype, _NESTED) or dtype == pl.Binary:
-        raise _refused(table, column, dtype, TEXT, "turn each value into one string first, or "
-                       "leave the column out")
+        raise _refused(table, column, dtype, logical, "turn each value into one string first, "
+                       "or leave the column out")
     return _lossless(series.cast(pl.String))  # every scalar has one exact spelling
+
+
+def _codes(series: pl.Series, table: str, column: str, logical: str) -> Conversion:
+    """Codes (postal, country, ...) as categories of strings: 2345 and 2345.0 both read "2345",
+    so that a code's prefix is the same whichever way the column was loaded."""
+    dtype = series.dtype
+    if dtype.is_float():
+        series = series.fill_nan(None)  # NaN is a missing code, as in pandas
+        whole = series.is_finite() & (series == series.floor())
+        if not whole.fill_null(True).all():
+            raise schema_error(table, column, f"a {logical} column holds numbers that are not "
+                               f"whole (e.g. {series.filter(~whole.fill_null(True)).head(3).to_list()})",
+                               "give the codes as strings (they may start with 0)")
+        series = series.cast(pl.Int64)
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        series = series.cast(pl.String)
+    return _categories(series, table, column, logical)
 
 
 def _latlongs(series: pl.Series, table: str, column: str) -> Conversion:

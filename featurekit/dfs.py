@@ -159,7 +159,9 @@ class _Planner:
                  ignore_columns: dict[str, set[str]]):
         self.es = entityset
         self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name)
-        self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name)
+        # Featuretools' order: by name, then by the parameters as the feature names show them
+        # (aggregations of one name keep the order given: a tsfresh setting's order)
+        self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name + p.args_string())
         self.ignore_tables = ignore_tables
         self.ignore_columns = ignore_columns
         self.features: dict[str, dict[str, Feature]] = {}

@@ -32,6 +32,7 @@ from featurekit.types import (
     infer_logical_type,
     normalize_user_type,
     schema_of,
+    suggest_type_names,
 )
 
 ERRORS = ("raise", "coerce")  # add_table(errors=...): refuse values that do not parse, or
@@ -332,9 +333,13 @@ def _check_overrides(table: str, frame: pl.DataFrame, time_index: str | None,
                                f"use one of {frame.columns} in types=")
         try:
             overrides[column] = normalize_user_type(type_name)
-        except (KeyError, AttributeError):
+        except (KeyError, TypeError):
+            close = suggest_type_names(type_name)
+            hint = (f"did you mean {' or '.join(map(repr, close))}? Accepted: "
+                    if close else "use one of ")
             raise schema_error(table, column, f"unknown logical type {type_name!r}",
-                               f"use one of {list(USER_TYPE_NAMES)}") from None
+                               f"{hint}{list(USER_TYPE_NAMES)} (or woodwork's names such "
+                               "as 'Double', 'IntegerNullable', 'NaturalLanguage')") from None
         if column == time_index and not (overrides[column][0] == "datetime"
                                          or overrides[column][0] in NUMERIC_TYPES):
             raise schema_error(table, column,

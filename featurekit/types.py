@@ -25,9 +25,28 @@ TIMEDELTA = "timedelta"
 TEXT = "text"
 LATLONG = "latlong"
 UNKNOWN = "unknown"
+# Codes: categories spelled as strings (woodwork tags them "category", so counts and modes apply).
+POSTAL_CODE = "postal_code"
+COUNTRY_CODE = "country_code"
+SUB_REGION_CODE = "sub_region_code"
+CURRENCY_CODE = "currency_code"
+CODE_TYPES = (POSTAL_CODE, COUNTRY_CODE, SUB_REGION_CODE, CURRENCY_CODE)
+# Strings with a structure some primitives read (a domain, a first name); no tags, like text.
+EMAIL_ADDRESS = "email_address"
+URL = "url"
+PERSON_FULL_NAME = "person_full_name"
+IP_ADDRESS = "ip_address"
+PHONE_NUMBER = "phone_number"
+FILEPATH = "filepath"
+ADDRESS = "address"
+STRING_TYPES = (TEXT, EMAIL_ADDRESS, URL, PERSON_FULL_NAME, IP_ADDRESS, PHONE_NUMBER, FILEPATH,
+                ADDRESS)
+# Logical types whose values are categories (a pandas matrix holds them as ``category``).
+CATEGORY_TYPES = frozenset({CATEGORICAL, ORDINAL, *CODE_TYPES})
 
 LOGICAL_TYPES = (NUMERIC, INTEGER, INTEGER_NULLABLE, DOUBLE, AGE_FRACTIONAL, BOOLEAN, CATEGORICAL,
-                 ORDINAL, DATETIME, TIMEDELTA, TEXT, LATLONG, UNKNOWN)
+                 ORDINAL, DATETIME, TIMEDELTA, TEXT, LATLONG, UNKNOWN, *CODE_TYPES,
+                 *STRING_TYPES[1:])
 
 # Type names a user may pass in ``types=``; "date_of_birth" is a datetime with that tag.
 USER_TYPE_NAMES = (*LOGICAL_TYPES, "date_of_birth", "id")
@@ -35,9 +54,24 @@ USER_TYPE_NAMES = (*LOGICAL_TYPES, "date_of_birth", "id")
 # Tags every column of a logical type carries unless it is an index.
 STANDARD_TAGS: dict[str, frozenset[str]] = {
     **{name: frozenset({"numeric"}) for name in NUMERIC_TYPES},
-    CATEGORICAL: frozenset({"category"}),
-    ORDINAL: frozenset({"category"}),
+    **{name: frozenset({"category"}) for name in CATEGORY_TYPES},
 }
+
+# Other spellings of a type, compared without case, spaces, "_" or "-" (see ``_compact``):
+# short Python-ish names and woodwork's logical types as Featuretools users write them
+# ("Double", "IntegerNullable", "NaturalLanguage", "LatLong", "BooleanNullable", ...).
+TYPE_ALIASES: dict[str, str] = {
+    "float": DOUBLE, "int": INTEGER, "bool": BOOLEAN, "category": CATEGORICAL, "string": TEXT,
+    "id": CATEGORICAL, "natural_language": TEXT, "boolean_nullable": BOOLEAN,
+    "lat_long": LATLONG, "age": INTEGER, "age_nullable": INTEGER_NULLABLE,
+}
+# Woodwork's class names, which are the Featuretools spellings of the types above.
+WOODWORK_NAMES = (
+    "Address", "Age", "AgeFractional", "AgeNullable", "Boolean", "BooleanNullable", "Categorical",
+    "CountryCode", "CurrencyCode", "Datetime", "Double", "EmailAddress", "Filepath", "IPAddress",
+    "Integer", "IntegerNullable", "LatLong", "NaturalLanguage", "Ordinal", "PersonFullName",
+    "PhoneNumber", "PostalCode", "SubRegionCode", "Timedelta", "URL", "Unknown",
+)
 
 ROLE_TAGS = frozenset({"index", "foreign_key", "time_index"})
 
@@ -80,17 +114,50 @@ def schema_of(logical_type: str, extra_tags: frozenset[str] = frozenset()) -> Co
     return ColumnSchema(logical_type, STANDARD_TAGS.get(logical_type, frozenset()) | extra_tags)
 
 
-def normalize_user_type(name: str) -> tuple[str, frozenset[str]]:
-    """Map a user's type name to (logical type, extra tags); raises KeyError when unknown."""
-    key = name.lower().replace("-", "_")
-    aliases = {"float": DOUBLE, "int": INTEGER, "bool": BOOLEAN,
-               "category": CATEGORICAL, "string": TEXT, "natural_language": TEXT, "id": CATEGORICAL}
-    if key == "date_of_birth":
+def _compact(name: str) -> str:
+    """A type name without case, spaces, "_" or "-": "IntegerNullable" == "integer_nullable"."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+_BY_COMPACT: dict[str, str] = {
+    **{_compact(alias): target for alias, target in TYPE_ALIASES.items()},
+    **{_compact(name): name for name in LOGICAL_TYPES},
+}
+
+
+def type_name_of(spec: object) -> str:
+    """The name of a type given as a string, or as a woodwork logical type class or instance
+    (read from its ``type_string``, so woodwork need not be installed); TypeError otherwise."""
+    if isinstance(spec, str):
+        return spec
+    type_string = getattr(spec, "type_string", None)
+    if isinstance(type_string, str):
+        return type_string
+    raise TypeError(spec)
+
+
+def normalize_user_type(name: object) -> tuple[str, frozenset[str]]:
+    """Map a user's type name (featurekit's, an alias or a woodwork name in any case, or a
+    woodwork type) to (logical type, extra tags); raises KeyError when unknown."""
+    key = _compact(type_name_of(name))
+    if key == "dateofbirth":
         return DATETIME, frozenset({"date_of_birth"})
-    key = aliases.get(key, key)
-    if key not in LOGICAL_TYPES:
+    if key not in _BY_COMPACT:
         raise KeyError(name)
-    return key, frozenset()
+    return _BY_COMPACT[key], frozenset()
+
+
+def suggest_type_names(name: object) -> list[str]:
+    """Up to three accepted type names close to ``name``, for a did-you-mean."""
+    import difflib
+
+    text = name if isinstance(name, str) else repr(name)
+    # answer in the user's style: woodwork's CamelCase to "PostCode", ours to "post_code"
+    styles = (USER_TYPE_NAMES, WOODWORK_NAMES) if text.lower() != text else (WOODWORK_NAMES,
+                                                                              USER_TYPE_NAMES)
+    spellings = {_compact(known): known for style in styles for known in style}
+    close = difflib.get_close_matches(_compact(text), list(spellings), n=3, cutoff=0.6)
+    return [spellings[key] for key in close]
 
 
 def infer_logical_type(series: pl.Series) -> str:

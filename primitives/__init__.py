@@ -26,6 +26,9 @@ from featurekit.primitives.base import (
 )
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform_parts import PART_PRIMITIVES
+from featurekit.primitives.transform_places import PLACE_PRIMITIVES
+from featurekit.primitives.transform_text import TEXT_PRIMITIVES
 
 from featurekit.errors import PlanError
 
@@ -75,6 +78,8 @@ def registered_identity(name: str) -> str | None:
 for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
     register(_cls)
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
+for _cls in (*TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES):  # Featuretools' text,
+    register(_cls)  # lat-long, postal-code, e-mail, URL, file and name transforms
 
 
 def _register_timeseries_primitives() -> None:

@@ -31,6 +31,13 @@ from featurekit.primitives.base import (
 )
 
 from featurekit.errors import PlanError
+from featurekit.types import (
+    CODE_TYPES,
+    STRING_TYPES,
+    normalize_user_type,
+    schema_of,
+    suggest_type_names,
+)
 
 _SCHEMAS = {
     "any": ColumnSchema(),
@@ -43,6 +50,8 @@ _SCHEMAS = {
     "index": ColumnSchema(tags=frozenset({"index"})),
     "text": ColumnSchema("text"),
     "latlong": ColumnSchema("latlong"),
+    # postal codes, e-mail addresses, URLs, ...: by their logical type names
+    **{name: schema_of(name) for name in (*STRING_TYPES[1:], *CODE_TYPES)},
 }
 
 
@@ -50,10 +59,17 @@ def schema_from_spec(spec: str | ColumnSchema, *, as_input: bool) -> ColumnSchem
     """Read "numeric", "category", "boolean", ... as a ColumnSchema."""
     if isinstance(spec, ColumnSchema):
         return spec
-    key = spec.lower()
+    key = spec.lower() if isinstance(spec, str) else spec
     if key not in _SCHEMAS:
-        raise PlanError(f"unknown type {spec!r} in a primitive declaration. "
-                        f"Fix: use one of {sorted(_SCHEMAS)}")
+        try:  # a logical type by any accepted spelling: "Double", "NaturalLanguage", ...
+            logical, tags = normalize_user_type(spec)
+        except (KeyError, TypeError):
+            close = suggest_type_names(spec)
+            hint = f"did you mean {' or '.join(map(repr, close))}? Or use" if close else "use"
+            raise PlanError(f"unknown type {spec!r} in a primitive declaration. "
+                            f"Fix: {hint} one of {sorted(_SCHEMAS)} or a logical type "
+                            "name") from None
+        return schema_of(logical, tags)
     schema = _SCHEMAS[key]
     if as_input and key == "numeric":
         return ColumnSchema(tags=frozenset({"numeric"}))

@@ -28,8 +28,7 @@ from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 from featurekit.feature import Feature
 from featurekit.frames import FRAME_KINDS, from_polars
-
-CATEGORY_TYPES = ("categorical", "ordinal")
+from featurekit.types import CATEGORY_TYPES
 
 
 def compute(

@@ -165,6 +165,8 @@ def test_equal_across_kinds_categories_and_times():
     assert apply("not_equal", {"c": cats, "n": numbers}).to_list() == [True, True, None, None]
     flags = [True, False, True, None]
     assert apply("equal", {"f": flags, "n": numbers}).to_list() == [True, False, False, None]
+    # Featuretools 1.31 raises here ("boolean value of NA is ambiguous")
+    assert apply("equal", {"c": cats, "f": flags}).to_list() == [False, False, None, None]
     times = pl.Series([pd.Timestamp("2021-01-01"), pd.Timestamp("2021-01-02"), None, None])
     later = pl.Series([pd.Timestamp("2021-01-02")] * 4)
     assert apply("less_than", {"t": times, "u": later}).to_list() == [True, False, None, None]

@@ -149,6 +149,13 @@ RUNS = {
         "trans": ["subtract_numeric", "less_than_equal_to", "or", "multiply_boolean",
                   "percent_change", "numeric_lag", ["greater_than_scalar", {"value": 10}]],
         "cutoff": ["2021-02-01", "2021-12-01", "2022-05-01"]},
+    # integers modulo integers, zeros among the divisors
+    "customers_modulo": {"target": "customers", "max_depth": 2, "agg": ["sum", "count"],
+                         "trans": ["modulo_numeric"]},
+    # each order at its own moment (plus 12 hours): Featuretools computes an ordered transform
+    # over the orders that share a cutoff moment only
+    "ordered_own_cutoffs": {"target": "orders", "max_depth": 1, "trans": ORDERED,
+                            "cutoff": {"own_time_plus_hours": 12}},
 }
 
 
@@ -174,9 +181,14 @@ def cutoff_time(run: dict, frames: dict[str, pd.DataFrame]):
     cutoff = run.get("cutoff")
     if cutoff is None:
         return None
+    index = SCHEMA[run["target"]]["index"]
+    if isinstance(cutoff, dict):
+        frame = frames[run["target"]]
+        times = frame[SCHEMA[run["target"]]["time_index"]] + pd.Timedelta(
+            hours=cutoff["own_time_plus_hours"])
+        return pd.DataFrame({index: frame[index], "time": times, "cutoff_moment": times})
     if not isinstance(cutoff, list):
         return pd.Timestamp(cutoff)
-    index = SCHEMA[run["target"]]["index"]
     keys = frames[run["target"]][index].to_list()
     frame = pd.DataFrame([(key, pd.Timestamp(t)) for t in cutoff for key in keys],
                          columns=[index, "time"])

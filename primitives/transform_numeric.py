@@ -50,8 +50,9 @@ def _exact_divide(columns: list[pl.Series]) -> pl.Series:
 
 
 def divide(dividend: pl.Expr, divisor: pl.Expr) -> pl.Expr:
-    """IEEE division as numpy computes it, a correctly rounded quotient per row (polars
-    divides a column by a constant through its reciprocal, an ulp off at times)."""
+    """IEEE division as numpy computes it, a correctly rounded quotient per row: polars
+    divides a column by a constant through its reciprocal, an ulp off at times (a column by a
+    column, or a constant by a column, it divides exactly)."""
     return pl.map_batches([dividend, divisor], _exact_divide, return_dtype=pl.Float64)
 
 
@@ -147,7 +148,7 @@ class DivideNumeric(_BinaryNumeric):
         return self.params["commutative"]
 
     def operate(self, left, right):
-        return divide(left, right)
+        return left.cast(pl.Float64) / right.cast(pl.Float64)  # column by column: exact
 
 
 class ModuloNumeric(_BinaryNumeric):
@@ -259,7 +260,7 @@ class DivideByFeature(_Scalar):
     constant_first = True
 
     def operate(self, left, right):
-        return divide(left, right)
+        return left.cast(pl.Float64) / right.cast(pl.Float64)  # exact
 
 
 class ModuloNumericScalar(_Scalar):

@@ -26,6 +26,10 @@ from featurekit.primitives.base import (
 )
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform_compare import *  # noqa: F403
+from featurekit.primitives.transform_compare import COMPARE_TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform_numeric import *  # noqa: F403
+from featurekit.primitives.transform_numeric import NUMERIC_TRANSFORM_PRIMITIVES
 from featurekit.primitives.transform_parts import PART_PRIMITIVES
 from featurekit.primitives.transform_places import PLACE_PRIMITIVES
 from featurekit.primitives.transform_text import TEXT_PRIMITIVES
@@ -75,11 +79,11 @@ def registered_identity(name: str) -> str | None:
     return None if cls is None else class_identity(cls)
 
 
-for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
+for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES,
+             *NUMERIC_TRANSFORM_PRIMITIVES, *COMPARE_TRANSFORM_PRIMITIVES,  # arithmetic, logic
+             *TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES):  # text, places, e-mail, URL
     register(_cls)
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
-for _cls in (*TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES):  # Featuretools' text,
-    register(_cls)  # lat-long, postal-code, e-mail, URL, file and name transforms
 
 
 def _register_timeseries_primitives() -> None:

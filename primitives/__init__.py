@@ -24,6 +24,7 @@ from featurekit.primitives.base import (
     Segments,
     TransformPrimitive,
 )
+from featurekit.primitives.encoding import ENCODING_PRIMITIVES, OneHot, OneHotUnknown
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
 
@@ -72,7 +73,7 @@ def registered_identity(name: str) -> str | None:
     return None if cls is None else class_identity(cls)
 
 
-for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
+for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES, *ENCODING_PRIMITIVES):
     register(_cls)
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
 
@@ -165,6 +166,7 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
+    "OneHot", "OneHotUnknown",
     "Primitive", "Segments", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
     "primitives_markdown", "register", "registered_class", "registered_identity", "timeseries_primitives", "transform",
 ]

@@ -31,7 +31,7 @@ _ATTRIBUTES = {
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
-    "encode_features": "featurekit.encode",
+    "encode_features": "featurekit.encode", "list_primitives": "featurekit.primitive_table",
     "CutoffTimeSplit": "featurekit.splits", "TimeSplit": "featurekit.splits",
     "time_split": "featurekit.splits",
     "Expanding": "featurekit.timeseries", "Rolling": "featurekit.timeseries",
@@ -41,7 +41,7 @@ _ATTRIBUTES = {
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
     "arguments", "cli", "coercion", "demo", "demo_data", "encode", "engine", "entityset", "errors", "feature",
-    "feature_files", "frames", "labels",
+    "feature_files", "frames", "labels", "primitive_table",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )
 
@@ -86,6 +86,6 @@ __all__ = [
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
     "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning", "CacheWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",
-    "Tumbling", "__version__", "compute", "demo", "dfs", "encode_features", "load_features", "make_labels", "plan",
+    "Tumbling", "__version__", "compute", "demo", "dfs", "encode_features", "list_primitives", "load_features", "make_labels", "plan",
     "primitives", "save_features", "time_split", "timeseries",
 ]

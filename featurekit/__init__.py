@@ -41,7 +41,7 @@ _ATTRIBUTES = {
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
     "arguments", "cli", "coercion", "demo", "demo_data", "encode", "engine", "entityset", "errors", "feature",
-    "feature_files", "frames", "labels", "primitive_table",
+    "feature_files", "frames", "labels", "normalize", "primitive_table",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )
 

@@ -15,6 +15,7 @@ Run in an environment with featuretools 1.31 and pandas 2.2 (not featurekit's ow
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import warnings
@@ -115,7 +116,8 @@ def normalize_runs() -> dict:
         es.add_dataframe(dataframe_name="orders", dataframe=orders.copy(), index="order_id",
                          time_index="ordered_at",
                          logical_types={"city": "Categorical", "customer": "Double"})
-        es.normalize_dataframe("orders", "customers", "customer", **options)
+        # a copy: Featuretools appends to the caller's copy_columns list
+        es.normalize_dataframe("orders", "customers", "customer", **copy.deepcopy(options))
         new, base = es["customers"], es["orders"]
         new.reset_index(drop=True).to_parquet(DATA / f"{PREFIX}_normalize_{run}_new.parquet")
         base.reset_index(drop=True).to_parquet(DATA / f"{PREFIX}_normalize_{run}_base.parquet")

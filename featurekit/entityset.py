@@ -214,6 +214,19 @@ class EntitySet:
         return normalize(self, base_table, new_table, index, additional_columns, copy_columns,
                          make_time_index, make_secondary_time_index, new_table_time_index)
 
+    def plot(self, to_file: str | None = None) -> Any:
+        """Draw the tables (columns and types) and relationships; returns a drawing that shows
+        inline in a notebook, written to ``to_file`` (``.svg`` or ``.png``) when given. Needs
+        matplotlib (``pip install featurekit[plot]``).
+
+        >>> import featurekit as fk
+        >>> "transactions" in fk.demo.load_retail(n_customers=3).plot().svg
+        True
+        """
+        from featurekit.plot import plot_entityset
+
+        return plot_entityset(self, to_file)
+
     # ----------------------------------------------------------- relationships
     def add_relationship(self, parent: str, parent_key: str, child: str, child_key: str) -> EntitySet:
         """Declare that ``child.child_key`` refers to the index ``parent.parent_key``; returns self.

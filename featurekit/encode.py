@@ -56,8 +56,8 @@ def encode_features(
     ...                           trans_primitives=[], max_depth=1)
     >>> encoded, encoded_features = fk.encode_features(matrix, features, top_n=2)
     >>> [f.name for f in encoded_features if f.name.startswith("device")]
-    ['device = desktop', 'device = mobile', 'device is unknown']
-    >>> fk.compute(es, encoded_features).equals(encoded)
+    ['device = tablet', 'device = desktop', 'device is unknown']
+    >>> fk.compute(es, encoded_features)[encoded.columns].equals(encoded)
     True
     """
     features = _check_features(features)

@@ -84,7 +84,10 @@ def normalize_user_type(name: str) -> tuple[str, frozenset[str]]:
     """Map a user's type name to (logical type, extra tags); raises KeyError when unknown."""
     key = name.lower().replace("-", "_")
     aliases = {"float": DOUBLE, "int": INTEGER, "bool": BOOLEAN,
-               "category": CATEGORICAL, "string": TEXT, "natural_language": TEXT, "id": CATEGORICAL}
+               "category": CATEGORICAL, "string": TEXT, "natural_language": TEXT, "id": CATEGORICAL,
+               # woodwork's class names as Featuretools users write them (NaturalLanguage, ...)
+               "naturallanguage": TEXT, "integernullable": INTEGER_NULLABLE,
+               "booleannullable": BOOLEAN, "agefractional": AGE_FRACTIONAL}
     if key == "date_of_birth":
         return DATETIME, frozenset({"date_of_birth"})
     key = aliases.get(key, key)

@@ -82,6 +82,7 @@ def _from_text(text: str, what: str) -> pd.Timedelta | CalendarWindow:
             return CalendarWindow(int(months))
         if code in _FIXED:
             return pd.Timedelta(float(number), _FIXED[code])
+    text = re.sub(r"^\s*(-?[\d.]+)\s*d(ays?)?\s*$", r"\1D", text)  # "-3d": pandas wants "D"
     try:  # anything else pandas reads: "1 days 02:00:00", "90min", "1D"
         duration = pd.Timedelta(text)
     except (ValueError, TypeError, OverflowError):

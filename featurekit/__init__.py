@@ -31,6 +31,8 @@ _ATTRIBUTES = {
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
+    "encode_features": "featurekit.encode", "list_primitives": "featurekit.primitive_table",
+    "describe_feature": "featurekit.describe", "graph_feature": "featurekit.plot",
     "CutoffTimeSplit": "featurekit.splits", "TimeSplit": "featurekit.splits",
     "time_split": "featurekit.splits",
     "Expanding": "featurekit.timeseries", "Rolling": "featurekit.timeseries",
@@ -39,8 +41,8 @@ _ATTRIBUTES = {
 # public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
-    "arguments", "cli", "coercion", "demo", "demo_data", "engine", "entityset", "errors", "feature",
-    "feature_files", "frames", "labels",
+    "arguments", "cli", "coercion", "demo", "describe", "demo_data", "encode", "engine", "entityset", "errors", "feature",
+    "feature_files", "frames", "labels", "normalize", "plot", "primitive_table",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )
 
@@ -85,6 +87,6 @@ __all__ = [
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
     "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning", "CacheWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",
-    "Tumbling", "__version__", "compute", "demo", "dfs", "load_features", "make_labels", "plan",
+    "Tumbling", "__version__", "compute", "demo", "describe_feature", "dfs", "encode_features", "graph_feature", "list_primitives", "load_features", "make_labels", "plan",
     "primitives", "save_features", "time_split", "timeseries",
 ]

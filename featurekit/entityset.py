@@ -130,6 +130,7 @@ class EntitySet:
         time_index: str | None = None,
         types: dict[str, str] | None = None,
         errors: str = "raise",
+        make_index: bool = False,
     ) -> EntitySet:
         """Add a table given as pandas, polars, pyarrow or a parquet/CSV path; returns self.
 
@@ -146,6 +147,9 @@ class EntitySet:
         Keys must be scalar values; NaN is not a key, and unsigned keys above 2**63 - 1 are
         refused. Column names starting with ``__featurekit`` are reserved. The caller's data
         is copied, never modified.
+
+        ``make_index=True`` adds the index column ``index`` (which the data must not have),
+        numbering the rows 0, 1, 2, ... in their order, as Featuretools' ``make_index`` does.
         """
         if not isinstance(name, str) or not name:
             raise schema_error(str(name), None, "a table name must be a non-empty string",
@@ -160,8 +164,17 @@ class EntitySet:
         if not isinstance(errors, str) or errors not in ERRORS:
             raise schema_error(name, None, f"errors={errors!r} is not a choice",
                                f"pass errors= one of {list(ERRORS)}")
+        if not isinstance(make_index, bool):
+            raise schema_error(name, None, f"make_index must be True or False, got {make_index!r}",
+                               "pass make_index=True to number the rows, or name an index column")
         kind = frame_kind(data)
-        frame = to_polars(data, name, index)
+        frame = to_polars(data, name, None if make_index else index)
+        if make_index:
+            if index in frame.columns:
+                raise schema_error(name, index, "make_index=True would add this column, which the "
+                                   "data already has", "pass make_index=False to use it as the "
+                                   "index, or name a new index column")
+            frame = frame.with_row_index(index).with_columns(pl.col(index).cast(pl.Int64))
         _check_column_names(name, frame)
         if index not in frame.columns:
             raise schema_error(name, index, "the index column is absent",
@@ -181,6 +194,39 @@ class EntitySet:
         self.tables[name] = Table(name, frame, index, time_index, schemas, kind)
         self.graph.add_node(name)
         return self
+
+    def normalize(self, base_table: str, new_table: str, index: str,
+                  additional_columns: list[str] | None = None,
+                  copy_columns: list[str] | None = None,
+                  make_time_index: bool | str | None = None,
+                  make_secondary_time_index: dict[str, list[str]] | None = None,
+                  new_table_time_index: str | None = None) -> EntitySet:
+        """Split a parent table out of a column (Featuretools' ``normalize_dataframe``);
+        returns self. See :func:`featurekit.normalize.normalize`.
+
+        >>> import pandas as pd, featurekit as fk
+        >>> es = fk.EntitySet().add_table("orders", pd.DataFrame({"order": [1, 2], "shop": ["x", "x"]}),
+        ...                                index="order")
+        >>> es.normalize("orders", "shops", "shop")["shops"].frame.height
+        1
+        """
+        from featurekit.normalize import normalize
+
+        return normalize(self, base_table, new_table, index, additional_columns, copy_columns,
+                         make_time_index, make_secondary_time_index, new_table_time_index)
+
+    def plot(self, to_file: str | None = None) -> Any:
+        """Draw the tables (columns and types) and relationships; returns a drawing that shows
+        inline in a notebook, written to ``to_file`` (``.svg`` or ``.png``) when given. Needs
+        matplotlib (``pip install featurekit[plot]``).
+
+        >>> import featurekit as fk
+        >>> "transactions" in fk.demo.load_retail(n_customers=3).plot().svg
+        True
+        """
+        from featurekit.plot import plot_entityset
+
+        return plot_entityset(self, to_file)
 
     # ----------------------------------------------------------- relationships
     def add_relationship(self, parent: str, parent_key: str, child: str, child_key: str) -> EntitySet:

@@ -24,6 +24,7 @@ from featurekit.primitives.base import (
     Segments,
     TransformPrimitive,
 )
+from featurekit.primitives.encoding import ENCODING_PRIMITIVES, OneHot, OneHotUnknown
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
 from featurekit.primitives.transform_compare import *  # noqa: F403
@@ -81,7 +82,8 @@ def registered_identity(name: str) -> str | None:
 
 for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES,
              *NUMERIC_TRANSFORM_PRIMITIVES, *COMPARE_TRANSFORM_PRIMITIVES,  # arithmetic, logic
-             *TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES):  # text, places, e-mail, URL
+             *TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES,  # text, places, e-mail, URL
+             *ENCODING_PRIMITIVES):  # encode_features' one-hot columns
     register(_cls)
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
 
@@ -174,6 +176,7 @@ from featurekit.primitives.custom import aggregation, transform  # noqa: E402
 
 __all__ = [
     "AggregationPrimitive", "ComputeContext", "DEFAULT_AGGREGATIONS", "DEFAULT_TRANSFORMS",
+    "OneHot", "OneHotUnknown",
     "Primitive", "Segments", "TransformPrimitive", "aggregation", "get_primitive", "list_primitives",
     "primitives_markdown", "register", "registered_class", "registered_identity", "timeseries_primitives", "transform",
 ]

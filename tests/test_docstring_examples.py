@@ -15,6 +15,8 @@ MODULES = [
     "featurekit.selection.imputation", "featurekit.sklearn",
     "featurekit.timeseries", "featurekit.timeseries.extract", "featurekit.timeseries.impute",
     "featurekit.primitives.timeseries_aggregation", "featurekit._atomic",
+    "featurekit.encode", "featurekit.describe", "featurekit.normalize", "featurekit.plot",
+    "featurekit.primitive_table",
 ]
 
 

@@ -9,8 +9,6 @@ are computed by ``per_cutoff`` under the same rules.
 from __future__ import annotations
 
 import copy
-import numbers
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +16,7 @@ import networkx as nx
 import pandas as pd
 import polars as pl
 
+from featurekit.engine.durations import read_duration
 from featurekit.engine.time_scale import (
     needed_unit,
     read_moment,
@@ -29,31 +28,14 @@ from featurekit.engine.time_scale import (
     window_unit,
 )
 from featurekit.entityset import EntitySet, Table
-from featurekit.errors import FeaturekitError
 
 
 def parse_window(window: Any, what: str = "training_window") -> pd.Timedelta | None:
-    """``"30d"``, ``"12h"``, a pandas or datetime timedelta, or None; must be positive (a
-    ``pd.Timedelta``, which keeps nanoseconds and compares with ``datetime.timedelta``).
-    ``what`` names the argument in error messages."""
-    if window is None:
-        return None
-    if isinstance(window, numbers.Number):  # 3 what? nanoseconds would be pandas' guess
-        raise FeaturekitError(f"{what} {window!r} is a bare number, not a duration. "
-                              "Fix: pass e.g. '30d', '12h' or a datetime.timedelta")
-    if isinstance(window, str):  # "30d" as users write it (pandas now wants "30D")
-        window = re.sub(r"^\s*(-?[\d.]+)\s*d(ays?)?\s*$", r"\1D", window)
-    try:
-        delta = pd.Timedelta(window)
-    except (ValueError, TypeError, OverflowError):
-        delta = pd.NaT
-    if delta is pd.NaT or isinstance(window, bool):
-        raise FeaturekitError(f"{what} {window!r} is not a duration. "
-                              "Fix: pass e.g. '30d', '12h' or a datetime.timedelta") from None
-    if delta <= pd.Timedelta(0):
-        raise FeaturekitError(f"{what} must be positive, got {window!r}. "
-                              "Fix: pass a positive duration such as '30d'")
-    return delta
+    """``"30d"``, ``"12h"``, ``"2 days"``, a pandas or datetime timedelta, or None; must be
+    positive (a ``pd.Timedelta``, which keeps nanoseconds and compares with
+    ``datetime.timedelta``). Calendar months are refused here: they are no fixed length
+    (``training_window`` takes them, see ``durations``). ``what`` names the argument."""
+    return read_duration(window, what)
 
 
 def as_of(entityset: EntitySet, cutoff: Any, training_window: Any = None,

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from featurekit.engine.durations import CalendarWindow, read_duration
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError
 
@@ -241,9 +242,11 @@ def float_ticks(values: pl.Series) -> pl.Series:
     return series.scatter(np.flatnonzero(missing), None) if missing.any() else series
 
 
-def window_ticks(scale: TimeScale, window: Any, what: str = "training_window") -> int | float | None:
-    """A training window in the scale's ticks (datetimes: a duration such as "30d"; numeric
-    time indexes: a positive number of steps); None when no window is given."""
+def window_ticks(scale: TimeScale, window: Any,
+                 what: str = "training_window") -> int | float | CalendarWindow | None:
+    """A training window in the scale's ticks (datetimes: a duration such as "30d", or a
+    CalendarWindow for months and years; numeric time indexes: a positive number of steps);
+    None when no window is given."""
     if window is None:
         return None
     if not scale.columns:
@@ -257,9 +260,9 @@ def window_ticks(scale: TimeScale, window: Any, what: str = "training_window") -
         if scale.kind == INTEGER and int(window) != window:
             raise ComputeError(f"{what} {window!r} is not a whole number of steps. Fix: pass an integer")
         return int(window) if scale.kind == INTEGER else float(window)
-    from featurekit.engine.point_in_time import parse_window
-
-    delta = pd.Timedelta(parse_window(window, what))
+    delta = read_duration(window, what, calendar=True)
+    if isinstance(delta, CalendarWindow):  # its floors depend on each cutoff's date
+        return delta
     return delta.value // NANOSECONDS_PER[scale.unit]
 
 
@@ -267,17 +270,21 @@ def window_unit(window: Any) -> str | None:
     """The datetime unit a duration needs to be held exactly (None for no window or numbers)."""
     if window is None or isinstance(window, numbers.Real):
         return None
-    from featurekit.engine.point_in_time import parse_window
-
-    nanoseconds = pd.Timedelta(parse_window(window)).value
+    delta = read_duration(window, "training_window", calendar=True)
+    if isinstance(delta, CalendarWindow):
+        return None  # months back from a cutoff: as precise as the cutoff
+    nanoseconds = delta.value
     return next(unit for unit in UNITS if nanoseconds % NANOSECONDS_PER[unit] == 0)
 
 
 def window_floors(scale: TimeScale, cutoffs: pl.Series, cutoff_ticks: pl.Series,
-                  window: int | float | None) -> pl.Series | None:
-    """Per cutoff, the ticks at or below which a row falls out of the training window."""
+                  window: int | float | CalendarWindow | None) -> pl.Series | None:
+    """Per cutoff, the ticks at or below which a row falls out of the training window
+    (calendar months: the cutoff moved back that many months, in its own time zone)."""
     if window is None:
         return None
+    if isinstance(window, CalendarWindow):
+        return ticks(scale, cutoffs.dt.offset_by(f"-{window.months}mo"), "training_window")
     if scale.kind == FLOAT:
         return float_ticks(cutoffs.cast(pl.Float64) - window)
     return cutoff_ticks - window

@@ -29,6 +29,8 @@ _ATTRIBUTES = {
     "PortabilityWarning": "featurekit.errors", "CoercionWarning": "featurekit.errors",
     "MissingTimeWarning": "featurekit.errors", "CacheWarning": "featurekit.errors",
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
+    "IdentityFeature": "featurekit.feature", "DirectFeature": "featurekit.feature",
+    "AggregationFeature": "featurekit.feature", "TransformFeature": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
     "CutoffTimeSplit": "featurekit.splits", "TimeSplit": "featurekit.splits",
@@ -40,7 +42,7 @@ _ATTRIBUTES = {
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
     "arguments", "cli", "coercion", "demo", "demo_data", "engine", "entityset", "errors", "feature",
-    "feature_files", "frames", "labels",
+    "feature_files", "frames", "interesting_values", "labels", "primitive_options",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )
 
@@ -82,6 +84,7 @@ class _Featurekit(_types.ModuleType):
 _sys.modules[__name__].__class__ = _Featurekit
 
 __all__ = [
+    "AggregationFeature", "DirectFeature", "IdentityFeature", "TransformFeature",
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
     "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning", "CacheWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",

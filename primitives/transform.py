@@ -199,6 +199,33 @@ class IsNull(TransformPrimitive):
         return inputs[0].is_null()
 
 
+class EqualScalar(TransformPrimitive):
+    """True where the value equals ``value`` (false where it is missing): the where clauses
+    of aggregations, named ``device = mobile`` as in Featuretools."""
+
+    name = "equal_scalar"
+    input_types = ((ANY,),)
+    return_type = BOOLEAN_OUT
+
+    @classmethod
+    def default_params(cls):
+        return {"value": None}
+
+    def check_params(self) -> None:
+        if not (self.value is None or isinstance(self.value, (str, bool, int, float))):
+            self.refuse_param("value", "a string, number or boolean")
+
+    def generate_name(self, base_names: list[str]) -> str:
+        return f"{base_names[0]} = {self.value}"
+
+    def transform_expr(self, inputs, context):
+        if self.value is None:  # nothing equals a missing value
+            return inputs[0].is_null() & pl.lit(False)
+        if isinstance(self.value, str):  # categories held as text, categorical or enum
+            return (inputs[0].cast(pl.String) == self.value).fill_null(False)
+        return (inputs[0] == self.value).fill_null(False)
+
+
 class CumSum(TransformPrimitive):
     """Running sum in time order (missing rows stay missing)."""
 
@@ -357,7 +384,7 @@ class Lag(TransformPrimitive):
 
 TRANSFORM_PRIMITIVES: tuple[type[TransformPrimitive], ...] = (
     Year, Month, Day, Weekday, Hour, Minute, Second, Week, Quarter, DayOfYear, IsWeekend, Age,
-    NumCharacters, NumWords, Absolute, IsNull, CumSum, CumCount, CumMean, CumMin, CumMax, Diff,
+    NumCharacters, NumWords, Absolute, IsNull, EqualScalar, CumSum, CumCount, CumMean, CumMin, CumMax, Diff,
     TimeSincePrevious, Percentile, Haversine, Lag,
 )
 

@@ -164,7 +164,7 @@ def _nodes_inputs_first(features: Sequence[Feature]) -> list[tuple[Feature, Feat
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.inputs))
+                stack.extend((child, False) for child in reversed(node.sources))
     return ordered
 
 
@@ -289,11 +289,13 @@ class _PlanBuilder:
 
     def _build(self, table: Table, needed: list[Feature], frame: pl.LazyFrame) -> pl.LazyFrame:
         """``frame`` (the raw columns) with aggregations, direct features and transforms added."""
-        by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
+        # one group per (path, where clause): a where clause filters the rows aggregated
+        by_path: dict[tuple, list[AggregationFeature]] = defaultdict(list)
         by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
         for feature in needed:
             if isinstance(feature, AggregationFeature):
-                by_path[feature.path].append(feature)
+                where = None if feature.where is None else feature.where.unique_name
+                by_path[feature.path, where].append(feature)
             elif isinstance(feature, DirectFeature):
                 by_parent[feature.relationship].append(feature)
         if len(by_path) > 1 and self._paths_in_parallel(by_path):
@@ -301,7 +303,7 @@ class _PlanBuilder:
         else:
             # each path collected before the next is built; the longest (the most rows, in
             # the usual case) first, while the frame holds no other path's columns yet
-            for path, group in sorted(by_path.items(), key=lambda item: -len(item[0])):
+            for (path, _), group in sorted(by_path.items(), key=lambda item: -len(item[0][0])):
                 frame = _collected(self._join_aggregations(frame, table, path, group))
                 release_freed_memory(self.es[path[-1].child].frame.height)
                 self.step(f"{table.name} <- {path[-1].child}")
@@ -315,7 +317,7 @@ class _PlanBuilder:
         numba's threading layer is safe for concurrent calls and the tables involved are
         small enough that holding two paths' rows at once does not matter for memory, yet
         large enough to repay starting the threads (and their kernels' thread teams)."""
-        tables = {r.child for path in by_path for r in path}
+        tables = {r.child for path, _ in by_path for r in path}
         largest = max(self.es[name].frame.height for name in tables)
         return (PARALLEL_PATHS_MIN_ROWS <= largest <= PARALLEL_PATHS_MAX_ROWS
                 and kernels.concurrent_calls_are_safe())
@@ -330,8 +332,8 @@ class _PlanBuilder:
         key = self._row_key(table)
         state = self._thread_state()
 
-        def aggregate(item: tuple[tuple[Relationship, ...], list[AggregationFeature]]) -> pl.DataFrame:
-            path, group = item
+        def aggregate(item: tuple[tuple, list[AggregationFeature]]) -> pl.DataFrame:
+            (path, _), group = item
             self._adopt_thread_state(state)
             joined = self._join_aggregations(base, table, path, group).collect(engine="in-memory")
             self.step(f"{table.name} <- {path[-1].child}")
@@ -353,8 +355,11 @@ class _PlanBuilder:
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
         child = self.es[path[-1].child]
+        where = group[0].where  # one where clause (or none) per group
         inputs = frozenset(f for feature in group for f in feature.inputs)
-        rows = self._child_rows(frame, table, path, inputs)
+        rows = self._child_rows(frame, table, path, inputs if where is None else inputs | {where})
+        if where is not None:  # only the rows the clause holds for are aggregated
+            rows = rows.filter(pl.col(where.name).fill_null(False))
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
         context = self._context(child, aggregating=True)

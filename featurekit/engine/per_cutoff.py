@@ -253,6 +253,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         ``_settles``), without a window (a window's far end would drop rows a running
         minimum cannot forget)."""
         return (self.window is None and len(feature.inputs) == 1 and self._settles(feature.inputs[0])
+                and (feature.where is None or self._settles(feature.where))
                 and _stat(feature) in kernels.MOMENT_STATS | kernels.CATEGORY_STATS | kernels.ORDER_STATS)
 
     def _settles(self, feature: Feature) -> bool:
@@ -264,7 +265,7 @@ class CutoffPlanBuilder(_PlanBuilder):
             return True
         if isinstance(feature, AggregationFeature):
             return (self.window is None and not feature.primitive.uses_cutoff
-                    and all(self._settles(f) for f in feature.inputs))
+                    and all(self._settles(f) for f in feature.sources))
         return _passed_on(feature, self._settles)
 
     def _is_static(self, feature: Feature) -> bool:
@@ -314,8 +315,12 @@ class CutoffPlanBuilder(_PlanBuilder):
         """
         slots = kernels.dense_keys(table.frame[table.index])
         inputs = frozenset(f.inputs[0] for f in group)
+        where = group[0].where  # one where clause (or none) per group
         ordered = [f for f in group if f.primitive.order_stat]
-        rows = self._rows_with_path_time(path, inputs, with_order=bool(ordered))
+        rows = self._rows_with_path_time(path, inputs if where is None else inputs | {where},
+                                         with_order=bool(ordered))
+        if where is not None:  # only the rows the clause holds for are swept
+            rows = rows.filter(pl.col(where.name).fill_null(False))
         whole = frame.collect(engine="in-memory")
         pairs = whole.select(table.index, TICKS, ROW)
         if slots is None:  # not compact integers: number the parent's keys
@@ -433,7 +438,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         for feature in _close_over_table(features):
             if isinstance(feature, AggregationFeature):
                 reads.setdefault(feature.path, set()).update(
-                    f for f in feature.inputs if not self._is_static(f))
+                    f for f in feature.sources if not self._is_static(f))
         for path, inputs in reads.items():
             rows = self._rows_with_path_time(path, frozenset(inputs))
             latest = rows.group_by(OWNER).agg(pl.col(SETTLED if inputs else PATH_TIME).max().alias("__featurekit_latest"))

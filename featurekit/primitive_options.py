@@ -52,7 +52,7 @@ def plan_options(entityset: EntitySet, primitives: Iterable[Primitive], given: A
     global_tables = set(ignore_tables)
     global_columns = {table: set(columns) for table, columns in ignore_columns.items()}
     by_primitive: dict[str, list[Option]] = {}
-    for primitive in dict.fromkeys(primitives):
+    for primitive in primitives:
         if primitive.name in by_primitive:
             continue
         options = flat.get(primitive.name)

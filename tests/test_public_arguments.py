@@ -83,7 +83,7 @@ def test_wrong_kinds_of_arguments_get_featurekit_errors(world, function):
 def test_featuretools_keywords_name_featurekits_equivalent(world):
     with pytest.raises(fk.PlanError, match=r"'target_dataframe_name' \(Featuretools' name\). Fix: use target="):
         fk.dfs(world[0], target="customers", target_dataframe_name="customers")
-    with pytest.raises(fk.PlanError, match="ignore_tables="):
-        fk.dfs(world[0], target="customers", ignore_dataframes=["products"])
+    with pytest.raises(fk.PlanError, match="ignore_dataframes="):
+        fk.dfs(world[0], target="customers", ignore_entities=["products"])
     with pytest.raises(fk.PlanError, match=r"did you mean \['max_depth', 'max_features'\]"):
         fk.dfs(world[0], target="customers", max_dept=1)

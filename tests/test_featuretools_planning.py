@@ -206,7 +206,7 @@ def where_features(es: fk.EntitySet) -> list[fk.Feature]:
                                                               for d in f.dependencies())]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(days=st.integers(20, 400), seed=st.integers(0, 2**16))
 def test_rows_after_a_cutoff_never_move_a_where_feature(days, seed):
     """Rows timed after an instance's cutoff (their devices, amounts, and whether they exist)

@@ -289,13 +289,11 @@ class _PlanBuilder:
 
     def _build(self, table: Table, needed: list[Feature], frame: pl.LazyFrame) -> pl.LazyFrame:
         """``frame`` (the raw columns) with aggregations, direct features and transforms added."""
-        # one group per (path, where clause): a where clause filters the rows aggregated
-        by_path: dict[tuple, list[AggregationFeature]] = defaultdict(list)
+        by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
         by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
         for feature in needed:
             if isinstance(feature, AggregationFeature):
-                where = None if feature.where is None else feature.where.unique_name
-                by_path[feature.path, where].append(feature)
+                by_path[feature.path].append(feature)
             elif isinstance(feature, DirectFeature):
                 by_parent[feature.relationship].append(feature)
         if len(by_path) > 1 and self._paths_in_parallel(by_path):
@@ -303,7 +301,7 @@ class _PlanBuilder:
         else:
             # each path collected before the next is built; the longest (the most rows, in
             # the usual case) first, while the frame holds no other path's columns yet
-            for (path, _), group in sorted(by_path.items(), key=lambda item: -len(item[0][0])):
+            for path, group in sorted(by_path.items(), key=lambda item: -len(item[0])):
                 frame = _collected(self._join_aggregations(frame, table, path, group))
                 release_freed_memory(self.es[path[-1].child].frame.height)
                 self.step(f"{table.name} <- {path[-1].child}")
@@ -317,7 +315,7 @@ class _PlanBuilder:
         numba's threading layer is safe for concurrent calls and the tables involved are
         small enough that holding two paths' rows at once does not matter for memory, yet
         large enough to repay starting the threads (and their kernels' thread teams)."""
-        tables = {r.child for path, _ in by_path for r in path}
+        tables = {r.child for path in by_path for r in path}
         largest = max(self.es[name].frame.height for name in tables)
         return (PARALLEL_PATHS_MIN_ROWS <= largest <= PARALLEL_PATHS_MAX_ROWS
                 and kernels.concurrent_calls_are_safe())
@@ -332,8 +330,8 @@ class _PlanBuilder:
         key = self._row_key(table)
         state = self._thread_state()
 
-        def aggregate(item: tuple[tuple, list[AggregationFeature]]) -> pl.DataFrame:
-            (path, _), group = item
+        def aggregate(item: tuple[tuple[Relationship, ...], list[AggregationFeature]]) -> pl.DataFrame:
+            path, group = item
             self._adopt_thread_state(state)
             joined = self._join_aggregations(base, table, path, group).collect(engine="in-memory")
             self.step(f"{table.name} <- {path[-1].child}")
@@ -354,14 +352,25 @@ class _PlanBuilder:
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
+        """The path's aggregations joined onto ``frame``: the child rows are built once, with
+        every where clause's column, and each where clause aggregates only the rows it holds
+        for (a filter), as Featuretools computes ``COUNT(sessions WHERE device = mobile)``."""
         child = self.es[path[-1].child]
-        where = group[0].where  # one where clause (or none) per group
-        inputs = frozenset(f for feature in group for f in feature.inputs)
-        rows = self._child_rows(frame, table, path, inputs if where is None else inputs | {where})
-        if where is not None:  # only the rows the clause holds for are aggregated
-            rows = rows.filter(pl.col(where.name).fill_null(False))
+        by_where = split_by_where(group)
+        inputs = frozenset(f for feature in group for f in feature.sources)
+        rows = self._child_rows(frame, table, path, inputs)
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
+        if len(by_where) > 1:  # read by each where clause: built once
+            rows = _collected(rows)
+        for where, subgroup in by_where.values():
+            subset = rows if where is None else rows.filter(pl.col(where.name).fill_null(False))
+            frame = self._aggregate_rows(frame, table, child, subset, subgroup)
+        return _finish_aggregations(frame, group)
+
+    def _aggregate_rows(self, frame: pl.LazyFrame, table: Table, child: Table, rows: pl.LazyFrame,
+                        group: list[AggregationFeature]) -> pl.LazyFrame:
+        """``frame`` with the aggregations of ``rows`` (child rows carrying ``GROUP_KEY``)."""
         context = self._context(child, aggregating=True)
         row_key = self._row_key(table)
         by_kernel = [f for f in group if f.primitive.kernel_stat and len(f.inputs) == 1]
@@ -384,7 +393,7 @@ class _PlanBuilder:
         ]
         if expressions:
             frame = _attach(frame, row_key, rows.group_by(GROUP_KEY).agg(expressions))
-        return _finish_aggregations(frame, group)
+        return frame
 
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
                      group: list[DirectFeature]) -> pl.LazyFrame:
@@ -412,6 +421,16 @@ class _PlanBuilder:
     def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
         expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
         return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def split_by_where(group: list[AggregationFeature]
+                   ) -> dict[str | None, tuple[Feature | None, list[AggregationFeature]]]:
+    """The aggregations by where clause (None: none), in the order they come."""
+    split: dict[str | None, tuple[Feature | None, list[AggregationFeature]]] = {}
+    for feature in group:
+        key = None if feature.where is None else feature.where.unique_name
+        split.setdefault(key, (feature.where, []))[1].append(feature)
+    return split
 
 
 def attach_ancestor_key(entityset: EntitySet, rows: pl.LazyFrame,

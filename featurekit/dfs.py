@@ -128,10 +128,12 @@ def plan(
     if target in ignore_tables:
         raise PlanError(f"the target {target!r} is among the ignored tables. Fix: leave it out "
                         "of ignore_tables / ignore_dataframes")
+    if isinstance(max_depth, numbers.Integral) and not isinstance(max_depth, bool) and max_depth == -1:
+        max_depth = None  # Featuretools' spelling of no limit
     if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, numbers.Integral)
                                   or max_depth < 0):
-        raise PlanError(f"max_depth must be a whole number, 0 or more, got {max_depth!r}. "
-                        "Fix: pass e.g. max_depth=2")
+        raise PlanError(f"max_depth must be a whole number, 0 or more (-1 or None: no limit), got "
+                        f"{max_depth!r}. Fix: pass e.g. max_depth=2")
     for table in ignore_tables:
         if table not in entityset.tables:
             raise PlanError(f"ignore_tables names unknown table {table!r}. "

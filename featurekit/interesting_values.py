@@ -69,8 +69,28 @@ def _given_values(entityset: EntitySet, table: str | None, values: Any) -> dict[
             if wrong:
                 raise schema_error(name, column, f"interesting values must be strings, numbers "
                                    f"or booleans, got {wrong[:3]!r}", "pass plain values")
+            _check_value_kinds(entityset[name], column, chosen)
             checked.setdefault(name, {})[column] = chosen
     return checked
+
+
+def _check_value_kinds(table: Table, column: str, chosen: list) -> None:
+    """Values of the column's kind: text for a text or categorical column, numbers for a
+    numeric one, booleans for a boolean one (a where clause compares values as they are)."""
+    dtype = table.frame.schema[column]
+    if dtype in (pl.String, pl.Categorical, pl.Enum):
+        kind, fits = "text", lambda v: isinstance(v, str)
+    elif dtype == pl.Boolean:
+        kind, fits = "booleans", lambda v: isinstance(v, bool)
+    elif dtype.is_numeric():
+        kind, fits = "numbers", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    else:
+        return
+    wrong = [v for v in chosen if not fits(v)]
+    if wrong:
+        raise schema_error(table.name, column, f"the column holds {kind}, and values= gives "
+                           f"{wrong[:3]!r}", f"pass {kind}, e.g. {[str(v) for v in wrong[:1]]!r}"
+                           if kind == "text" else f"pass {kind}")
 
 
 def _found_values(table: Table, max_values: int) -> dict[str, list]:

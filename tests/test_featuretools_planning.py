@@ -303,6 +303,13 @@ def test_a_where_clause_is_part_of_the_depth_and_the_stacking_limit():
     assert expected.notna().sum() >= 10 and (expected > 0).sum() >= 5
 
 
+def test_max_depth_minus_one_means_no_limit_as_in_featuretools():
+    es = load_retail(5)
+    unlimited = [f.name for f in fk.plan(es, target="customers", max_depth=None)]
+    assert [f.name for f in fk.plan(es, target="customers", max_depth=-1)] == unlimited
+    assert len(unlimited) > len(fk.plan(es, target="customers", max_depth=2))
+
+
 def test_seed_features_are_stacked_on_and_kept():
     es = load_retail(N_CUSTOMERS)
     seed = seeds(es)[1]  # MAX(transactions.amount) on sessions
@@ -342,6 +349,10 @@ def test_bad_planning_arguments_get_clear_errors():
         fk.plan(es, target="customers", where_primitives=["cuont"])
     with pytest.raises(fk.SchemaError, match="'sessions'.*'devise'.*absent column"):
         es.add_interesting_values(table="sessions", values={"devise": ["mobile"]})
+    with pytest.raises(fk.SchemaError, match=r"'customers'.*'zip_code'.*holds text.*\[2116\].*\['2116'\]"):
+        es.add_interesting_values(table="customers", values={"zip_code": [2116]})
+    with pytest.raises(fk.SchemaError, match="'amount'.*holds numbers"):
+        es.add_interesting_values(values={"transactions": {"amount": ["5"]}})
     with pytest.raises(fk.SchemaError, match="not a list"):
         es.add_interesting_values(table="sessions", values={"device": "mobile"})
     amount = fk.IdentityFeature("transactions", "amount", es["transactions"].schemas["amount"])

@@ -211,7 +211,8 @@ def where_features(es: fk.EntitySet) -> list[fk.Feature]:
 def test_rows_after_a_cutoff_never_move_a_where_feature(days, seed):
     """Rows timed after an instance's cutoff (their devices, amounts, and whether they exist)
     change no where feature at that cutoff, in the one-moment path and in the per-cutoff
-    paths (walking down with one cutoff per customer, sweeping with several); and at one
+    paths (walking down with one cutoff per customer, sweeping with several, with a training
+    window); and at one
     moment COUNT and SUM with a where clause equal a plain pandas count and sum."""
     tables = retail_tables(8)
     cutoff = pd.Timestamp("2020-01-01") + pd.Timedelta(days=days)
@@ -241,6 +242,9 @@ def test_rows_after_a_cutoff_never_move_a_where_feature(days, seed):
         pd.testing.assert_frame_equal(per_cutoff[0], per_cutoff[1])
         at_cutoff = per_cutoff[0].xs(cutoff, level="time")
         pd.testing.assert_frame_equal(at_cutoff, one[0], check_dtype=False)
+    windowed = [fk.compute(es, features, cutoff_time=sweeps, training_window="60d")
+                for es in (original, changed)]
+    pd.testing.assert_frame_equal(windowed[0], windowed[1])
     # the independent count: sessions on a mobile known at the cutoff, per customer
     sessions = tables["sessions"]
     known = sessions[(sessions["session_start"] <= cutoff) & (sessions["device"] == "mobile")]

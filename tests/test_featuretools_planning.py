@@ -260,16 +260,18 @@ def test_rows_after_a_cutoff_never_move_a_where_feature(days, seed):
     np.testing.assert_allclose(got[joined.to_numpy()].to_numpy(float), sums[joined].to_numpy(), rtol=1e-9)
 
 
-def test_where_features_survive_a_save_and_load(tmp_path, computed):
-    es, matrix, features = computed["seed"]
+@pytest.mark.parametrize("run", ["seed", "where_given"])
+def test_where_features_survive_a_save_and_load(tmp_path, computed, run):
+    es, matrix, features = computed[run]
     path = tmp_path / "features.json"
     fk.save_features(features, path)
     loaded = fk.load_features(path)
     assert [f.name for f in loaded] == [f.name for f in features]
-    wheres = [f for f in loaded for d in [f, *f.dependencies()] if d.where is not None]
-    assert wheres and all(d.where.name == "fraud = True" for f in wheres for d in [f, *f.dependencies()]
-                          if d.where is not None)
-    cutoffs = reference("seed")[["customer_id", "time"]]
+    clauses = {(f.name, d.name, d.where.name) for f in features for d in [f, *f.dependencies()]
+               if d.where is not None}
+    assert clauses and clauses == {(f.name, d.name, d.where.name) for f in loaded
+                                   for d in [f, *f.dependencies()] if d.where is not None}
+    cutoffs = reference(run)[["customer_id", "time"]]
     pd.testing.assert_frame_equal(fk.compute(es, loaded, cutoff_time=cutoffs), matrix)
 
 

@@ -29,6 +29,8 @@ _ATTRIBUTES = {
     "PortabilityWarning": "featurekit.errors", "CoercionWarning": "featurekit.errors",
     "MissingTimeWarning": "featurekit.errors", "CacheWarning": "featurekit.errors",
     "Feature": "featurekit.feature", "load_features": "featurekit.feature",
+    "IdentityFeature": "featurekit.feature", "DirectFeature": "featurekit.feature",
+    "AggregationFeature": "featurekit.feature", "TransformFeature": "featurekit.feature",
     "save_features": "featurekit.feature",
     "make_labels": "featurekit.labels",
     "encode_features": "featurekit.encode", "list_primitives": "featurekit.primitive_table",
@@ -41,8 +43,9 @@ _ATTRIBUTES = {
 # public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
-    "arguments", "cli", "coercion", "demo", "describe", "demo_data", "encode", "engine", "entityset", "errors", "feature",
-    "feature_files", "frames", "labels", "normalize", "plot", "primitive_table",
+    "arguments", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
+    "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
+    "normalize", "plot", "primitive_options", "primitive_table",
     "primitives", "selection", "sklearn", "splits", "timeseries", "types",
 )
 
@@ -84,6 +87,7 @@ class _Featurekit(_types.ModuleType):
 _sys.modules[__name__].__class__ = _Featurekit
 
 __all__ = [
+    "AggregationFeature", "DirectFeature", "IdentityFeature", "TransformFeature",
     "ComputeError", "CutoffTimeSplit", "EntitySet", "Expanding", "Feature", "FeatureFileError",
     "FeaturekitError", "PortabilityWarning", "CoercionWarning", "MissingTimeWarning", "CacheWarning",
     "OrphanWarning", "PlanError", "Relationship", "Rolling", "SchemaError", "TimeSplit",

@@ -12,13 +12,14 @@ from typing import Any
 from featurekit.errors import FeaturekitError, PlanError
 
 # Featuretools' keywords of ``ft.dfs`` / ``ft.calculate_feature_matrix`` that featurekit
-# spells otherwise or does not need, and what to do instead.
+# spells otherwise or does not need, and what to do instead. (``ignore_dataframes``,
+# ``drop_contains``, ``drop_exact``, ``seed_features``, ``primitive_options``,
+# ``where_primitives`` and ``max_features`` are taken as Featuretools takes them.)
 FEATURETOOLS_KEYWORDS = {
     "target_dataframe_name": "target=",
     "entities": "an EntitySet (fk.EntitySet, add_table, add_relationship)",
     "relationships": "an EntitySet (fk.EntitySet, add_table, add_relationship)",
     "dataframes": "an EntitySet (fk.EntitySet, add_table, add_relationship)",
-    "ignore_dataframes": "ignore_tables=",
     "n_jobs": "nothing: featurekit uses every core already",
     "dask_kwargs": "nothing: featurekit uses every core already",
     "chunk_size": "nothing: featurekit computes every instance in one pass",
@@ -26,8 +27,13 @@ FEATURETOOLS_KEYWORDS = {
     "save_progress": "nothing: featurekit computes every instance in one pass",
     "cutoff_time_in_index": "nothing: with a cutoff frame the matrix is indexed by (index, time)",
     "progress_callback": "verbose= (a progress bar on standard error)",
-    "drop_contains": "exclude=['*text*'] (glob patterns on feature names)",
-    "drop_exact": "exclude=['EXACT NAME']",
+    "include_entities": "primitive_options={'mean': {'include_dataframes': ['sessions']}}",
+    "include_dataframes": "primitive_options={'mean': {'include_dataframes': ['sessions']}}",
+    "include_columns": "primitive_options={'mean': {'include_columns': {'sessions': ['x']}}}",
+    "ignore_entities": "ignore_dataframes= (or ignore_tables=)",
+    "ignore_variables": "ignore_columns=",
+    "allowed_paths": "ignore_dataframes= or primitive_options= (per-primitive tables)",
+    "groupby_trans_primitives": "nothing yet: featurekit plans no groupby transforms",
 }
 
 

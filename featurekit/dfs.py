@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import numbers
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,6 +27,13 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
+from featurekit.primitive_options import (
+    PlanOptions,
+    feature_dependencies,
+    filter_matches,
+    plan_options,
+    skips_table,
+)
 from featurekit.primitives import (
     DEFAULT_AGGREGATIONS,
     DEFAULT_TRANSFORMS,
@@ -43,6 +51,7 @@ DEFAULT_RETURN_TYPES = (
     ColumnSchema("boolean"),
 )
 NUMERIC_FOREIGN_KEY = ColumnSchema(tags=frozenset({"foreign_key", "numeric"}))
+DEFAULT_WHERE_PRIMITIVES = ("count",)  # Featuretools' default where_primitives
 
 PrimitiveSpec = str | Primitive | type[Primitive]
 
@@ -59,12 +68,36 @@ def plan(
     exclude: Sequence[str] = (),
     max_features: int | None = None,
     return_types: str | Sequence[ColumnSchema] | None = None,
+    where_primitives: Sequence[PrimitiveSpec] | None = None,
+    where_stacking_limit: int = 1,
+    seed_features: Sequence[Feature] | None = None,
+    drop_contains: Sequence[str] | None = None,
+    drop_exact: Sequence[str] | None = None,
+    primitive_options: dict | None = None,
+    ignore_dataframes: Iterable[str] | None = None,
 ) -> list[Feature]:
     """Return feature definitions for ``target`` without computing anything.
 
     ``include``/``exclude`` are glob patterns on feature names (``"*STD*"``); ``max_features``
     keeps the first n (shallowest first). ``return_types="all"`` keeps datetime and other
     non-model types too.
+
+    Featuretools' planning controls, with its names and meaning:
+
+    - ``where_primitives`` (default ``["count"]``): aggregations also computed over only the
+      child rows where a column (or a parent's column) has one of its interesting values
+      (``EntitySet.add_interesting_values``): ``COUNT(sessions WHERE device = mobile)``. They
+      must be among ``agg_primitives`` too. ``where_stacking_limit`` (1): how many where
+      aggregations a feature's inputs may already hold for it to get where clauses.
+    - ``seed_features``: features you built, planned from as if found (their depth counts
+      as 0 for stacking), e.g. ``fk.AggregationFeature(..., where=device.equals("mobile"))``.
+    - ``drop_contains`` / ``drop_exact``: drop features whose name contains one of these
+      strings / is one of them (before ``max_features``).
+    - ``primitive_options``: ``{primitive or tuple of primitives: {option: value}}`` (or a
+      list of such dicts, one per input) with options ``include_dataframes``,
+      ``ignore_dataframes`` (lists of tables), ``include_columns`` and ``ignore_columns``
+      (``{table: [columns]}``): which tables and columns that primitive may read.
+    - ``ignore_dataframes``: Featuretools' name for ``ignore_tables``.
 
     Examples
     --------
@@ -83,26 +116,38 @@ def plan(
     exclude = check_names("exclude", exclude, optional=False)
     check_count("max_features", max_features, low=-1)  # -1: no limit, as in Featuretools
     return_types = _checked_return_types(return_types)
+    where_primitives = check_items("where_primitives", where_primitives)
+    check_count("where_stacking_limit", where_stacking_limit, optional=False)
+    seed_features = _checked_seeds(entityset, seed_features)
+    drop_contains = check_names("drop_contains", drop_contains) or []
+    drop_exact = set(check_names("drop_exact", drop_exact) or [])
+    ignore_tables = [*ignore_tables, *(check_names("ignore_dataframes", ignore_dataframes) or [])]
     if target not in entityset.tables:
         raise PlanError(f"target {target!r} is not a table of the entity set. "
                         f"Fix: use one of {sorted(entityset.tables)}")
+    if target in ignore_tables:
+        raise PlanError(f"the target {target!r} is among the ignored tables. Fix: leave it out "
+                        "of ignore_tables / ignore_dataframes")
+    if isinstance(max_depth, numbers.Integral) and not isinstance(max_depth, bool) and max_depth == -1:
+        max_depth = None  # Featuretools' spelling of no limit
     if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, numbers.Integral)
                                   or max_depth < 0):
-        raise PlanError(f"max_depth must be a whole number, 0 or more, got {max_depth!r}. "
-                        "Fix: pass e.g. max_depth=2")
-    planner = _Planner(
-        entityset,
-        [get_primitive(p, "aggregation") for p in (agg_primitives if agg_primitives is not None
-                                                   else DEFAULT_AGGREGATIONS)],
-        [get_primitive(p, "transform") for p in (trans_primitives if trans_primitives is not None
-                                                 else DEFAULT_TRANSFORMS)],
-        set(ignore_tables),
-        _check_ignore_columns(entityset, ignore_columns or {}),
-    )
-    for table in planner.ignore_tables:
+        raise PlanError(f"max_depth must be a whole number, 0 or more (-1 or None: no limit), got "
+                        f"{max_depth!r}. Fix: pass e.g. max_depth=2")
+    for table in ignore_tables:
         if table not in entityset.tables:
             raise PlanError(f"ignore_tables names unknown table {table!r}. "
                             f"Fix: use names from {sorted(entityset.tables)}")
+    aggregations = [get_primitive(p, "aggregation") for p in (
+        agg_primitives if agg_primitives is not None else DEFAULT_AGGREGATIONS)]
+    transforms = [get_primitive(p, "transform") for p in (
+        trans_primitives if trans_primitives is not None else DEFAULT_TRANSFORMS)]
+    wheres = [get_primitive(p, "aggregation") for p in (
+        where_primitives if where_primitives is not None else DEFAULT_WHERE_PRIMITIVES)]
+    options = plan_options(entityset, [*transforms, *aggregations, *wheres], primitive_options,
+                           set(ignore_tables), _check_ignore_columns(entityset, ignore_columns or {}))
+    planner = _Planner(entityset, aggregations, transforms, options, wheres,
+                       where_stacking_limit, seed_features)
     planner.run(entityset[target].name, max_depth)
     features = list(planner.features[target].values())
     index = entityset[target].index
@@ -120,6 +165,8 @@ def plan(
                             "feature names, with * and ? as wildcards (e.g. '*amount*')")
         features = kept
     features = [f for f in features if not any(fnmatch.fnmatchcase(f.name, p) for p in exclude)]
+    features = [f for f in features if f.name not in drop_exact
+                and not any(part in f.name for part in drop_contains)]
     if max_features is not None and max_features >= 0:
         features = features[:max_features]
     return features
@@ -135,6 +182,21 @@ def _checked_return_types(return_types: Any) -> str | list[ColumnSchema] | None:
         raise PlanError(f"return_types takes 'all' or column schemas, got {wrong[:3]!r}. Fix: pass "
                         "return_types='all', or leave it out for numeric, categorical and boolean")
     return given
+
+
+def _checked_seeds(entityset: EntitySet, seeds: Any) -> list[Feature]:
+    """Seed features: feature definitions of tables of the entity set, in name order (as
+    Featuretools takes them)."""
+    seeds = check_items("seed_features", seeds) or []
+    for position, seed in enumerate(seeds):
+        if not isinstance(seed, Feature):
+            raise PlanError(f"seed_features[{position}] is {seed!r}, not a feature definition. "
+                            "Fix: pass features from fk.plan, or built with fk.IdentityFeature, "
+                            "fk.AggregationFeature, fk.TransformFeature, ...")
+        if seed.table not in entityset.tables:
+            raise PlanError(f"seed feature {seed.name!r} describes table {seed.table!r}, which the "
+                            f"entity set lacks. Fix: use tables from {sorted(entityset.tables)}")
+    return sorted(dict.fromkeys(seeds), key=lambda f: f.unique_name)
 
 
 def _check_ignore_columns(entityset: EntitySet, ignore: dict[str, Sequence[str]]) -> dict[str, set[str]]:
@@ -155,16 +217,25 @@ class _Planner:
     """Deep feature synthesis state: features found so far, per table, in insertion order."""
 
     def __init__(self, entityset: EntitySet, agg_primitives: list[AggregationPrimitive],
-                 trans_primitives: list[TransformPrimitive], ignore_tables: set[str],
-                 ignore_columns: dict[str, set[str]]):
+                 trans_primitives: list[TransformPrimitive], options: PlanOptions,
+                 where_primitives: list[AggregationPrimitive] = (), where_stacking_limit: int = 1,
+                 seed_features: Sequence[Feature] = ()):
         self.es = entityset
         self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name)
         # Featuretools' order: by name, then by the parameters as the feature names show them
         # (aggregations of one name keep the order given: a tsfresh setting's order)
         self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name + p.args_string())
-        self.ignore_tables = ignore_tables
-        self.ignore_columns = ignore_columns
+        self.options = options
+        self.ignore_tables = options.ignore_tables
+        self.ignore_columns = options.ignore_columns
+        self.where_primitives = list(where_primitives)
+        self.where_stacking_limit = where_stacking_limit
+        self.seeds = list(seed_features)
+        self.seed_names = {f.unique_name for f in self.seeds}
+        self.depths: dict[str, int] = {}  # unique name -> depth, seeds counting as 0
         self.features: dict[str, dict[str, Feature]] = {}
+        # table -> its where clauses (``device = mobile``), from interesting values, in order
+        self.where_clauses: dict[str, dict[str, Feature]] = defaultdict(dict)
 
     # ---------------------------------------------------------------- walk
     def run(self, table: str, max_depth: int | None) -> None:
@@ -187,6 +258,18 @@ class _Planner:
             if relationship.parent not in self.ignore_tables:
                 self._add_direct_features(relationship, max_depth)
         self._add_transforms(table, max_depth, require_direct_input=True)
+        self._add_where_clauses(table)
+
+    def _add_where_clauses(self, table: str) -> None:
+        """``column = value`` for each interesting value of the table's columns and of the
+        parents' columns copied onto it (Featuretools' where clauses)."""
+        for feature in self.features[table].values():
+            base = feature.base if isinstance(feature, DirectFeature) else feature
+            if not isinstance(base, IdentityFeature):
+                continue
+            for value in self.es[base.table].interesting_values.get(base.column, ()):
+                clause = feature.equals(value)
+                self.where_clauses[table].setdefault(clause.unique_name, clause)
 
     def _deep_children(self, table: str, prefix: tuple[Relationship, ...] = ()):
         for relationship in self.es.child_relationships(table):
@@ -209,6 +292,9 @@ class _Planner:
         for column in self.es[table].columns:
             if column not in self.ignore_columns.get(table, ()):
                 self._add(IdentityFeature(table, column, schemas[column]))
+        for seed in self.seeds:
+            if seed.table == table:
+                self.features[table].setdefault(seed.unique_name, seed)
 
     def _add_aggregations(self, parent: str, child: str, path: tuple[Relationship, ...],
                           max_depth: int | None) -> None:
@@ -219,15 +305,29 @@ class _Planner:
             return not direct_of_parent and not self._is_path_key(path, feature)
 
         path_name = self.es.path_name(path)
+        wheres = list(self.where_clauses[child].values())
         for primitive in self.agg_primitives:
+            options = self.options.of(primitive)
+            if skips_table(options, child):
+                continue
+            with_where = any(isinstance(primitive, type(w)) for w in self.where_primitives)
             for inputs in self._matching_inputs(child, input_depth, primitive, allowed):
-                if _can_stack(primitive, inputs):
-                    self._add(AggregationFeature(inputs, primitive, path, path_name))
+                if not _can_stack(primitive, inputs):
+                    continue
+                self._add(AggregationFeature(inputs, primitive, path, path_name))
+                if not with_where or _where_count(inputs) >= self.where_stacking_limit:
+                    continue
+                read = {f.unique_name for f in inputs}
+                for where in wheres:
+                    if not any(f.unique_name in read for f in where.inputs):
+                        self._add(AggregationFeature(inputs, primitive, path, path_name, where))
 
     def _add_transforms(self, table: str, max_depth: int | None, require_direct_input: bool) -> None:
         input_depth = None if max_depth is None else max_depth - 1
         new_features = []
         for primitive in self.trans_primitives:
+            if skips_table(self.options.of(primitive), table):
+                continue
             matches = self._matching_inputs(table, input_depth, primitive, _not_a_transform,
                                             require_direct_input)
             for inputs in matches:
@@ -266,10 +366,21 @@ class _Planner:
                        if feature.number_output_features > 1 else [feature])
             found.extend(outputs)
         if max_depth is not None:
-            found = [f for f in found if f.depth <= max_depth]
+            found = [f for f in found if self._depth(f) <= max_depth]
         if schemas is not None:
             found = [f for f in found if any(f.schema.matches(s) for s in schemas)]
         return found
+
+    def _depth(self, feature: Feature) -> int:
+        """A feature's depth for stacking: seed features (and what they read) count as 0."""
+        if not self.seeds:
+            return feature.depth
+        depth = self.depths.get(feature.unique_name)
+        if depth is None:
+            depth = 0 if (feature.unique_name in self.seed_names or not feature.sources) else (
+                1 + max(self._depth(f) for f in feature.sources))
+            self.depths[feature.unique_name] = depth
+        return depth
 
     def _matching_inputs(self, table: str, max_depth: int | None, primitive: Primitive,
                          keep: Any, require_direct_input: bool = False) -> list[tuple[Feature, ...]]:
@@ -280,9 +391,8 @@ class _Planner:
                 matches.extend(_match(signature, candidates, primitive.commutative, require_direct_input))
         if require_direct_input:
             matches = [m for m in matches if not _all_direct_through_same_relationship(m)]
-        matches = [m for m in matches if not any(f.schema.matches(NUMERIC_FOREIGN_KEY) for f in m)]
-        unique = {tuple(f.unique_name for f in m): m for m in matches}
-        return [unique[key] for key in sorted(unique)]
+        matches = filter_matches(matches, self.options.of(primitive), primitive.commutative)
+        return [m for m in matches if not any(f.schema.matches(NUMERIC_FOREIGN_KEY) for f in m)]
 
 
 def _match(signature: Sequence[ColumnSchema], features: list[Feature], commutative: bool,
@@ -316,6 +426,13 @@ def _name_clash(column: IdentityFeature, feature: Feature) -> PlanError:
         f"would share one name. Fix: rename the column, or leave it out of planning with "
         f"ignore_columns={{{column.table!r}: [{column.column!r}]}}"
     )
+
+
+def _where_count(inputs: tuple[Feature, ...]) -> int:
+    """How many where aggregations the inputs are or read, counted as Featuretools counts
+    them for ``where_stacking_limit`` (along every way they are read)."""
+    return sum(isinstance(f, AggregationFeature) and f.where is not None
+               for feature in inputs for f in [feature, *feature_dependencies(feature)])
 
 
 def _not_a_transform(feature: Feature) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -68,6 +68,8 @@ class Table:
     time_index: str | None
     schemas: dict[str, ColumnSchema]
     source_kind: str
+    # column -> values worth a where clause (``add_interesting_values``), most useful first
+    interesting_values: dict[str, list] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -304,6 +306,37 @@ class EntitySet:
                                f"{orphans} rows refer to no row of {relationship.parent!r}",
                                "add the missing parents or drop those rows (strict=True)")
         warnings.warn(message, OrphanWarning, stacklevel=3)
+
+    def add_interesting_values(self, max_values: int = 5, verbose: bool = False,
+                               table: str | None = None, values: dict | None = None,
+                               dataframe_name: str | None = None) -> None:
+        """Mark values of categorical columns worth a where clause: ``fk.dfs`` then adds
+        aggregations over only the child rows with that value (``COUNT(sessions WHERE device
+        = mobile)``, for the primitives in ``where_primitives``).
+
+        Without ``values``, each categorical column (not an index or key) of ``table`` (every
+        table when None) gets its most frequent values, at most ``max_values``, as
+        Featuretools picks them (with 25 or more distinct values, only values held by more
+        than 5% and less than 95% of the rows). ``values`` sets them instead:
+        ``{column: [values]}`` with ``table=``, or ``{table: {column: [values]}}``.
+        ``dataframe_name`` is Featuretools' name for ``table``.
+
+        Examples
+        --------
+        >>> import featurekit as fk
+        >>> es = fk.demo.load_retail(n_customers=5)
+        >>> es.add_interesting_values(table="sessions", values={"device": ["mobile"]})
+        >>> es["sessions"].interesting_values
+        {'device': ['mobile']}
+        """
+        from featurekit.interesting_values import add_interesting_values
+
+        if dataframe_name is not None:
+            if table is not None and table != dataframe_name:
+                raise schema_error(table, None, "table= and dataframe_name= name different tables",
+                                   "pass one of them (dataframe_name is Featuretools' name)")
+            table = dataframe_name
+        add_interesting_values(self, max_values, verbose, table, values)
 
     # --------------------------------------------------------------- queries
     def parent_relationships(self, table: str) -> list[Relationship]:

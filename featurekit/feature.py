@@ -18,6 +18,7 @@ class Feature:
     """Base of every feature node: the table it describes, its inputs, type and name."""
 
     kind = "feature"
+    where: Feature | None = None  # the row filter of an aggregation (``COUNT(s WHERE x = a)``)
 
     def __init__(self, table: str, inputs: tuple[Feature, ...], schema: ColumnSchema, name: str):
         self.table = table
@@ -29,6 +30,18 @@ class Feature:
     @property
     def unique_name(self) -> str:
         return f"{self.table}: {self.name}"
+
+    @property
+    def sources(self) -> tuple[Feature, ...]:
+        """Every feature this one reads: its inputs, then its where clause if it has one."""
+        return self.inputs if self.where is None else (*self.inputs, self.where)
+
+    def equals(self, value: Any) -> TransformFeature:
+        """A boolean feature, true where this one equals ``value`` (Featuretools' ``feature ==
+        value``): named ``device = mobile``, the where clause of an aggregation."""
+        from featurekit.primitives import EqualScalar
+
+        return TransformFeature((self,), EqualScalar(value=value))
 
     @property
     def number_output_features(self) -> int:
@@ -65,7 +78,7 @@ class Feature:
         seen: dict[str, Feature] = {}
 
         def visit(feature: Feature) -> None:
-            for child in feature.inputs:
+            for child in feature.sources:
                 if child.unique_name not in seen:
                     visit(child)
                     seen[child.unique_name] = child
@@ -141,11 +154,18 @@ class AggregationFeature(_PrimitiveFeature):
     _primitive: AggregationPrimitive
 
     def __init__(self, inputs: tuple[Feature, ...], primitive: AggregationPrimitive,
-                 path: tuple[Relationship, ...], path_name: str | None = None):
+                 path: tuple[Relationship, ...], path_name: str | None = None,
+                 where: Feature | None = None):
         self.path_name = path_name or path[-1].child
         name = primitive.generate_name([f.name for f in inputs], self.path_name)
+        if where is not None:
+            _check_where(where, path, name)
+            name = _with_where(name, primitive, where.name)
         super().__init__(path[0].parent, inputs, primitive, name)
         self.path = path
+        self.where = where
+        if where is not None:  # the where clause counts in the depth, as in Featuretools
+            self.depth = max(self.depth, where.depth + 1)
 
     @property
     def primitive(self) -> AggregationPrimitive:
@@ -154,6 +174,29 @@ class AggregationFeature(_PrimitiveFeature):
     @property
     def child(self) -> str:
         return self.path[-1].child
+
+
+def _with_where(name: str, primitive: AggregationPrimitive, where_name: str) -> str:
+    """``name`` with `` WHERE <where_name>`` before the primitive's arguments and closing
+    bracket, where Featuretools puts it (``SUM(t.amount WHERE device = mobile, n=2)``)."""
+    tail = primitive.args_string() + ")"
+    if name.endswith(tail):
+        return f"{name[:-len(tail)]} WHERE {where_name}{tail}"
+    return f"{name} WHERE {where_name}"
+
+
+def _check_where(where: Any, path: tuple[Relationship, ...], name: str) -> None:
+    """A where clause is a boolean feature of the rows aggregated."""
+    if not isinstance(where, Feature):
+        raise FeaturekitError(f"where= of {name!r} must be a feature, got {where!r}. Fix: pass "
+                              "e.g. where=fk.Feature-of-the-child.equals('mobile')")
+    if where.table != path[-1].child:
+        raise FeaturekitError(f"where clause {where.name!r} of {name!r} describes table "
+                              f"{where.table!r}, not {path[-1].child!r}, the rows aggregated. Fix: "
+                              f"build it from a feature of {path[-1].child!r}")
+    if where.schema.logical_type != "boolean":
+        raise FeaturekitError(f"where clause {where.name!r} of {name!r} is not boolean. Fix: "
+                              "compare it to a value, e.g. feature.equals('mobile')")
 
 
 class TransformFeature(_PrimitiveFeature):

@@ -61,7 +61,8 @@ _FIELDS = {  # a node's keys besides "kind", "table" and "inputs"
 }
 # Optional keys: how a direct or aggregation feature's name calls its path, written only where
 # it differs from the table name (two relationships between the same tables, a diamond).
-_OPTIONAL = {"direct": ("path_name",), "aggregation": ("path_name",)}
+_OPTIONAL = {"direct": ("path_name",), "aggregation": ("path_name", "where")}  # where: the
+# node of an aggregation's where clause (``COUNT(sessions WHERE device = mobile)``)
 _INPUT_COUNTS = {"identity": (0, 0), "direct": (1, 1), "output": (1, 1), "transform": (1, None),
                  "aggregation": (0, None)}
 _RESAVE = "save the features again with fk.save_features (the file is damaged or was edited)"
@@ -93,6 +94,8 @@ def _to_dict(features: Iterable[Feature], stacklevel: int) -> dict[str, Any]:
             return key
         node: dict[str, Any] = {"kind": feature.kind, "table": feature.table,
                                 "inputs": [add(f) for f in feature.inputs]}
+        if feature.where is not None:
+            node["where"] = add(feature.where)
         if isinstance(feature, IdentityFeature):
             node.update(column=feature.column, schema=feature.schema.to_dict())
         elif isinstance(feature, DirectFeature):
@@ -304,7 +307,8 @@ class _Reader:
             node = self._node(key, referrer)
             open_nodes.add(key)
             stack.append((key, referrer, True))
-            stack.extend((k, key, False) for k in reversed(node["inputs"]) if k not in self.built)
+            sources = [*node["inputs"], *([node["where"]] if "where" in node else [])]
+            stack.extend((k, key, False) for k in reversed(sources) if k not in self.built)
         return self.built[root]
 
     def _node(self, key: str, referrer: str | None) -> dict[str, Any]:
@@ -325,6 +329,9 @@ class _Reader:
         if not (isinstance(inputs, list) and all(isinstance(k, str) for k in inputs)):
             raise self.error(f"node {key!r} has 'inputs' {_short(inputs)}; it must be a list of "
                              "node names")
+        if "where" in node and not (isinstance(node["where"], str) and node["where"]):
+            raise self.error(f"node {key!r} has 'where' {_short(node['where'])}; it must be the "
+                             "name of a node")
         low, high = _INPUT_COUNTS[kind]
         if len(inputs) < low or (high is not None and len(inputs) > high):
             wanted = f"{low}" if low == high else f"at least {low}"
@@ -371,7 +378,8 @@ class _Reader:
                 raise self.error(f"node {key!r} aggregates {elsewhere}, which are not features of "
                                  f"{path[-1].child!r}, the table its path ends at")
             self._fits(key, primitive, inputs)
-            return AggregationFeature(inputs, primitive, path, self._path_name(key, node))
+            where = self.built[node["where"]] if "where" in node else None
+            return AggregationFeature(inputs, primitive, path, self._path_name(key, node), where)
         primitive = self._primitive(key, node["primitive"], TransformPrimitive)
         tables = sorted({f.table for f in inputs})
         if len(tables) > 1:

@@ -339,7 +339,9 @@ class DeepFeatureSynthesis(TransformerMixin, BaseEstimator):
                  ignore_tables: Any = (), ignore_columns: Any = None, include: Any = None,
                  exclude: Any = (), max_features: int | None = None, return_types: Any = None,
                  cutoff_time_column: str | None = None, training_window: Any = None,
-                 include_cutoff_time: bool = True):
+                 include_cutoff_time: bool = True, where_primitives: Any = None,
+                 seed_features: Any = None, drop_contains: Any = None, drop_exact: Any = None,
+                 primitive_options: Any = None):
         self.entityset = entityset
         self.target = target
         self.max_depth = max_depth
@@ -354,6 +356,11 @@ class DeepFeatureSynthesis(TransformerMixin, BaseEstimator):
         self.cutoff_time_column = cutoff_time_column
         self.training_window = training_window
         self.include_cutoff_time = include_cutoff_time
+        self.where_primitives = where_primitives
+        self.seed_features = seed_features
+        self.drop_contains = drop_contains
+        self.drop_exact = drop_exact
+        self.primitive_options = primitive_options
 
     def _index_name(self) -> str:
         from featurekit.errors import PlanError
@@ -390,7 +397,10 @@ class DeepFeatureSynthesis(TransformerMixin, BaseEstimator):
                               ignore_tables=self.ignore_tables,
                               ignore_columns=self.ignore_columns, include=self.include,
                               exclude=self.exclude, max_features=self.max_features,
-                              return_types=self.return_types)
+                              return_types=self.return_types,
+                              where_primitives=self.where_primitives,
+                              seed_features=self.seed_features, drop_contains=self.drop_contains,
+                              drop_exact=self.drop_exact, primitive_options=self.primitive_options)
         self.feature_names_ = output_columns(self.features_)
         return self
 

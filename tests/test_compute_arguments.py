@@ -11,7 +11,7 @@ import featurekit as fk
 from featurekit.engine import progress
 
 
-@pytest.mark.parametrize("depth", ["2", 1.5, -1, True, "deep"])
+@pytest.mark.parametrize("depth", ["2", 1.5, -2, True, "deep"])  # -1: no limit
 def test_max_depth_must_be_a_whole_number(retail, depth):
     with pytest.raises(fk.PlanError, match="max_depth must be a whole number"):
         fk.dfs(retail, target="customers", max_depth=depth)

@@ -36,7 +36,11 @@ CALLS = {
     "dfs": (lambda w, **k: fk.dfs(w[0], target="customers", **k),
             ["max_depth", "agg_primitives", "trans_primitives", "ignore_tables", "ignore_columns",
              "include", "exclude", "max_features", "return_types", "return_type", "cutoff_time",
-             "training_window", "include_cutoff_time", "time_column", "verbose", "features_only"]),
+             "training_window", "include_cutoff_time", "time_column", "verbose", "features_only",
+             "where_primitives", "where_stacking_limit", "seed_features", "drop_contains",
+             "drop_exact", "primitive_options", "ignore_dataframes"]),
+    "add_interesting_values": (lambda w, **k: w[0].add_interesting_values(**k),
+                               ["max_values", "verbose", "table", "values", "dataframe_name"]),
     "plan": (lambda w, **k: fk.plan(w[0], **{"target": "customers", **k}), ["target", "max_depth"]),
     "compute": (lambda w, **k: fk.compute(w[0], w[1], **k),
                 ["return_type", "cutoff_time", "training_window", "include_cutoff_time",
@@ -83,7 +87,7 @@ def test_wrong_kinds_of_arguments_get_featurekit_errors(world, function):
 def test_featuretools_keywords_name_featurekits_equivalent(world):
     with pytest.raises(fk.PlanError, match=r"'target_dataframe_name' \(Featuretools' name\). Fix: use target="):
         fk.dfs(world[0], target="customers", target_dataframe_name="customers")
-    with pytest.raises(fk.PlanError, match="ignore_tables="):
-        fk.dfs(world[0], target="customers", ignore_dataframes=["products"])
+    with pytest.raises(fk.PlanError, match="ignore_dataframes="):
+        fk.dfs(world[0], target="customers", ignore_entities=["products"])
     with pytest.raises(fk.PlanError, match=r"did you mean \['max_depth', 'max_features'\]"):
         fk.dfs(world[0], target="customers", max_dept=1)

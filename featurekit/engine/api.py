@@ -194,7 +194,22 @@ def dfs(
 
     ``cutoff_time`` (or ``cutoff_times``), ``training_window``, ``verbose`` and the rest are those of
     :func:`featurekit.compute`. ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
-    ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...).
+    ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...),
+    among them Featuretools' planning controls under its names:
+
+    - ``where_primitives`` (default ``["count"]``): aggregations also made over only the child
+      rows where a column has one of its interesting values (``es.add_interesting_values()``),
+      ``COUNT(sessions WHERE device = mobile)``; ``where_stacking_limit`` (1) caps how many
+      where aggregations a feature's inputs may hold.
+    - ``seed_features``: features you built, stacked on as if found.
+    - ``drop_contains`` / ``drop_exact``: drop features whose name contains / is one of these.
+    - ``primitive_options``: ``{"mean": {"ignore_dataframes": ["transactions"]}, ("sum", "max"):
+      {"include_columns": {"transactions": ["amount"]}}}``, one dict per primitive (or a list,
+      one per input) with ``include_dataframes``, ``ignore_dataframes``, ``include_columns``,
+      ``ignore_columns``.
+    - ``ignore_dataframes`` (``ignore_tables``), ``ignore_columns``, ``max_features``.
+
+    Where features are computed leak-free under cutoff times, like every aggregation.
 
     Examples
     --------

@@ -164,7 +164,7 @@ def _nodes_inputs_first(features: Sequence[Feature]) -> list[tuple[Feature, Feat
             elif id(node) not in seen:
                 seen.add(id(node))
                 stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.inputs))
+                stack.extend((child, False) for child in reversed(node.sources))
     return ordered
 
 
@@ -352,11 +352,25 @@ class _PlanBuilder:
 
     def _join_aggregations(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
                            group: list[AggregationFeature]) -> pl.LazyFrame:
+        """The path's aggregations joined onto ``frame``: the child rows are built once, with
+        every where clause's column, and each where clause aggregates only the rows it holds
+        for (a filter), as Featuretools computes ``COUNT(sessions WHERE device = mobile)``."""
         child = self.es[path[-1].child]
-        inputs = frozenset(f for feature in group for f in feature.inputs)
+        by_where = split_by_where(group)
+        inputs = frozenset(f for feature in group for f in feature.sources)
         rows = self._child_rows(frame, table, path, inputs)
         if any(f.primitive.ordered for f in group):
             rows = rows.sort([c for c in (child.time_index, child.index) if c], nulls_last=True)
+        if len(by_where) > 1:  # read by each where clause: built once
+            rows = _collected(rows)
+        for where, subgroup in by_where.values():
+            subset = rows if where is None else rows.filter(pl.col(where.name).fill_null(False))
+            frame = self._aggregate_rows(frame, table, child, subset, subgroup)
+        return _finish_aggregations(frame, group)
+
+    def _aggregate_rows(self, frame: pl.LazyFrame, table: Table, child: Table, rows: pl.LazyFrame,
+                        group: list[AggregationFeature]) -> pl.LazyFrame:
+        """``frame`` with the aggregations of ``rows`` (child rows carrying ``GROUP_KEY``)."""
         context = self._context(child, aggregating=True)
         row_key = self._row_key(table)
         by_kernel = [f for f in group if f.primitive.kernel_stat and len(f.inputs) == 1]
@@ -379,7 +393,7 @@ class _PlanBuilder:
         ]
         if expressions:
             frame = _attach(frame, row_key, rows.group_by(GROUP_KEY).agg(expressions))
-        return _finish_aggregations(frame, group)
+        return frame
 
     def _join_direct(self, frame: pl.LazyFrame, relationship: Relationship,
                      group: list[DirectFeature]) -> pl.LazyFrame:
@@ -407,6 +421,16 @@ class _PlanBuilder:
     def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
         expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
         return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def split_by_where(group: list[AggregationFeature]
+                   ) -> dict[str | None, tuple[Feature | None, list[AggregationFeature]]]:
+    """The aggregations by where clause (None: none), in the order they come."""
+    split: dict[str | None, tuple[Feature | None, list[AggregationFeature]]] = {}
+    for feature in group:
+        key = None if feature.where is None else feature.where.unique_name
+        split.setdefault(key, (feature.where, []))[1].append(feature)
+    return split
 
 
 def attach_ancestor_key(entityset: EntitySet, rows: pl.LazyFrame,

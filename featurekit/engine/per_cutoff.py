@@ -38,6 +38,7 @@ from featurekit.engine.lazy_plan import (
     kernel_results,
     of_parents,
     output_columns,
+    split_by_where,
 )
 from featurekit.engine.point_in_time import known_eventually
 from featurekit.engine.time_scale import (
@@ -232,11 +233,20 @@ class CutoffPlanBuilder(_PlanBuilder):
                            group: list[AggregationFeature]) -> pl.LazyFrame:
         """Aggregations a sweep can answer go through one (see ``_sweep``); the rest walk down."""
         swept = [f for f in group if self._sweepable(f)] if self._should_sweep() else []
-        joined = self._sweep(frame, table, path, swept) if swept else None
-        if joined is None:
+        if not swept:
             return super()._join_aggregations(frame, table, path, group)
-        frame = _finish_aggregations(joined, swept)
-        rest = [f for f in group if f not in swept]
+        # the child rows once, with every where clause's column; each clause sweeps its own
+        ordered = any(f.primitive.order_stat for f in swept)
+        rows = self._rows_with_path_time(path, frozenset(f for s in swept for f in s.sources),
+                                         with_order=ordered)
+        done: list[AggregationFeature] = []
+        for where, subgroup in split_by_where(swept).values():
+            joined = self._sweep(frame, table, path, subgroup, rows, where)
+            if joined is None:  # too many distinct values: walked down with the rest
+                continue
+            frame = _finish_aggregations(joined, subgroup)
+            done += subgroup
+        rest = [f for f in group if f not in done]
         return super()._join_aggregations(frame, table, path, rest) if rest else frame
 
     def _paths_in_parallel(self, by_path: dict[tuple[Relationship, ...], list]) -> bool:
@@ -253,6 +263,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         ``_settles``), without a window (a window's far end would drop rows a running
         minimum cannot forget)."""
         return (self.window is None and len(feature.inputs) == 1 and self._settles(feature.inputs[0])
+                and (feature.where is None or self._settles(feature.where))
                 and _stat(feature) in kernels.MOMENT_STATS | kernels.CATEGORY_STATS | kernels.ORDER_STATS)
 
     def _settles(self, feature: Feature) -> bool:
@@ -264,7 +275,7 @@ class CutoffPlanBuilder(_PlanBuilder):
             return True
         if isinstance(feature, AggregationFeature):
             return (self.window is None and not feature.primitive.uses_cutoff
-                    and all(self._settles(f) for f in feature.inputs))
+                    and all(self._settles(f) for f in feature.sources))
         return _passed_on(feature, self._settles)
 
     def _is_static(self, feature: Feature) -> bool:
@@ -301,7 +312,8 @@ class CutoffPlanBuilder(_PlanBuilder):
         return self.es.derived_facts[key]
 
     def _sweep(self, frame: pl.LazyFrame, table: Table, path: tuple[Relationship, ...],
-               group: list[AggregationFeature]) -> pl.LazyFrame | None:
+               group: list[AggregationFeature], rows: pl.DataFrame,
+               where: Feature | None) -> pl.LazyFrame | None:
         """Sweep each parent's child rows once in time order, reading off the statistics at
         each of the parent's cutoffs: no child row is copied per cutoff.
 
@@ -311,11 +323,13 @@ class CutoffPlanBuilder(_PlanBuilder):
         with its final value once that is settled; the few cutoffs that fall while one of
         their parent's child rows is known but not yet settled are computed by walking down.
         None when a column has too many distinct values to count (the caller walks instead).
+        ``rows``: ``_rows_with_path_time`` of the features' inputs and ``where`` clause (the
+        group's, shared by all of it), of which only those the clause holds for are swept.
         """
         slots = kernels.dense_keys(table.frame[table.index])
-        inputs = frozenset(f.inputs[0] for f in group)
         ordered = [f for f in group if f.primitive.order_stat]
-        rows = self._rows_with_path_time(path, inputs, with_order=bool(ordered))
+        if where is not None:
+            rows = rows.filter(pl.col(where.name).fill_null(False))
         whole = frame.collect(engine="in-memory")
         pairs = whole.select(table.index, TICKS, ROW)
         if slots is None:  # not compact integers: number the parent's keys
@@ -433,7 +447,7 @@ class CutoffPlanBuilder(_PlanBuilder):
         for feature in _close_over_table(features):
             if isinstance(feature, AggregationFeature):
                 reads.setdefault(feature.path, set()).update(
-                    f for f in feature.inputs if not self._is_static(f))
+                    f for f in feature.sources if not self._is_static(f))
         for path, inputs in reads.items():
             rows = self._rows_with_path_time(path, frozenset(inputs))
             latest = rows.group_by(OWNER).agg(pl.col(SETTLED if inputs else PATH_TIME).max().alias("__featurekit_latest"))

@@ -234,7 +234,7 @@ class _CountOfValue(_SkipNa):
         raise NotImplementedError
 
     def aggregate_expr(self, inputs, context):
-        values = floats(inputs[0])
+        values = inputs[0]  # not cast: integers beyond 2**53 stay exact
         target = self.statistic(values)
         counted = missing_if(target.is_null(), (values == target).sum().cast(pl.Int64))
         return self.missing_unless_skipped(values, counted)
@@ -282,7 +282,7 @@ class MaxMinDelta(_SkipNa):
     default_value = 0
 
     def aggregate_expr(self, inputs, context):
-        values = floats(inputs[0])
+        values = inputs[0]  # not cast: integers beyond 2**53 stay exact
         return self.missing_unless_skipped(values, values.max() - values.min())
 
 

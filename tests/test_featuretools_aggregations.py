@@ -182,6 +182,22 @@ def test_same_values_as_featuretools(matrices, key):
     assert compared >= 0.9 * len(expected.columns) - 12
 
 
+def test_one_cutoff_for_all_equals_featuretools(entitysets):
+    """One moment for every customer takes the engine's single-cutoff path: the same values.
+    The entity set has naive time indexes beside a zoned column, so the cutoff stays naive
+    (with no cutoff too: now)."""
+    es = entitysets["plain"]
+    features = plan(es, "flat")
+    assert fk.compute(es, features).shape == (12, sum(len(f.output_names) for f in features))
+    moment = pd.Timestamp(REFERENCE["cutoffs"][1])
+    matrix = fk.compute(es, features, cutoff_time=moment.to_pydatetime())
+    expected = reference("flat").xs(moment, level="time")
+    matrix = matrix.loc[expected.index]
+    for name in expected.columns:
+        if not any(p in name for p in CATEGORY_COUNTS):
+            assert_same(matrix[name], expected[name])
+
+
 # ------------------------------------------------------------------ where we differ on purpose
 def sessions_known_at(tables, customer: int, moment: pd.Timestamp) -> pd.DataFrame:
     sessions = tables["sessions"]
@@ -398,3 +414,18 @@ def test_order_primitives_equal_a_direct_computation(values):
     assert got["NUM_CONSECUTIVE_GREATER_MEAN(rows.v)"] == want
     assert got["MAX_CONSECUTIVE_POSITIVES(rows.v, skipna=False)"] == longest(x > 0)
     assert got["IS_MONOTONICALLY_INCREASING(rows.v)"] == bool((np.diff(present) >= 0).all())
+
+
+def test_large_integers_stay_exact():
+    """Extremes of integers beyond 2**53 are compared and subtracted as integers."""
+    big = 2**62
+    es = fk.EntitySet("big")
+    es.add_table("parents", pl.DataFrame({"parent": [1]}), index="parent")
+    es.add_table("rows", pl.DataFrame({"id": [1, 2, 3], "parent": [1, 1, 1],
+                                       "v": [big, big + 1, big + 1]}), index="id")
+    es.add_relationship(parent="parents", parent_key="parent", child="rows", child_key="parent")
+    matrix, _ = fk.dfs(es, target="parents", max_depth=1, trans_primitives=[],
+                       agg_primitives=["max_min_delta", "max_count", "min_count"],
+                       return_type="pandas")
+    row = matrix.iloc[0]
+    assert (row["MAX_MIN_DELTA(rows.v)"], row["MAX_COUNT(rows.v)"], row["MIN_COUNT(rows.v)"]) == (1, 2, 1)

@@ -17,6 +17,12 @@ from featurekit import _numba_cache  # noqa: F401  (numba's cache directory, bef
 # isort: split
 from featurekit.primitives.aggregation import *  # noqa: F403
 from featurekit.primitives.aggregation import AGGREGATION_PRIMITIVES, DEFAULT_AGGREGATIONS
+from featurekit.primitives.aggregation_counts import *  # noqa: F403
+from featurekit.primitives.aggregation_counts import COUNT_AGGREGATIONS
+from featurekit.primitives.aggregation_dates import *  # noqa: F403
+from featurekit.primitives.aggregation_dates import DATE_AGGREGATIONS
+from featurekit.primitives.aggregation_runs import *  # noqa: F403
+from featurekit.primitives.aggregation_runs import RUN_AGGREGATIONS
 from featurekit.primitives.base import (
     AggregationPrimitive,
     ComputeContext,
@@ -80,7 +86,8 @@ def registered_identity(name: str) -> str | None:
     return None if cls is None else class_identity(cls)
 
 
-for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES,
+for _cls in (*AGGREGATION_PRIMITIVES, *COUNT_AGGREGATIONS, *RUN_AGGREGATIONS, *DATE_AGGREGATIONS,
+             *TRANSFORM_PRIMITIVES,
              *NUMERIC_TRANSFORM_PRIMITIVES, *COMPARE_TRANSFORM_PRIMITIVES,  # arithmetic, logic
              *TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES,  # text, places, e-mail, URL
              *ENCODING_PRIMITIVES):  # encode_features' one-hot columns

@@ -80,16 +80,20 @@ def _no_step(label: str) -> None:
 def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl.Expr:
     """The moment time-relative features are computed as of (now, like Featuretools, when
     no cutoff is given); timezone-aware when the entity set's times are."""
-    zones = set()
+    zones, index_zones = set(), set()
     for table in entityset.tables.values():
         for column, schema in table.schemas.items():
             dtype = table.frame.schema[column]
             if schema.logical_type == "datetime" and isinstance(dtype, pl.Datetime):
                 zones.add(dtype.time_zone)
+                if column == table.time_index:
+                    index_zones.add(dtype.time_zone)
     moment = cutoff_time if cutoff_time is not None else dt.datetime.now()
-    zone = next(iter(zones - {None}), None)
+    # The cutoff is compared with time indexes: their zone decides (a zoned column beside
+    # naive time indexes leaves the cutoff naive).
+    zone = next(iter((index_zones or zones) - {None}), None)
     if zone is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.timezone.utc).astimezone(zoneinfo.ZoneInfo(zone))
     elif zone is not None:  # the same instant, told in the data's zone
         moment = moment.astimezone(zoneinfo.ZoneInfo(zone))
     return pl.lit(moment, dtype=pl.Datetime("us", zone))

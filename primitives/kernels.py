@@ -24,10 +24,11 @@ MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
 ORDER_STATS = frozenset({"first", "last"})
-# inputs shorter than this go to a kernel's serial variant: on them threads save milliseconds,
-# and compiling the parallel variant costs about a second per kernel (the first DFS on small
-# tables then compiles no parallel kernel at all)
-PARALLEL_MIN_ROWS = 1 << 18
+# Inputs shorter than this go to a kernel's serial variant: waking numba's threads costs more
+# than the work there (about a millisecond a call, tens of milliseconds on a busy machine),
+# and compiling the parallel variant costs about a second per kernel, so a first DFS on small
+# tables compiles no parallel kernel at all.
+PARALLEL_ROWS = 1 << 17
 
 
 class Threaded:
@@ -42,7 +43,7 @@ class Threaded:
         functools.update_wrapper(self, function)
 
     def on(self, rows: int) -> Callable:
-        if rows >= PARALLEL_MIN_ROWS and numba.get_num_threads() > 1:
+        if rows >= PARALLEL_ROWS and numba.get_num_threads() > 1:
             return self.parallel
         return self.serial
 

@@ -52,7 +52,7 @@ def test_the_first_dfs_compiles_a_few_serial_kernels_once_each(tmp_path):
 def test_a_kernel_picks_its_parallel_variant_for_long_inputs_only():
     assert kernels._segment_moments.on(10) is kernels._segment_moments.serial
     if kernels.numba.get_num_threads() > 1:
-        assert kernels._segment_moments.on(kernels.PARALLEL_MIN_ROWS) is kernels._segment_moments.parallel
+        assert kernels._segment_moments.on(kernels.PARALLEL_ROWS) is kernels._segment_moments.parallel
     names = {kernels._segment_moments.serial.py_func.__qualname__,
              kernels._segment_moments.parallel.py_func.__qualname__}
     assert len(names) == 2  # cached apart: neither loads the other's machine code
@@ -105,7 +105,7 @@ def test_serial_and_parallel_kernels_give_the_same_matrix(retail, monkeypatch):
     features = fk.plan(retail, target="customers", max_depth=2)
     cutoffs = _several_cutoffs(retail)
     serial = fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)
-    monkeypatch.setattr(kernels, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(kernels, "PARALLEL_ROWS", 0)
     parallel = fk.compute(retail, features), fk.compute(retail, features, cutoff_time=cutoffs)
     threaded = kernels.numba.get_num_threads() > 1
     for kernel in (kernels._segment_moments, kernels._category_counts, kernels._positions,

@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-import numba
 import numpy as np
 import polars as pl
 
-from featurekit import _numba_cache  # noqa: F401  (numba's cache directory, before the kernel)
 from featurekit.coercion import (
     ACCEPTED,
     INT64_MAX,
@@ -620,9 +618,6 @@ def _all_distinct(keys: pl.Series) -> bool:
     return keys.n_unique() == keys.len()
 
 
-@numba.njit(cache=True)
 def _strictly_increasing(values: np.ndarray) -> bool:
-    for i in range(1, values.shape[0]):
-        if values[i] == values[i - 1]:
-            return False
-    return True
+    """Whether sorted values never repeat (numpy: no kernel to compile on first use)."""
+    return bool(np.all(values[1:] != values[:-1]))

@@ -8,9 +8,9 @@ min, max, skew) come from one pass plus one centred pass per value column; categ
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
+import types
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -24,27 +24,49 @@ MOMENT_STATS = frozenset({"rows", "count", "sum", "mean", "std", "var", "min", "
                           "true_count", "true_share"})
 CATEGORY_STATS = frozenset({"mode", "nunique"})
 ORDER_STATS = frozenset({"first", "last"})
-
-
-# Below this many rows a parallel kernel runs on the calling thread alone: waking the other
-# threads costs more than the work (about a millisecond a call, tens of milliseconds when the
-# machine is busy), and a schema of many small tables makes hundreds of such calls.
+# Inputs shorter than this go to a kernel's serial variant: waking numba's threads costs more
+# than the work there (about a millisecond a call, tens of milliseconds on a busy machine),
+# and compiling the parallel variant costs about a second per kernel, so a first DFS on small
+# tables compiles no parallel kernel at all.
 PARALLEL_ROWS = 1 << 17
 
 
-@contextlib.contextmanager
-def threads_for(rows: int) -> Iterator[None]:
-    """Run the parallel kernels called inside on one thread when ``rows`` is small (numba's
-    thread count is per calling thread, so concurrent callers do not see the change)."""
-    if rows >= PARALLEL_ROWS:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+class Threaded:
+    """One kernel source compiled two ways, each on its first call (and cached on disk):
+    serially, and with its ``prange`` loops spread over threads. ``on(rows)`` picks the
+    variant for an input of that many rows; both give the same values (a slot's result never
+    depends on the thread that computes it)."""
+
+    def __init__(self, function: Callable) -> None:
+        self.parallel = numba.njit(cache=True, nogil=True, parallel=True)(function)
+        self.serial = numba.njit(cache=True, nogil=True)(_renamed(function, "_serial"))
+        functools.update_wrapper(self, function)
+
+    def on(self, rows: int) -> Callable:
+        if rows >= PARALLEL_ROWS and numba.get_num_threads() > 1:
+            return self.parallel
+        return self.serial
+
+
+def _renamed(function: Callable, suffix: str) -> Callable:
+    """A copy of ``function`` under another qualified name: numba files cached kernels by
+    name, and the serial variant must not share the parallel one's entry."""
+    twin = types.FunctionType(function.__code__, function.__globals__, function.__name__ + suffix,
+                              function.__defaults__, function.__closure__)
+    twin.__qualname__ = function.__qualname__ + suffix
+    twin.__module__ = function.__module__
+    twin.__doc__ = function.__doc__
+    return twin
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array`` as a read-only view (no copy). numba types read-only and writable arrays
+    apart and compiles a kernel once for each; polars hands out read-only views, our own
+    arrays are writable, so the kernels' inputs go through this to compile only once."""
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array
 
 
 @numba.njit(parallel=True, cache=True)
@@ -71,6 +93,9 @@ class DenseKeys:
     n_groups: int
     low: int
     _grouped: tuple[np.ndarray | None, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        self.slots = _read_only(self.slots)
 
     def keys(self, present: np.ndarray, dtype: pl.DataType) -> pl.Series:
         return pl.Series(np.flatnonzero(present) + self.low).cast(dtype)
@@ -120,10 +145,11 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     return DenseKeys(slots, span, low)
 
 
-@numba.njit(cache=True, nogil=True)
-def _fill_offsets(keys, low, out):
-    for i in range(keys.shape[0]):
-        out[i] = keys[i] - low
+def _fill_offsets(keys: np.ndarray, low: int, out: np.ndarray) -> None:
+    """``out[:] = keys - low`` computed in 64 bits whatever the key type (int8 keys would
+    wrap in their own type), written into ``out`` without a temporary of the whole column."""
+    wide = np.uint64 if keys.dtype == np.uint64 else np.int64
+    np.subtract(keys, low, out=out, dtype=wide, casting="unsafe")
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,7 +163,7 @@ def _true_counts(slots, truth, n_groups):
     return rows, true
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _segment_moments(values, starts, rows, count, total, mean, low, high, m2, m3):
     """Moments per slot, written into the output arrays, from values laid out slot by slot:
     each segment is read twice while it is in cache (sums, then centred powers), instead of
@@ -187,7 +213,7 @@ def _wraps(acc, value):
     return (value > 0 and acc > top - value) or (value < 0 and acc < bottom - value)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _segment_integers(values, valid, starts, total, low, high, overflow):
     """Exact integer sum, min and max per slot (int64; ``overflow`` marks sums beyond it),
     from values laid out slot by slot; ``valid`` is 0 where a value is missing."""
@@ -227,12 +253,12 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
     for first, end, begin, stop in keys.chunks():
         part = keys.rows_of(values, begin, stop)
         bounds = starts[first:end + 1] - begin
-        with threads_for(stop - begin):
-            if floats or exact:  # counts tell which slots have values
-                _segment_moments(_as_numbers(part, stats), bounds, *(m[first:end] for m in moments))
-            if exact:
-                numbers, valid = _integers(part)
-                _segment_integers(numbers, valid, bounds, *(m[first:end] for m in integers))
+        if floats or exact:  # counts tell which slots have values
+            _segment_moments.on(stop - begin)(_read_only(_as_numbers(part, stats)), bounds,
+                                              *(m[first:end] for m in moments))
+        if exact:
+            numbers, valid = _integers(part)
+            _segment_integers.on(stop - begin)(numbers, valid, bounds, *(m[first:end] for m in integers))
     result = _moment_stats(floats, *moments)
     result.update(_integer_stats(exact, moments[1], *integers, values.name))
     return result
@@ -251,7 +277,7 @@ def _integers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         raise ComputeError(f"column {values.name!r} holds integers above 2**63 - 1, beyond int64. "
                            f"Fix: give it the type 'double' (types={{{values.name!r}: 'double'}})")
     numbers, valid = numbers_and_validity(values)
-    return numbers.astype(np.int64, copy=False), valid.view(np.uint8)
+    return _read_only(numbers.astype(np.int64, copy=False)), valid.view(np.uint8)
 
 
 def _integer_stats(stats, count, total, low, high, overflow, column: str) -> dict[str, object]:
@@ -299,30 +325,22 @@ def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[st
         return {name: derived[name]() for name in stats}
 
 
-@numba.njit(cache=True, nogil=True)
-def _variance(count, m2):
-    """Sample variance (ddof 1); missing below two values."""
-    out = np.empty(count.shape[0])
-    for slot in range(count.shape[0]):
-        out[slot] = m2[slot] / (count[slot] - 1) if count[slot] > 1 else np.nan
-    return out
+def _variance(count: np.ndarray, m2: np.ndarray) -> np.ndarray:
+    """Sample variance (ddof 1); missing below two values. (numpy, not numba: one line per
+    group costs little, and a kernel fewer to compile on first use.)"""
+    with np.errstate(all="ignore"):
+        return np.where(count > 1, m2 / (count - 1.0), np.nan)
 
 
-@numba.njit(cache=True, nogil=True)
-def _skew(count, m2, m3, low, high):
-    """pandas' bias-corrected skewness; 0 for constant values, missing below 3 values."""
-    out = np.empty(count.shape[0])
-    for slot in range(count.shape[0]):
-        n = count[slot]
-        if n < 3:
-            out[slot] = np.nan
-        elif np.isnan(m2[slot]):  # an infinite value
-            out[slot] = np.nan
-        elif low[slot] == high[slot]:
-            out[slot] = 0.0
-        else:
-            out[slot] = (n * np.sqrt(n - 1.0) / (n - 2.0)) * (m3[slot] / m2[slot] ** 1.5)
-    return out
+def _skew(count: np.ndarray, m2: np.ndarray, m3: np.ndarray, low: np.ndarray,
+          high: np.ndarray) -> np.ndarray:
+    """pandas' bias-corrected skewness; 0 for constant values, missing below 3 values or
+    with an infinite value (its centred moments are NaN)."""
+    n = count.astype(np.float64)
+    with np.errstate(all="ignore"):  # the groups where this overflows or divides by 0 are masked
+        value = (n * np.sqrt(n - 1.0) / (n - 2.0)) * (m3 / m2 ** 1.5)
+    value = np.where(low == high, 0.0, value)
+    return np.where((count < 3) | np.isnan(m2), np.nan, value)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -348,15 +366,11 @@ def _rows_by_slot(slots, n_groups):
     return order, starts
 
 
-@numba.njit(cache=True, nogil=True)
-def _is_sorted(slots):
-    for row in range(1, slots.shape[0]):
-        if slots[row] < slots[row - 1]:
-            return False
-    return True
+def _is_sorted(slots: np.ndarray) -> bool:
+    return bool(np.all(slots[1:] >= slots[:-1]))
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _category_counts(codes_by_slot, starts, n_codes, n_runs, modes, distinct):
     """Mode (smallest code on ties; -1 when none) and distinct count per slot, written into
     ``modes`` and ``distinct``, from codes laid out slot by slot, in O(rows) time with one
@@ -463,11 +477,12 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     _, starts = keys.grouped()
     modes, distinct = np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64)
     for first, end, begin, stop in keys.chunks():
-        codes = encode(keys.rows_of(values, begin, stop))
-        with threads_for(stop - begin):
-            runs = max(1, min(numba.get_num_threads(), (end - first) // 1024))
-            _category_counts(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
-                             modes[first:end], distinct[first:end])
+        codes = _read_only(encode(keys.rows_of(values, begin, stop)))
+        kernel = _category_counts.on(stop - begin)
+        runs = 1 if kernel is _category_counts.serial else max(1, min(numba.get_num_threads(),
+                                                                       (end - first) // 1024))
+        kernel(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
+               modes[first:end], distinct[first:end])
     return _category_stats(stats, modes, distinct, table, values.dtype)
 
 
@@ -533,7 +548,7 @@ def _category_stats(stats, modes, distinct, table, dtype) -> dict[str, pl.Series
     return {name: out[name] for name in stats}
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _positions(keys, valid, row_of_slot, low, missing):
     """Row of the parent whose index equals each key (``missing`` where none)."""
     n_slots = row_of_slot.shape[0]
@@ -557,9 +572,8 @@ def parent_positions(parent_keys: DenseKeys, parent_rows: int, child_keys: pl.Se
     valid = child_keys.is_not_null().to_numpy()
     if child_keys.dtype == pl.UInt64:  # numba would subtract in floats
         child_keys = child_keys.cast(pl.Int64)
-    keys = (child_keys.fill_null(0) if child_keys.null_count() else child_keys).to_numpy()
-    with threads_for(keys.shape[0]):
-        positions = _positions(keys, valid, row_of_slot, parent_keys.low, missing)
+    keys = _read_only((child_keys.fill_null(0) if child_keys.null_count() else child_keys).to_numpy())
+    positions = _positions.on(len(keys))(keys, valid, row_of_slot, parent_keys.low, missing)
     absent = np.flatnonzero(positions == missing)
     series = pl.Series(positions)  # wraps the array: no copy
     return series.scatter(absent, None) if absent.size else series
@@ -582,7 +596,7 @@ def _no_repeats(slots, n_groups):
 
 # --- as-of sweeps: statistics of every prefix that a cutoff asks for ---------------------------
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
     """Moments of each slot's rows up to each of its cutoffs, in one pass per slot.
 
@@ -641,7 +655,7 @@ def _sweep_moments(values, order, times, starts, pair_times, pair_starts, pair_o
     return rows, count, total, mean, low, high, m2, m3
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _sweep_integers(values, valid, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
     """Exact integer sum, min and max of each slot's rows up to each of its cutoffs, with
     the number of values and whether the sum left the int64 range."""
@@ -672,7 +686,7 @@ def _sweep_integers(values, valid, order, times, starts, pair_times, pair_starts
     return count, total, low, high, overflow
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _sweep_categories(codes, order, times, starts, pair_times, pair_starts, pair_order, inclusive,
                       n_codes, n_runs):
     """Mode (smallest code on ties) and distinct count (-1 without rows) of each slot's rows
@@ -711,7 +725,7 @@ def _sweep_categories(codes, order, times, starts, pair_times, pair_starts, pair
     return modes, distinct
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _sort_slots_by_time(order, times, starts):
     """Within each slot's run of ``order``, order the rows by time: an insertion sort in
     place for the short runs a parent usually has (nearly free on runs already in order),
@@ -746,15 +760,19 @@ class AsOfLayout:
     pair_order: np.ndarray  # output position of each laid-out pair
     inclusive: bool
 
+    @property
+    def rows(self) -> int:
+        """The work of a sweep, rows and pairs, which decides whether it runs on threads."""
+        return len(self.order) + len(self.pair_order)
+
 
 def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pair_slots: np.ndarray,
                  pair_times: np.ndarray, inclusive: bool) -> AsOfLayout:
     """Lay rows out for the sweeps: by slot (counting sort), then by time within a slot."""
     by_slot, starts = _rows_by_slot(row_slots, n_slots)
+    order = _sort_slots_by_time.on(len(by_slot))(by_slot, row_times, starts)
     pairs_by_slot, pair_starts = _rows_by_slot(pair_slots, n_slots)
-    with threads_for(row_slots.shape[0] + pair_slots.shape[0]):
-        order = _sort_slots_by_time(by_slot, row_times, starts)
-        pair_order = _sort_slots_by_time(pairs_by_slot, pair_times, pair_starts)
+    pair_order = _sort_slots_by_time.on(len(pairs_by_slot))(pairs_by_slot, pair_times, pair_starts)
     return AsOfLayout(order, row_times[order], starts, pair_times[pair_order], pair_starts, pair_order,
                       inclusive)
 
@@ -762,28 +780,23 @@ def as_of_layout(row_slots: np.ndarray, row_times: np.ndarray, n_slots: int, pai
 def as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
     """``group_moments`` for each cutoff pair: statistics of its slot's rows up to its time
     (sum, min and max of an integer column exact, as there)."""
-    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
-        return _as_of_moments(layout, values, stats)
-
-
-def _as_of_moments(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> dict[str, np.ndarray | pl.Series]:
     exact = stats & INTEGER_STATS if _is_integer(values) else set()
     result: dict[str, np.ndarray | pl.Series] = {}
     if stats - exact:
-        rows, count, total, mean, low, high, m2, m3 = _sweep_moments(
-            _as_numbers(values, stats), layout.order, layout.times, layout.starts, layout.pair_times,
-            layout.pair_starts, layout.pair_order, layout.inclusive)
+        rows, count, total, mean, low, high, m2, m3 = _sweep_moments.on(layout.rows)(
+            _read_only(_as_numbers(values, stats)), layout.order, layout.times, layout.starts,
+            layout.pair_times, layout.pair_starts, layout.pair_order, layout.inclusive)
         result = _moment_stats(stats - exact, rows, count, total, mean, low, high, m2, m3)
     if exact:
         numbers, valid = _integers(values)
-        count, *integers = _sweep_integers(numbers, valid, layout.order, layout.times, layout.starts,
-                                           layout.pair_times, layout.pair_starts, layout.pair_order,
-                                           layout.inclusive)
+        count, *integers = _sweep_integers.on(layout.rows)(
+            numbers, valid, layout.order, layout.times, layout.starts, layout.pair_times,
+            layout.pair_starts, layout.pair_order, layout.inclusive)
         result.update(_integer_stats(exact, count, *integers, values.name))
     return result
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@Threaded
 def _sweep_extremes(own_times, ranks, order, times, starts, pair_times, pair_starts, pair_order, inclusive):
     """For each pair, the rows with the smallest and the largest (own time, rank) among its
     slot's rows known by its cutoff (-1 where none). Rows enter in the order they become
@@ -812,10 +825,8 @@ def _sweep_extremes(own_times, ranks, order, times, starts, pair_times, pair_sta
 def as_of_extremes(layout: AsOfLayout, own_times: np.ndarray, ranks: np.ndarray) -> dict[str, np.ndarray]:
     """``first`` and ``last``: for each cutoff pair, the row number of its slot's earliest and
     latest row known by then, by (``own_times``, ``ranks``); -1 where none is."""
-    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
-        first, last = _sweep_extremes(own_times, ranks, layout.order, layout.times, layout.starts,
-                                      layout.pair_times, layout.pair_starts, layout.pair_order,
-                                      layout.inclusive)
+    first, last = _sweep_extremes.on(layout.rows)(own_times, ranks, layout.order, layout.times, layout.starts,
+                                  layout.pair_times, layout.pair_starts, layout.pair_order, layout.inclusive)
     return {"first": first, "last": last}
 
 
@@ -826,11 +837,11 @@ def as_of_categories(layout: AsOfLayout, values: pl.Series, stats: set[str]) -> 
         return None
     codes, table = coded
     n_slots = layout.pair_starts.shape[0] - 1
-    with threads_for(layout.order.shape[0] + layout.pair_order.shape[0]):
-        runs = max(1, min(numba.get_num_threads(), n_slots // 1024))
-        modes, distinct = _sweep_categories(codes, layout.order, layout.times, layout.starts,
-                                            layout.pair_times, layout.pair_starts, layout.pair_order,
-                                            layout.inclusive, max(table.len(), 1), runs)
+    kernel = _sweep_categories.on(layout.rows)
+    runs = 1 if kernel is _sweep_categories.serial else max(1, min(numba.get_num_threads(), n_slots // 1024))
+    modes, distinct = kernel(_read_only(codes), layout.order, layout.times, layout.starts,
+                                        layout.pair_times, layout.pair_starts, layout.pair_order,
+                                        layout.inclusive, max(table.len(), 1), runs)
     counted = _category_stats(stats, modes, distinct, table, values.dtype)
     if "nunique" in counted:
         counted["nunique"] = pl.Series(np.where(distinct >= 0, distinct, np.nan)).fill_nan(None).cast(pl.Int64)

@@ -76,7 +76,7 @@ def test_compiled_kernels_are_cached_outside_the_installed_package(tmp_path):
     """numba's cache files next to the sources would outlive ``pip uninstall`` and turn the
     next install's ``featurekit/`` into a namespace package; they go to a user directory."""
     script = ("import featurekit, pathlib; from featurekit.primitives import kernels; "
-              "print(kernels._segment_moments._cache._cache_path); print(pathlib.Path(featurekit.__file__).parent)")
+              "print(kernels._segment_moments.serial._cache._cache_path); print(pathlib.Path(featurekit.__file__).parent)")
     env = {key: value for key, value in os.environ.items() if key != "NUMBA_CACHE_DIR"}
     env["XDG_CACHE_HOME"] = str(tmp_path)
     cache_path, package = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,

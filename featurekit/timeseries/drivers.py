@@ -18,6 +18,7 @@ import inspect
 import os
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +47,10 @@ globals().update({{k: v for k, v in vars(_template).items() if not k.startswith(
 '''
 
 _drivers: dict[tuple[str, ...], Callable[..., None]] = {}
+# One thread at a time generates and imports kernel modules: calls made from polars' worker
+# threads would otherwise race on sys.modules, and CPython 3.11's ast module is not safe to
+# use from several threads at once ("AST constructor recursion depth mismatch").
+_generating = threading.Lock()
 
 
 def _keeps(test: ast.expr, codes: Sequence[int], names: dict[str, Any]) -> bool | None:
@@ -184,10 +189,14 @@ def driver(families: Sequence[str]) -> Callable[..., None]:
     long that takes (from the families not compiled yet)."""
     key = tuple(families)
     kernel = _drivers.get(key)
-    if kernel is None:
-        members = {family: _module(family_source(family)) for family in key}
-        kernel = _module(source(key, {f: m.__name__ for f, m in members.items()})).extract_windows
-        _drivers[key] = kernel
-        if not _cached(kernel):
-            _announce([f for f, m in members.items() if not _cached(m._evaluate)])
+    if kernel is not None:
+        return kernel
+    with _generating:
+        kernel = _drivers.get(key)
+        if kernel is None:
+            members = {family: _module(family_source(family)) for family in key}
+            kernel = _module(source(key, {f: m.__name__ for f, m in members.items()})).extract_windows
+            _drivers[key] = kernel
+            if not _cached(kernel):
+                _announce([f for f, m in members.items() if not _cached(m._evaluate)])
     return kernel

@@ -172,3 +172,20 @@ def test_windows_split_over_threads_give_the_values_of_one_thread():
     values = _windows_frame()["value"].to_numpy()[:400]
     means = [values[max(0, end - 9): end + 1].mean() for end in range(400)]
     np.testing.assert_allclose(one.loc[1, "value__mean"].to_numpy(), means[9:], rtol=1e-12)
+
+
+def test_kernels_asked_for_from_many_threads_at_once_are_made_once():
+    """polars calls the extractor from its worker threads: generating a kernel's source (with
+    the ast module) and importing it happen under a lock, and every thread gets the same
+    compiled kernel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from featurekit.timeseries import drivers
+
+    key = ("summary",)
+    first = drivers.driver(key)
+    drivers._drivers.pop(key)
+    with ThreadPoolExecutor(8) as pool:
+        kernels = list(pool.map(lambda _: drivers.driver(key), range(32)))
+    assert len({id(kernel) for kernel in kernels}) == 1
+    assert kernels[0].py_func.__module__ == first.py_func.__module__

@@ -1877,7 +1877,7 @@ def approximate_entropies(x: np.ndarray, std: float, m: int, ratios: np.ndarray)
 def _svd_solve(matrix: np.ndarray, target: np.ndarray, rows: int) -> tuple:
     """Minimum-norm solution of ``matrix @ c = target`` by SVD, the numerical rank (with the
     tolerance of a design of ``rows`` rows) and the diagonal of the pseudo-inverse of the
-    Gram matrix; shared by the plain and the triangle least squares."""
+    Gram matrix."""
     columns = matrix.shape[1]
     u, singular, vt = np.linalg.svd(matrix, full_matrices=False)
     largest = singular.max() if singular.shape[0] > 0 else 0.0
@@ -1895,83 +1895,6 @@ def _svd_solve(matrix: np.ndarray, target: np.ndarray, rows: int) -> tuple:
                 coefficients[j] += vt[i, j] * projected[i] / singular[i]
                 inverse_gram_diagonal[j] += (vt[i, j] / singular[i]) ** 2
     return coefficients, rank, inverse_gram_diagonal
-
-
-@njit(cache=True, error_model="numpy")
-def least_squares(design: np.ndarray, target: np.ndarray) -> tuple:
-    """Minimum-norm least squares by SVD.
-
-    Returns the coefficients, the residual sum of squares, the numerical rank and the
-    diagonal of the pseudo-inverse of design'design (for standard errors).
-    """
-    rows, columns = design.shape
-    if not (all_finite(design) and all_finite(target)):
-        return np.full(columns, NAN), NAN, 0, np.full(columns, NAN)
-    coefficients, rank, inverse_gram_diagonal = _svd_solve(design, target, rows)
-    residual = 0.0
-    for r in range(rows):
-        fitted = 0.0
-        for j in range(columns):
-            fitted += design[r, j] * coefficients[j]
-        residual += (target[r] - fitted) ** 2
-    return coefficients, residual, rank, inverse_gram_diagonal
-
-
-@njit(cache=True, error_model="numpy")
-def nested_residuals(design: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Residual sums of squares of regressing ``target`` on the first k columns, every k.
-
-    One Householder QR of the whole design gives them all: entry k is the squared norm of
-    the rotated target beyond its first k components. Entries are NaN from the first
-    column that is (numerically) dependent on the previous ones.
-    """
-    rows, columns = design.shape
-    a = design.copy()
-    b = target.copy()
-    result = np.full(columns + 1, NAN)
-    diagonal = np.zeros(columns)
-    usable = columns
-    for j in range(min(columns, rows)):
-        norm = 0.0
-        for i in range(j, rows):
-            norm += a[i, j] * a[i, j]
-        norm = math.sqrt(norm)
-        alpha = -norm if a[j, j] > 0 else norm
-        head = a[j, j] - alpha
-        v_norm2 = head * head + (norm * norm - a[j, j] * a[j, j])
-        if v_norm2 > 0.0:
-            for c in range(j, columns):
-                dot = head * a[j, c]
-                for i in range(j + 1, rows):
-                    dot += a[i, j] * a[i, c]
-                factor = 2.0 * dot / v_norm2
-                a[j, c] -= factor * head
-                for i in range(j + 1, rows):
-                    a[i, c] -= factor * a[i, j] if c != j else 0.0
-            dot = head * b[j]
-            for i in range(j + 1, rows):
-                dot += a[i, j] * b[i]
-            factor = 2.0 * dot / v_norm2
-            b[j] -= factor * head
-            for i in range(j + 1, rows):
-                b[i] -= factor * a[i, j]
-        diagonal[j] = abs(a[j, j])
-    if rows < columns:
-        usable = rows
-    largest = diagonal.max()
-    for j in range(usable):
-        if not diagonal[j] > 1e-10 * largest:
-            usable = j
-            break
-    tail = 0.0
-    for i in range(columns, rows):
-        tail += b[i] * b[i]
-    for k in range(columns, -1, -1):
-        if k < columns:
-            tail += b[k] * b[k]
-        if k <= usable:
-            result[k] = tail
-    return result
 
 
 #: Rows of the design read per step of the streamed QR factorisations of the Dickey-Fuller
@@ -2109,17 +2032,30 @@ def mackinnon_pvalue(statistic: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def _lags_by_criterion(full: np.ndarray, target: np.ndarray, max_lag: int, bic: bool) -> int:
-    """The number of lags whose model (on the rows common to all) has the smallest AIC or BIC;
-    the fewest lags among equals."""
-    rows = full.shape[0]
-    residuals = nested_residuals(full, target)
+def _nested_triangle(full: np.ndarray, columns: int) -> np.ndarray:
+    """The R factor of [first ``columns`` regressors | target] read off the R factor of
+    [all regressors | target]: the first columns and the target column."""
+    target_column = full.shape[1] - 1
+    nested = np.empty((full.shape[0], columns + 1))
+    for r in range(full.shape[0]):
+        for c in range(columns):
+            nested[r, c] = full[r, c]
+        nested[r, columns] = full[r, target_column]
+    return nested
+
+
+@njit(cache=True, error_model="numpy")
+def _lags_by_criterion(full: np.ndarray, rows: int, max_lag: int, bic: bool) -> int:
+    """The number of lags whose model (on the ``rows`` rows common to all) has the smallest
+    AIC or BIC, from the R factor ``full`` of [constant, level, lags..., target]; the fewest
+    lags among equals."""
+    residuals = triangle_nested_residuals(full, max_lag + 2)
     best = np.inf
     best_lag = 0
     for lags in range(max_lag + 1):
         if math.isnan(residuals[lags + 2]):  # rank-deficient: fit this model on its own
-            design = np.ascontiguousarray(full[:, : lags + 2])
-            _, residual, rank, _ = least_squares(design, target)
+            nested = _nested_triangle(full, lags + 2)
+            _, residual, rank, _ = triangle_least_squares(nested, lags + 2, rows)
         else:
             residual = residuals[lags + 2]
             rank = lags + 2
@@ -2133,21 +2069,21 @@ def _lags_by_criterion(full: np.ndarray, target: np.ndarray, max_lag: int, bic: 
 
 
 @njit(cache=True, error_model="numpy")
-def _lags_by_t_statistic(full: np.ndarray, target: np.ndarray, max_lag: int) -> int:
+def _lags_by_t_statistic(full: np.ndarray, rows: int, max_lag: int) -> int:
     """From max_lag down, the first number of lags whose last regressor has |t| at least the
-    95% normal quantile (with no lags that regressor is the level); 0 if none has."""
-    rows = full.shape[0]
-    residuals = nested_residuals(full, target)
+    95% normal quantile (with no lags that regressor is the level); 0 if none has. ``full``
+    is the R factor of [constant, level, lags..., target] over ``rows`` rows."""
+    residuals = triangle_nested_residuals(full, max_lag + 2)
     for lags in range(max_lag, -1, -1):
         columns = lags + 2
         if math.isnan(residuals[columns]) or math.isnan(residuals[columns - 1]):
-            design = np.ascontiguousarray(full[:, :columns])
-            coefficients, residual, rank, inverse = least_squares(design, target)
+            nested = _nested_triangle(full, columns)
+            coefficients, residual, rank, inverse = triangle_least_squares(nested, columns, rows)
             scale = residual / (rows - rank)
             t = coefficients[columns - 1] / math.sqrt(scale * inverse[columns - 1])
         else:
             # the last coefficient's t: its share of the explained sum of squares over the
-            # residual variance (one Householder QR serves every model)
+            # residual variance (one QR factorisation serves every model)
             explained = max(residuals[columns - 1] - residuals[columns], 0.0)
             scale = residuals[columns] / (rows - columns)
             t = math.sqrt(explained / scale)
@@ -2164,6 +2100,8 @@ def augmented_dickey_fuller(x: np.ndarray, autolag: int) -> np.ndarray:
     t-statistic of the last lag (the largest number whose last lag is significant at 5%),
     anything else (None) keeps maxlag. Returns (test statistic, MacKinnon p-value, lags
     used); NaNs when the series is constant, too short for even zero lags or not finite.
+    Every fit comes from a QR factorisation streamed over blocks of rows, so memory stays
+    that of a block whatever the length of the series.
     """
     result = np.full(3, NAN)
     n = x.shape[0]
@@ -2172,10 +2110,9 @@ def augmented_dickey_fuller(x: np.ndarray, autolag: int) -> np.ndarray:
     # The statistic does not change when the series is scaled; values near the ends of the
     # float range are scaled by a power of two so that squares and sums stay finite.
     peak = max(abs(x.max()), abs(x.min()))
-    factor = 1.0
+    series = x
     if peak > 2.0**200 or peak < 2.0**-200:
-        factor = math.ldexp(1.0, -math.frexp(peak)[1])
-    series = x * factor  # a copy (exact: the factor is a power of two)
+        series = x * math.ldexp(1.0, -math.frexp(peak)[1])  # exact: a power of two
     max_lag = int(math.ceil(12.0 * (n / 100.0) ** 0.25))
     max_lag = min(n // 2 - 2, max_lag)
     if max_lag < 0:
@@ -2186,41 +2123,30 @@ def augmented_dickey_fuller(x: np.ndarray, autolag: int) -> np.ndarray:
     rows = n - 1 - max_lag
     if rows <= 0:
         return result
-    # every candidate model uses the same rows: [constant, level, lagged changes...]
-    full = np.empty((rows, max_lag + 2))
-    target = np.empty(rows)
-    for r in range(rows):
-        t = max_lag + r
-        full[r, 0] = 1.0
-        full[r, 1] = series[t]
-        for lag in range(1, max_lag + 1):
-            full[r, 1 + lag] = changes[t - lag]
-        target[r] = changes[t]
     best_lag = max_lag
-    if autolag == 0 or autolag == 1:
-        best_lag = _lags_by_criterion(full, target, max_lag, autolag == 1)
-    elif autolag == 2:
-        best_lag = _lags_by_t_statistic(full, target, max_lag)
+    if 0 <= autolag <= 2:
+        # every candidate model uses the same rows: [constant, level, lagged changes...]
+        full = dickey_fuller_triangle(series, changes, max_lag, max_lag, rows, True)
+        if not all_finite(full):
+            return result
+        if autolag == 2:
+            best_lag = _lags_by_t_statistic(full, rows, max_lag)
+        else:
+            best_lag = _lags_by_criterion(full, rows, max_lag, autolag == 1)
     # refit with the chosen lags on every row they allow: [level, lagged changes..., constant]
     rows = n - 1 - best_lag
-    design = np.empty((rows, best_lag + 2))
-    target = np.empty(rows)
-    for r in range(rows):
-        t = best_lag + r
-        design[r, 0] = series[t]
-        for lag in range(1, best_lag + 1):
-            design[r, lag] = changes[t - lag]
-        design[r, best_lag + 1] = 1.0
-        target[r] = changes[t]
-    coefficients, residual, rank, inverse_gram_diagonal = least_squares(design, target)
+    triangle = dickey_fuller_triangle(series, changes, best_lag, best_lag, rows, False)
+    if not all_finite(triangle):
+        return result
+    coefficients, residual, rank, inverse_gram_diagonal = triangle_least_squares(
+        triangle, best_lag + 2, rows
+    )
     scale = residual / (rows - rank)
     statistic = coefficients[0] / math.sqrt(scale * inverse_gram_diagonal[0])
     result[0] = statistic
     result[1] = mackinnon_pvalue(statistic)
     result[2] = best_lag
     return result
-
-
 
 
 @njit(cache=True, error_model="numpy")

@@ -158,8 +158,8 @@ class _Planner:
                  trans_primitives: list[TransformPrimitive], ignore_tables: set[str],
                  ignore_columns: dict[str, set[str]]):
         self.es = entityset
-        self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name)
-        self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name)
+        self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name + p.args_string())
+        self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name + p.args_string())
         self.ignore_tables = ignore_tables
         self.ignore_columns = ignore_columns
         self.features: dict[str, dict[str, Feature]] = {}

@@ -26,6 +26,10 @@ from featurekit.primitives.base import (
 )
 from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform_dates import *  # noqa: F403
+from featurekit.primitives.transform_dates import DATE_PRIMITIVES
+from featurekit.primitives.transform_windows import *  # noqa: F403
+from featurekit.primitives.transform_windows import WINDOW_PRIMITIVES
 
 from featurekit.errors import PlanError
 
@@ -72,7 +76,7 @@ def registered_identity(name: str) -> str | None:
     return None if cls is None else class_identity(cls)
 
 
-for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES):
+for _cls in (*AGGREGATION_PRIMITIVES, *TRANSFORM_PRIMITIVES, *DATE_PRIMITIVES, *WINDOW_PRIMITIVES):
     register(_cls)
 _REGISTRY.setdefault("var", _REGISTRY["variance"])
 

@@ -90,7 +90,7 @@ def _cutoff_literal(entityset: EntitySet, cutoff_time: dt.datetime | None) -> pl
     zone = next(iter(zones - {None}), None)
     if zone is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    elif zone is not None:  # the same instant, told in the data's zone
+    if zone is not None:  # the same instant, told in the data's zone
         moment = moment.astimezone(zoneinfo.ZoneInfo(zone))
     return pl.lit(moment, dtype=pl.Datetime("us", zone))
 

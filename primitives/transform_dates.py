@@ -36,12 +36,10 @@ _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 @functools.lru_cache(maxsize=32)
 def holiday_calendar(country: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """The country's holidays of 1950-2074 as (days since 1970, sorted; names): the calendar
-    Featuretools reads. Raises PlanError for a country the holidays package does not know."""
+    Featuretools reads. Raises ValueError for a country the holidays package does not know."""
     import warnings
 
     import holidays
-
-    from featurekit.errors import PlanError
 
     code, subdivision = _SUBDIVISIONS.get(country.upper(), (country, None))
     try:
@@ -50,9 +48,7 @@ def holiday_calendar(country: str) -> tuple[np.ndarray, tuple[str, ...]]:
             holidays.country_holidays(country=code, subdiv=subdivision)
             calendar = getattr(holidays, country)(years=HOLIDAY_YEARS)
     except (NotImplementedError, AttributeError, KeyError) as error:
-        raise PlanError(f"no holiday calendar for country {country!r} ({error}). Fix: pass a "
-                        "country code of the holidays package, such as 'US', 'Canada' or 'UK'"
-                        ) from None
+        raise ValueError(f"the holidays package has no calendar for it ({error})") from None
     items = sorted(calendar.items())
     days = np.array([np.datetime64(day, "D") for day, _ in items]) - _EPOCH_DAY
     return days.astype(np.int64), tuple(name for _, name in items)
@@ -71,9 +67,18 @@ class _CountryPrimitive(TransformPrimitive):
         return {"country": "US"}
 
     def check_params(self) -> None:
-        if not isinstance(self.country, str):
-            self.refuse_param("country", "a country code of the holidays package")
-        holiday_calendar(self.country)
+        _check_country(self)
+
+
+def _check_country(primitive: TransformPrimitive) -> None:
+    """Refuse a ``country`` the holidays package has no calendar for, naming the primitive."""
+    allowed = "a country code of the holidays package, such as 'US', 'Canada' or 'UK'"
+    if not isinstance(primitive.country, str):
+        primitive.refuse_param("country", allowed)
+    try:
+        holiday_calendar(primitive.country)
+    except ValueError as error:
+        primitive.refuse_param("country", f"{allowed}; {error}")
 
 
 class DateToHoliday(_CountryPrimitive):
@@ -112,6 +117,7 @@ class DistanceToHoliday(TransformPrimitive):
         return {"holiday": "New Year's Day", "country": "US"}
 
     def check_params(self) -> None:
+        _check_country(self)
         _, names = holiday_calendar(self.country)
         if self.holiday not in set(names):
             self.refuse_param("holiday", f"one of {sorted(set(names))}")

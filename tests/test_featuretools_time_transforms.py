@@ -231,3 +231,146 @@ def test_rows_after_the_cutoff_never_change_features(day, seed, several):
     plain = fk.compute(es, features)
     if late.sum() >= 3:
         assert not fk.compute(other, features).loc[plain.index].equals(plain)
+
+
+# ------------------------------------------------------------------ what dfs does not show
+DIRECT = REFERENCE["direct"]
+
+
+@pytest.mark.parametrize("periods", [0, 1, 3])
+def test_diff_datetime_equals_featuretools(es, periods):
+    """DIFF_DATETIME gives durations: like Featuretools, dfs leaves it out unless asked for
+    every return type; its values equal Featuretools' primitive on the same column."""
+    primitive = type(get_primitive("diff_datetime"))(periods=periods)
+    plain = fk.plan(es, target="events", max_depth=1, agg_primitives=[], trans_primitives=[primitive])
+    assert not any(f.name.startswith("DIFF_DATETIME") for f in plain)
+    features = fk.plan(es, target="events", max_depth=1, agg_primitives=[],
+                       trans_primitives=[primitive], return_types="all")
+    name = "DIFF_DATETIME(time)" if periods == 0 else f"DIFF_DATETIME(time, periods={periods})"
+    feature = next(f for f in features if f.name == name)
+    matrix = fk.compute(es, [feature])
+    seconds = matrix[name].dt.total_seconds().to_numpy()
+    expected = np.array([np.nan if v is None else v for v in DIRECT[f"diff_datetime_{periods}"]])
+    np.testing.assert_allclose(seconds, expected, equal_nan=True)
+
+
+def test_date_to_time_zone_keeps_the_zone_featuretools_primitive_reports(es):
+    """Featuretools' primitive names the zone of an aware column; its entity set loses the zone
+    (the dfs matrix is missing everywhere). We keep it, as its primitive does."""
+    features = fk.plan(es, target="events", max_depth=1, agg_primitives=[],
+                       trans_primitives=["date_to_time_zone"])
+    matrix = fk.compute(es, features)
+    zones = [None if pd.isna(v) else str(v) for v in matrix["DATE_TO_TIME_ZONE(local_time)"]]
+    assert zones == DIRECT["date_to_time_zone"]
+    assert matrix["DATE_TO_TIME_ZONE(time)"].isna().all()  # naive times have no zone
+    assert DIRECT["is_month_end_of_missing"] == [False, True]  # their False for a missing time
+
+
+def test_savgol_filter_fills_missing_values_where_featuretools_fails(es):
+    """Featuretools means to interpolate missing values before smoothing, but its check reads a
+    pandas minimum that skips them: scipy then refuses the column. We interpolate (README)."""
+    assert DIRECT["savgol_with_missing"].startswith("ValueError")
+    from scipy.signal import savgol_filter
+
+    features = fk.plan(es, target="events", max_depth=1, agg_primitives=[],
+                       trans_primitives=["savgol_filter"])
+    matrix = fk.compute(es, features)
+    amount = input_tables()["events"].sort_values(["time", "event_id"])["amount"].to_numpy()
+    missing = np.isnan(amount)
+    assert missing.sum() >= 5
+    filled = amount.copy()
+    filled[missing] = np.interp(np.flatnonzero(missing), np.flatnonzero(~missing), amount[~missing])
+    expected = savgol_filter(filled, window_length=len(amount) // 10 * 2 + 1, polyorder=3)
+    np.testing.assert_allclose(matrix["SAVGOL_FILTER(amount)"].to_numpy(), expected, rtol=1e-9)
+
+
+# ------------------------------------------------------------------ independent computations
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_rolling_windows_of_time_follow_pandas_rolling(data):
+    """Time-based windows with a gap in rows equal pandas' rolling over the shifted values;
+    with a gap of time, the rows in (t - window - gap, t - gap] (a brute force here)."""
+    n = data.draw(st.integers(1, 40))
+    minutes = np.sort(data.draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n)))
+    values = np.array(data.draw(st.lists(st.one_of(st.none(), st.floats(-100, 100)),
+                                         min_size=n, max_size=n)), dtype=float)
+    hours = data.draw(st.integers(1, 12))
+    gap = data.draw(st.one_of(st.integers(0, 3), st.integers(0, 5).map(lambda h: f"{h}h")))
+    min_periods = data.draw(st.integers(0, 3))
+    statistic = data.draw(st.sampled_from(["mean", "max", "min", "std", "count"]))
+    times = pd.Timestamp("2021-03-01") + pd.to_timedelta(minutes, unit="min")
+    frame = pd.DataFrame({"row": np.arange(n), "time": times, "value": values})
+    es = fk.EntitySet("one")
+    es.add_table("rows", frame, index="row", time_index="time", types={"value": "double"})
+    name = f"rolling_{statistic}"
+    params = {"window_length": f"{hours}h", "gap": gap, "min_periods": min_periods}
+    primitive = type(get_primitive(name))(**params)
+    features = fk.plan(es, target="rows", max_depth=1, agg_primitives=[], trans_primitives=[primitive])
+    ours = fk.compute(es, [f for f in features if f.name.startswith("ROLLING")])
+    ours = ours.iloc[:, 0].to_numpy(dtype=float)
+    series = pd.Series(np.ones(n) if statistic == "count" else values, index=times)
+    if isinstance(gap, int):
+        rolled = series.shift(gap).rolling(f"{hours}h", min_periods=min_periods)
+        expected = getattr(rolled, statistic)().to_numpy().copy()
+        if statistic == "count":
+            expected[: gap if not min_periods else min_periods - 1 + gap] = np.nan
+    else:
+        expected = np.full(n, np.nan)
+        skip, length = pd.Timedelta(gap), pd.Timedelta(hours=hours)
+        for i in range(n):
+            full = series.iloc[: i + 1][series.index[: i + 1] > times[i] - length - skip]
+            kept = full[full.index <= times[i] - skip]
+            if full.notna().sum() < min_periods or len(kept) < max(min_periods, 1):
+                continue
+            expected[i] = {"mean": kept.mean, "max": kept.max, "min": kept.min, "std": kept.std,
+                           "count": kept.count}[statistic]()
+    np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_demo_end_to_end_rolling_mean_and_federal_holiday():
+    """``fk.dfs(trans_primitives=["rolling_mean", "is_federal_holiday"])`` on the demo data,
+    checked against pandas and the holidays package directly."""
+    import holidays
+
+    es = fk.demo.load_retail()
+    matrix, features = fk.dfs(es, target="transactions",
+                              trans_primitives=["rolling_mean", "is_federal_holiday"])
+    names = [f.name for f in features]
+    assert "ROLLING_MEAN(transaction_time, amount)" in names
+    assert "IS_FEDERAL_HOLIDAY(transaction_time)" in names
+    rows = es["transactions"].frame.to_pandas().sort_values(["transaction_time", "transaction_id"])
+    expected = rows["amount"].shift(1).rolling(3, min_periods=0).mean()
+    ours = matrix.loc[rows["transaction_id"], "ROLLING_MEAN(transaction_time, amount)"]
+    np.testing.assert_allclose(ours.to_numpy(dtype=float), expected.to_numpy(), rtol=1e-12,
+                               equal_nan=True)
+    calendar = holidays.US(years=range(1950, 2075))
+    flags = rows["transaction_time"].dt.date.map(lambda day: day in calendar)
+    assert (matrix.loc[rows["transaction_id"], "IS_FEDERAL_HOLIDAY(transaction_time)"]
+            .astype(bool).to_numpy() == flags.to_numpy()).all()
+    customers, _ = fk.dfs(es, target="customers", trans_primitives=["rolling_mean", "is_federal_holiday"])
+    assert "MEAN(sessions.ROLLING_MEAN(sessions.session_start, amount))" not in customers  # depth 2
+    assert customers.shape[0] == es["customers"].frame.height
+
+
+# ------------------------------------------------------------------ refusals
+@pytest.mark.parametrize(("name", "params", "words"), [
+    ("rolling_mean", {"window_length": "M"}, "window_length"),
+    ("rolling_mean", {"window_length": 0}, "window_length"),
+    ("rolling_max", {"window_length": 3, "gap": "1d"}, "gap"),
+    ("rolling_min", {"window_length": 2, "min_periods": 3}, "min_periods"),
+    ("rolling_std", {"gap": -1}, "gap"),
+    ("expanding_mean", {"gap": "1d"}, "gap"),
+    ("exponential_weighted_average", {"span": 3, "alpha": 0.2}, "alpha"),
+    ("exponential_weighted_std", {"alpha": 1.5}, "alpha"),
+    ("distance_to_holiday", {"holiday": "Boxing Day"}, "holiday"),
+    ("is_federal_holiday", {"country": "Atlantis"}, "Atlantis"),
+    ("savgol_filter", {"window_length": 7}, "polyorder"),
+    ("savgol_filter", {"window_length": 3, "polyorder": 5}, "window_length"),
+    ("is_lunch_time", {"lunch_hour": 25}, "lunch_hour"),
+    ("time_since", {"unit": "fortnights"}, "unit"),
+])
+def test_bad_parameters_are_refused_naming_the_primitive(name, params, words):
+    with pytest.raises(fk.PlanError) as caught:
+        type(get_primitive(name))(**params)
+    message = str(caught.value)
+    assert repr(name) in message and words in message and "Fix" in message

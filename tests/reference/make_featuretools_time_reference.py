@@ -233,7 +233,27 @@ def main() -> None:
         print(out.name, matrix.shape)
     (DATA / f"{PREFIX}_reference.json").write_text(json.dumps(
         {"featuretools": ft.__version__, "tables": TABLES, "relationships": RELATIONSHIPS,
-         "runs": manifest}, indent=1))
+         "runs": manifest, "direct": direct_calls(tables)}, indent=1))
+
+
+def direct_calls(tables: dict[str, pd.DataFrame]) -> dict:
+    """What dfs does not show: DIFF_DATETIME (dfs keeps no time-delta feature by default), the
+    primitives called on the columns themselves, and Featuretools' failure on missing values."""
+    events = tables["events"]
+    out = {}
+    for periods in (0, 1, 3):
+        values = ft.primitives.DiffDatetime(periods=periods)(events["time"])
+        out[f"diff_datetime_{periods}"] = [None if pd.isna(v) else v.total_seconds() for v in values]
+    zones = ft.primitives.DateToTimeZone()(events["local_time"])
+    out["date_to_time_zone"] = [None if pd.isna(v) else v for v in zones]
+    out["is_month_end_of_missing"] = [bool(v) for v in ft.primitives.IsMonthEnd()(
+        pd.Series(pd.to_datetime([None, "2020-01-31"])))]
+    try:
+        ft.primitives.SavgolFilter()(events["amount"].copy())
+        out["savgol_with_missing"] = "no error"
+    except ValueError as error:
+        out["savgol_with_missing"] = f"ValueError: {error}"
+    return out
 
 
 if __name__ == "__main__":

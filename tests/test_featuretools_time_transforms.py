@@ -284,6 +284,31 @@ def test_savgol_filter_fills_missing_values_where_featuretools_fails(es):
     np.testing.assert_allclose(matrix["SAVGOL_FILTER(amount)"].to_numpy(), expected, rtol=1e-9)
 
 
+def test_time_since_last_true_does_not_depend_on_which_instances_are_asked(es):
+    """Featuretools computes CUMULATIVE_TIME_SINCE_LAST_TRUE over the instances asked for only
+    (the primitive does not declare that it needs the whole table): asked for every third
+    event, it measures from the last true flag among those. We measure over every row known
+    at the cutoff, as its ROLLING_MEAN does; so asking for a subset changes nothing."""
+    ids = DIRECT["subset_ids"]
+    features = fk.plan(es, target="events", max_depth=1, agg_primitives=[],
+                       trans_primitives=["cumulative_time_since_last_true", "rolling_mean"])
+    late = pd.Timestamp(REFERENCE["runs"]["events_defaults"]["cutoff"])
+    subset = fk.compute(es, features, cutoff_time=pd.DataFrame({"event_id": ids, "time": late}))
+    everyone = fk.compute(es, features, cutoff_time=late.to_pydatetime())
+    name = "CUMULATIVE_TIME_SINCE_LAST_TRUE(time, flag)"
+    for column in (name, "ROLLING_MEAN(time, amount)"):
+        np.testing.assert_allclose(subset.loc[ids, column].to_numpy(dtype=float),
+                                   everyone.loc[ids, column].to_numpy(dtype=float), equal_nan=True)
+    theirs = np.array(DIRECT[f"subset {name}"], dtype=float)
+    reference = pd.read_parquet(DATA / f"{PREFIX}_events_defaults.parquet").set_index("event_id")
+    np.testing.assert_allclose(reference.loc[ids, name].to_numpy(dtype=float),
+                               everyone.loc[ids, name].to_numpy(dtype=float), equal_nan=True)
+    assert not np.allclose(theirs, everyone.loc[ids, name].to_numpy(dtype=float), equal_nan=True)
+    np.testing.assert_allclose(np.array(DIRECT["subset ROLLING_MEAN(time, amount)"], dtype=float),
+                               everyone.loc[ids, "ROLLING_MEAN(time, amount)"].to_numpy(dtype=float),
+                               equal_nan=True)
+
+
 # ------------------------------------------------------------------ independent computations
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())

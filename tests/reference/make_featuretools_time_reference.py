@@ -248,6 +248,16 @@ def direct_calls(tables: dict[str, pd.DataFrame]) -> dict:
     out["date_to_time_zone"] = [None if pd.isna(v) else v for v in zones]
     out["is_month_end_of_missing"] = [bool(v) for v in ft.primitives.IsMonthEnd()(
         pd.Series(pd.to_datetime([None, "2020-01-31"])))]
+    # asked for every third event only: a primitive that does not declare it needs the whole
+    # table sees only those rows (its value depends on which instances were asked for)
+    subset = pd.DataFrame({"event_id": events["event_id"][::3], "time": pd.Timestamp(LATE)})
+    matrix, _ = ft.dfs(entityset=build_entityset(tables), target_dataframe_name="events",
+                       max_depth=1, agg_primitives=[], cutoff_time=subset,
+                       trans_primitives=["cumulative_time_since_last_true", "rolling_mean"])
+    matrix = matrix.loc[subset["event_id"]]
+    out["subset_ids"] = [int(v) for v in subset["event_id"]]
+    for name in ("CUMULATIVE_TIME_SINCE_LAST_TRUE(time, flag)", "ROLLING_MEAN(time, amount)"):
+        out[f"subset {name}"] = [None if pd.isna(v) else float(v) for v in matrix[name]]
     try:
         ft.primitives.SavgolFilter()(events["amount"].copy())
         out["savgol_with_missing"] = "no error"

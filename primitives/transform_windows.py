@@ -128,13 +128,25 @@ def rolling_values(statistic: str, window_length, gap, min_periods: int, batch: 
     """A rolling ``statistic`` of the batch's values (struct of time and value) per row."""
     times, values = batch.struct.field("time"), batch.struct.field("value")
     nanos = _epoch_nanoseconds(times)
+    if isinstance(window_length, str) and nanos.shape[0] and np.any(np.diff(nanos) < 0):
+        from featurekit.errors import ComputeError
+
+        raise ComputeError(
+            f"primitive 'rolling_{statistic}': a window of time ({window_length!r}) needs its time "
+            "input in the order of the table's rows, and this one is not (a parent's time, "
+            "say). Fix: give the table's own time index, or a number of rows as window_length")
     starts, stops, shift, check_starts, check_stops, min_rows = _window_ranges(nanos, window_length, gap)
     if statistic == "count":  # rows, not values: every row counts
         values = pl.Series(np.ones(values.len()))
     data = values.fill_null(np.nan).to_numpy().astype(np.float64)
     seconds = np.where(nanos == _LAST, np.nan, nanos.astype(np.float64) * 1e-9)
-    out = kernels.window_statistic(data, seconds, starts, stops, shift, check_starts, check_stops,
-                                   min_periods, max(min_periods, min_rows), kernels.STATISTICS[statistic])
+    code = kernels.STATISTICS[statistic]
+    if code in kernels.SLIDING:
+        out = kernels.sliding_statistic(data, starts, stops, shift, check_starts, check_stops,
+                                        min_periods, max(min_periods, min_rows), code)
+    else:
+        out = kernels.window_statistic(data, seconds, starts, stops, shift, check_starts,
+                                       check_stops, min_periods, max(min_periods, min_rows), code)
     if statistic == "count" and not isinstance(gap, str):
         out[: gap if not min_periods else min_periods - 1 + gap] = np.nan
     if isinstance(window_length, str):
@@ -231,12 +243,10 @@ def expanding_values(statistic: str, gap: int, min_periods: int, batch: pl.Serie
     """An expanding ``statistic`` per row: over every row up to ``gap`` rows before it."""
     times, values = batch.struct.field("time"), batch.struct.field("value")
     nanos = _epoch_nanoseconds(times)
-    n = nanos.shape[0]
-    starts, stops = np.zeros(n, dtype=np.int64), np.arange(1, n + 1, dtype=np.int64)
     data = values.fill_null(np.nan).to_numpy().astype(np.float64)
     seconds = np.where(nanos == _LAST, np.nan, nanos.astype(np.float64) * 1e-9)
-    out = kernels.window_statistic(data, seconds, starts, stops, int(gap), starts, stops,
-                                   min_periods, 0, kernels.STATISTICS[statistic])
+    out = kernels.expanding_statistic(data, seconds, int(gap), min_periods,
+                                      kernels.STATISTICS[statistic])
     if statistic == "count":
         out[: max(gap + min_periods - 1, 0)] = np.nan
     return pl.Series(out)

@@ -44,6 +44,184 @@ def window_statistic(values, seconds, starts, stops, shift, check_starts, check_
     return out
 
 
+SLIDING = frozenset({MEAN, MAX, MIN, STD, COUNT})
+
+
+@numba.njit(cache=True)
+def sliding_statistic(values, starts, stops, shift, check_starts, check_stops, min_observations,
+                      min_rows, statistic):
+    """``window_statistic`` for mean, extremes, deviation and count in one pass, for windows
+    whose starts and stops never move back (rows in time order): values enter and leave
+    running moments (Welford's, recomputed exactly once as many values have left as the window
+    holds, so rounding cannot build up) and monotonic queues of candidates for the extremes, so
+    a window of a year of rows costs about what a window of three does."""
+    n = starts.shape[0]
+    out = np.full(n, np.nan)
+    size = values.shape[0] + max(shift, 0) + 1
+    high_queue = np.empty(size, dtype=np.int64)
+    low_queue = np.empty(size, dtype=np.int64)
+    high_head = high_tail = low_head = low_tail = 0
+    low = high = 0
+    count = 0
+    mean = spread = 0.0
+    left = 0  # values removed since the moments were last recomputed exactly
+    check_low = check_high = observed = 0
+    for i in range(n):
+        while check_high < check_stops[i]:
+            k = check_high - shift
+            observed += k >= 0 and not np.isnan(values[k])
+            check_high += 1
+        while check_low < check_starts[i]:
+            k = check_low - shift
+            observed -= k >= 0 and not np.isnan(values[k])
+            check_low += 1
+        while high < stops[i]:
+            k = high - shift
+            if k >= 0 and not np.isnan(values[k]):
+                value = values[k]
+                count += 1
+                delta = value - mean
+                mean += delta / count
+                spread += delta * (value - mean)
+                while high_tail > high_head and values[high_queue[high_tail - 1] - shift] <= value:
+                    high_tail -= 1
+                high_queue[high_tail] = high
+                high_tail += 1
+                while low_tail > low_head and values[low_queue[low_tail - 1] - shift] >= value:
+                    low_tail -= 1
+                low_queue[low_tail] = high
+                low_tail += 1
+            high += 1
+        while low < starts[i]:
+            k = low - shift
+            if k >= 0 and not np.isnan(values[k]):
+                value = values[k]
+                count -= 1
+                left += 1
+                if count == 0:
+                    mean = spread = 0.0
+                else:
+                    delta = value - mean
+                    mean -= delta / count
+                    spread -= delta * (value - mean)
+            low += 1
+        while high_tail > high_head and high_queue[high_head] < low:
+            high_head += 1
+        while low_tail > low_head and low_queue[low_head] < low:
+            low_head += 1
+        if left > count and statistic in (MEAN, STD):
+            mean, spread = _exact_moments(values, low, high, shift)
+            left = 0
+        if observed < min_observations or stops[i] - starts[i] < min_rows:
+            continue
+        if statistic == COUNT:
+            out[i] = count
+        elif count == 0:
+            continue
+        elif statistic == MAX:
+            out[i] = values[high_queue[high_head] - shift]
+        elif statistic == MIN:
+            out[i] = values[low_queue[low_head] - shift]
+        elif values[high_queue[high_head] - shift] == values[low_queue[low_head] - shift]:
+            out[i] = values[high_queue[high_head] - shift] if statistic == MEAN else (
+                0.0 if count > 1 else np.nan)  # one value, repeated: exactly
+        elif statistic == MEAN:
+            out[i] = mean
+        else:
+            out[i] = np.sqrt(max(spread, 0.0) / (count - 1)) if count > 1 else np.nan
+    return out
+
+
+@numba.njit(cache=True)
+def _exact_moments(values, low, high, shift):
+    """Mean and sum of squared deviations of the values of rows ``low:high``, two passes."""
+    total = 0.0
+    count = 0
+    for j in range(low, high):
+        k = j - shift
+        if k >= 0 and not np.isnan(values[k]):
+            total += values[k]
+            count += 1
+    if count == 0:
+        return 0.0, 0.0
+    mean = total / count
+    spread = 0.0
+    for j in range(low, high):
+        k = j - shift
+        if k >= 0 and not np.isnan(values[k]):
+            spread += (values[k] - mean) * (values[k] - mean)
+    return mean, spread
+
+
+@numba.njit(cache=True)
+def expanding_statistic(values, seconds, shift, min_observations, statistic):
+    """``statistic`` of every value up to ``shift`` rows before each row, in one pass (running
+    count, sum, extremes, and Welford's centred moments for the deviation and the slope)."""
+    n = values.shape[0]
+    out = np.full(n, np.nan)
+    count = 0
+    total = 0.0
+    largest = -np.inf
+    smallest = np.inf
+    mean = 0.0
+    spread = 0.0
+    pairs = 0
+    mean_x = 0.0
+    mean_y = 0.0
+    spread_x = 0.0
+    moment_xy = 0.0
+    dividend = 0.0
+    for i in range(n):
+        k = i - shift
+        if k >= 0 and not np.isnan(values[k]):
+            value = values[k]
+            count += 1
+            total += value
+            largest = max(largest, value)
+            smallest = min(smallest, value)
+            delta = value - mean
+            mean += delta / count
+            spread += delta * (value - mean)
+            if not np.isnan(seconds[i]):
+                if pairs == 0:
+                    dividend = _time_dividend(seconds[i])
+                x = seconds[i] / dividend
+                pairs += 1
+                delta_x = x - mean_x
+                mean_x += delta_x / pairs
+                mean_y += (value - mean_y) / pairs
+                spread_x += delta_x * (x - mean_x)
+                moment_xy += delta_x * (value - mean_y)
+        if count < min_observations:
+            continue
+        if statistic == COUNT:
+            out[i] = count
+        elif count == 0:
+            continue
+        elif statistic == MEAN:
+            out[i] = total / count
+        elif statistic == MAX:
+            out[i] = largest
+        elif statistic == MIN:
+            out[i] = smallest
+        elif statistic == STD:
+            out[i] = np.sqrt(spread / (count - 1)) if count > 1 else np.nan
+        elif statistic == TREND and pairs > 2:
+            out[i] = 0.0 if spread_x == 0.0 else moment_xy / spread_x
+    return out
+
+
+@numba.njit(cache=True)
+def _time_dividend(seconds):
+    """Days, hours, minutes or seconds: the largest unit the time is a whole number of."""
+    first = np.trunc(seconds)
+    for unit in (86400.0, 3600.0, 60.0):
+        ratio = first / unit
+        if np.round(ratio) == ratio:
+            return unit
+    return 1.0
+
+
 @numba.njit(cache=True)
 def _reduce(values, seconds, statistic):
     m = values.shape[0]
@@ -74,14 +252,7 @@ def _trend(values, seconds):
     m = values.shape[0]
     if m <= 2:
         return np.nan
-    first = np.trunc(seconds[0])
-    dividend = 1.0
-    for unit in (86400.0, 3600.0, 60.0):
-        ratio = first / unit
-        if np.round(ratio) == ratio:
-            dividend = unit
-            break
-    x = seconds / dividend
+    x = seconds / _time_dividend(seconds[0])
     x = x - x.sum() / m
     y = values - values.sum() / m
     if np.all(x == x[0]):

@@ -399,3 +399,20 @@ def test_bad_parameters_are_refused_naming_the_primitive(name, params, words):
         type(get_primitive(name))(**params)
     message = str(caught.value)
     assert repr(name) in message and words in message and "Fix" in message
+
+
+def test_a_window_of_time_over_times_out_of_row_order_is_refused():
+    """A parent's time (``sessions.session_start`` on transactions) need not follow the rows'
+    order; a window of time over it has no meaning (Featuretools' pandas refuses it too). Our
+    error names the primitive and the fix; a window of rows over the same input still works."""
+    es = fk.demo.load_retail()
+    RollingMean = type(get_primitive("rolling_mean"))
+    features = fk.plan(es, target="transactions", max_depth=2, agg_primitives=[],
+                       trans_primitives=[RollingMean(window_length="2h"), RollingMean(window_length=4)])
+    by_name = {f.name: f for f in features}
+    with pytest.raises(fk.ComputeError) as caught:
+        fk.compute(es, [by_name["ROLLING_MEAN(sessions.session_start, amount, window_length=2h)"]])
+    assert "'rolling_mean'" in str(caught.value) and "Fix" in str(caught.value)
+    rows = fk.compute(es, [by_name["ROLLING_MEAN(sessions.session_start, amount, window_length=4)"],
+                           by_name["ROLLING_MEAN(transaction_time, amount, window_length=2h)"]])
+    assert rows.notna().any().all()

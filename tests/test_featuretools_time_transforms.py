@@ -416,3 +416,25 @@ def test_a_window_of_time_over_times_out_of_row_order_is_refused():
     rows = fk.compute(es, [by_name["ROLLING_MEAN(sessions.session_start, amount, window_length=4)"],
                            by_name["ROLLING_MEAN(transaction_time, amount, window_length=2h)"]])
     assert rows.notna().any().all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6), st.sampled_from([3.0, 1e6])),
+                       min_size=1, max_size=300),
+       window=st.integers(1, 60), shift=st.integers(0, 4), statistic=st.sampled_from(
+           ["mean", "max", "min", "std", "count"]))
+def test_sliding_windows_equal_each_window_computed_afresh(values, window, shift, statistic):
+    """The one-pass kernel (running moments, monotonic queues) equals computing each window
+    from its own values, also after large values have come and gone many times."""
+    from featurekit.primitives import window_kernels as kernels
+
+    data = np.array([np.nan if v is None else v for v in values])
+    n = data.shape[0]
+    stops = np.arange(1, n + 1, dtype=np.int64)
+    starts = np.maximum(stops - window, 0)
+    code = kernels.STATISTICS[statistic]
+    sliding = kernels.sliding_statistic(data, starts, stops, shift, starts, stops, 1, 0, code)
+    afresh = kernels.window_statistic(data, np.zeros(n), starts, stops, shift, starts, stops, 1, 0,
+                                      code)
+    np.testing.assert_allclose(sliding, afresh, rtol=1e-9, atol=1e-9 * max(1.0, np.nanmax(
+        np.abs(data), initial=1.0)), equal_nan=True)

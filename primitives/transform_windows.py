@@ -56,6 +56,7 @@ class _WindowParams(TransformPrimitive):
     """Checks of ``window_length``, ``gap`` and ``min_periods`` shared by the window family."""
 
     ordered = True
+    flexible_params = ("window_length", "gap")  # rows (a number) or time ("7d")
 
     def check_params(self) -> None:
         length = self.params.get("window_length")

@@ -438,3 +438,18 @@ def test_sliding_windows_equal_each_window_computed_afresh(values, window, shift
                                       code)
     np.testing.assert_allclose(sliding, afresh, rtol=1e-9, atol=1e-9 * max(1.0, np.nanmax(
         np.abs(data), initial=1.0)), equal_nan=True)
+
+
+def test_saved_window_features_load_and_give_the_same_values(es, tmp_path):
+    """A window of time ("1d", gap "1h") is a string where the default is a number of rows:
+    saved features keep it, and loading them gives the same matrix."""
+    make = lambda name, **params: type(get_primitive(name))(**params)  # noqa: E731
+    features = fk.plan(es, target="events", max_depth=1, agg_primitives=[], trans_primitives=[
+        make("rolling_mean", window_length="1d", gap="1h"), make("rolling_count", window_length=4),
+        make("exponential_weighted_std", span=3), make("distance_to_holiday", holiday="Christmas Day"),
+        make("date_to_holiday", country="Canada")])
+    path = tmp_path / "features.json"
+    fk.save_features(features, path)
+    loaded = fk.load_features(path)
+    assert [f.name for f in loaded] == [f.name for f in features]
+    pd.testing.assert_frame_equal(fk.compute(es, loaded), fk.compute(es, features))

@@ -453,3 +453,32 @@ def test_saved_window_features_load_and_give_the_same_values(es, tmp_path):
     loaded = fk.load_features(path)
     assert [f.name for f in loaded] == [f.name for f in features]
     pd.testing.assert_frame_equal(fk.compute(es, loaded), fk.compute(es, features))
+
+
+def test_an_aware_time_index_windows_by_instant_and_dates_by_its_own_clock():
+    """Windows of time count elapsed time, the same in any zone; calendar parts read the
+    zone's clock (late on December 31 in New York is already January 1 in UTC)."""
+    events = input_tables()["events"][["event_id", "time", "amount"]]
+    aware = events.assign(time=events["time"].dt.tz_localize("America/New_York"))
+    utc = events.assign(time=aware["time"].dt.tz_convert("UTC").dt.tz_localize(None))
+    make = lambda name, **params: type(get_primitive(name))(**params)  # noqa: E731
+    primitives = [make("rolling_mean", window_length="2d", gap="6h"), make("expanding_std"),
+                  make("is_year_start"), make("is_federal_holiday")]
+    matrices = {}
+    for name, frame in (("aware", aware), ("utc", utc)):
+        es = fk.EntitySet(name)
+        es.add_table("events", frame, index="event_id", time_index="time")
+        features = fk.plan(es, target="events", max_depth=1, agg_primitives=[],
+                           trans_primitives=primitives)
+        cutoff = pd.Timestamp("2020-07-01", tz="UTC" if name == "aware" else None)
+        matrices[name] = fk.compute(es, features, cutoff_time=cutoff)
+    windows = ["ROLLING_MEAN(time, amount, window_length=2d, gap=6h)", "EXPANDING_STD(time, amount)"]
+    pd.testing.assert_frame_equal(matrices["aware"][windows], matrices["utc"][windows])
+    local = aware.set_index("event_id")["time"]
+    known = local.index[local <= pd.Timestamp("2020-07-01", tz="UTC")]
+    expected = (local.dt.month == 1) & (local.dt.day == 1)
+    assert (matrices["aware"].loc[known, "IS_YEAR_START(time)"].astype(bool)
+            == expected[known]).all()
+    assert expected[known].sum() >= 1
+    assert not (matrices["utc"].loc[known, "IS_YEAR_START(time)"].astype(bool)
+                == expected[known]).all()  # the UTC clock says otherwise on some rows

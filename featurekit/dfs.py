@@ -158,7 +158,9 @@ class _Planner:
                  trans_primitives: list[TransformPrimitive], ignore_tables: set[str],
                  ignore_columns: dict[str, set[str]]):
         self.es = entityset
-        self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name + p.args_string())
+        self.agg_primitives = sorted(agg_primitives, key=lambda p: p.name)
+        # Featuretools orders transforms of one name by their arguments; aggregations of one
+        # name keep the order given (the tsfresh settings' order, for its calculators)
         self.trans_primitives = sorted(trans_primitives, key=lambda p: p.name + p.args_string())
         self.ignore_tables = ignore_tables
         self.ignore_columns = ignore_columns

@@ -486,8 +486,8 @@ class _Reader:
         defaults = cls.default_params()
         for param, value in params.items():
             default = defaults.get(param)
-            if value is None or default is None:
-                continue  # an unknown name is refused by the primitive itself
+            if value is None or default is None or param in cls.flexible_params:
+                continue  # an unknown name, or a value of another kind, the primitive checks
             if _value_kind(value) != _value_kind(default):
                 raise self.error(f"node {key!r}: parameter {param!r} of primitive {cls.name!r} is "
                                  f"{_short(value)}, a {_value_kind(value)}; it takes a "

@@ -35,11 +35,15 @@ from featurekit.primitives.transform import *  # noqa: F403
 from featurekit.primitives.transform import DEFAULT_TRANSFORMS, TRANSFORM_PRIMITIVES
 from featurekit.primitives.transform_compare import *  # noqa: F403
 from featurekit.primitives.transform_compare import COMPARE_TRANSFORM_PRIMITIVES
+from featurekit.primitives.transform_dates import *  # noqa: F403
+from featurekit.primitives.transform_dates import DATE_PRIMITIVES
 from featurekit.primitives.transform_numeric import *  # noqa: F403
 from featurekit.primitives.transform_numeric import NUMERIC_TRANSFORM_PRIMITIVES
 from featurekit.primitives.transform_parts import PART_PRIMITIVES
 from featurekit.primitives.transform_places import PLACE_PRIMITIVES
 from featurekit.primitives.transform_text import TEXT_PRIMITIVES
+from featurekit.primitives.transform_windows import *  # noqa: F403
+from featurekit.primitives.transform_windows import WINDOW_PRIMITIVES
 
 from featurekit.errors import PlanError
 
@@ -87,7 +91,7 @@ def registered_identity(name: str) -> str | None:
 
 
 for _cls in (*AGGREGATION_PRIMITIVES, *COUNT_AGGREGATIONS, *RUN_AGGREGATIONS, *DATE_AGGREGATIONS,
-             *TRANSFORM_PRIMITIVES,
+             *TRANSFORM_PRIMITIVES, *DATE_PRIMITIVES, *WINDOW_PRIMITIVES,  # calendar, windows
              *NUMERIC_TRANSFORM_PRIMITIVES, *COMPARE_TRANSFORM_PRIMITIVES,  # arithmetic, logic
              *TEXT_PRIMITIVES, *PLACE_PRIMITIVES, *PART_PRIMITIVES,  # text, places, e-mail, URL
              *ENCODING_PRIMITIVES):  # encode_features' one-hot columns

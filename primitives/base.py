@@ -79,6 +79,9 @@ class Primitive:
     ordered: ClassVar[bool] = False  # needs rows in time order
     uses_cutoff: ClassVar[bool] = False  # value depends on the cutoff time
     description: ClassVar[str] = ""
+    # Parameters that take values of more than one kind (a window of rows or of time): saved
+    # features do not hold them to their default's kind; ``check_params`` checks them.
+    flexible_params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         defaults = self.default_params()

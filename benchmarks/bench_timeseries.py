@@ -4,7 +4,7 @@
     python3 benchmarks/bench_timeseries.py --rolling [--length 1000000]
 
 featurekit runs in this process (first call and the median of repeated calls). When the
-tsfresh virtualenv exists (``/work/venv-tsfresh`` or ``$TSFRESH_VENV``), tsfresh and
+tsfresh virtualenv exists (``$TSFRESH_VENV``, ``/work/venvs/tsfresh`` or ``/work/venv-tsfresh``), tsfresh and
 tsfresh-rs run on the very same rows in a subprocess of that venv, and the ratios are printed.
 ``--rolling`` instead times rolling windows (1,000 rows, step 100) over one long series and
 reports the growth of peak memory next to the sizes of input and output (featurekit only).
@@ -89,7 +89,9 @@ def time_featurekit(frame: pd.DataFrame, settings: str, repeats: int) -> dict[st
 
 def time_peers(frame: pd.DataFrame, settings: str, repeats: int, peers: str) -> dict | None:
     """tsfresh and tsfresh-rs timings from the tsfresh venv, or None if it is absent."""
-    venv = Path(os.environ.get("TSFRESH_VENV", "/work/venv-tsfresh"))
+    candidates = [os.environ.get("TSFRESH_VENV", ""), "/work/venvs/tsfresh", "/work/venv-tsfresh"]
+    venv = next((Path(path) for path in candidates if path and Path(path).exists()),
+                Path("/work/venvs/tsfresh"))
     python = venv / "bin" / "python"
     if not python.exists():
         return None

@@ -175,8 +175,9 @@ def primitives_markdown() -> str:
              "Generated from the primitives' metadata by `featurekit primitives`; do not edit.", "",
              "| name | kind | inputs | returns | description |", "|---|---|---|---|---|"]
     for row in list_primitives(include_custom=False):
-        lines.append(f"| {row['name']} | {row['kind']} | {row['inputs']} | {row['returns']} | "
-                     f"{row['description']} |")
+        cells = [row[key].replace("|", "\\|") for key in  # a "|" inside a cell ends it
+                 ("name", "kind", "inputs", "returns", "description")]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

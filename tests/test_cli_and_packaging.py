@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -66,6 +67,9 @@ def test_primitive_reference_is_generated_from_metadata(capsys):
     printed = capsys.readouterr().out
     assert (ROOT / "docs" / "primitives.md").read_text() == printed, (
         "docs/primitives.md is stale: run `featurekit primitives > docs/primitives.md`")
+    rows = [line for line in printed.splitlines() if line.startswith("| ")]
+    for row in rows:  # five cells each: a "|" inside a cell (two input signatures) is escaped
+        assert len(re.split(r"(?<!\\)\|", row)) == 7, row
     from featurekit.primitives import list_primitives
 
     assert len(printed.splitlines()) == 6 + len(list_primitives(include_custom=False))

@@ -506,6 +506,24 @@ def test_a_numeric_column_of_another_width_still_computes(tables):
     np.testing.assert_allclose(matrix.loc[expected.index, "SUM(transactions.amount)"], expected)
 
 
+def test_a_category_saved_as_categorical_computes_as_a_postal_code_and_back(tables):
+    """Categories of any kind are one kind of data: MODE planned on a categorical zip code
+    computes where the zip code is a postal code, with the same values; a primitive that
+    needs a postal code still refuses a plain category."""
+    plain = retail_entityset(tables)
+    coded = retail_entityset(tables, types={"customers": {"zip_code": "PostalCode"}})
+    features = fk.plan(plain, target="sessions", agg_primitives=[], trans_primitives=[],
+                       include=["customers.zip_code"])
+    assert [f.name for f in features] == ["customers.zip_code"]
+    pd.testing.assert_series_equal(fk.compute(coded, features)["customers.zip_code"].astype(str),
+                                   fk.compute(plain, features)["customers.zip_code"].astype(str))
+    digit = fk.plan(coded, target="customers", agg_primitives=[],
+                    trans_primitives=["one_digit_postal_code"], include=["ONE_DIGIT_POSTAL_CODE(*"])
+    assert [f.name for f in digit] == ["ONE_DIGIT_POSTAL_CODE(zip_code)"]
+    with pytest.raises(ComputeError, match="ONE_DIGIT_POSTAL_CODE"):
+        fk.compute(plain, digit)
+
+
 def test_a_categorical_column_that_became_numeric_is_refused(tables):
     _, features = planned_sum(tables)
     changed = {name: frame.copy() for name, frame in tables.items()}

@@ -33,7 +33,7 @@ from featurekit.feature import (
     inputs_fit,
 )
 from featurekit.primitives import ComputeContext, Segments, kernels
-from featurekit.types import NUMERIC_TYPES, ColumnSchema
+from featurekit.types import CATEGORY_TYPES, NUMERIC_TYPES, ColumnSchema
 
 GROUP_KEY = "__featurekit_key"
 PARALLEL_PATHS_MAX_ROWS = 3_000_000  # above this, paths run one after another to save memory
@@ -172,7 +172,11 @@ def _nodes_inputs_first(features: Sequence[Feature]) -> list[tuple[Feature, Feat
     return ordered
 
 
-_TYPE_FAMILIES = {**dict.fromkeys(NUMERIC_TYPES, "numeric"), "ordinal": "categorical"}
+# Kinds of data a saved feature may meet under another logical type: numbers of any width,
+# and categories of any kind (an ordinal, a postal or country code); a primitive that needs
+# the exact type (one_digit_postal_code) is still checked against its inputs.
+_TYPE_FAMILIES = {**dict.fromkeys(NUMERIC_TYPES, "numeric"),
+                  **dict.fromkeys(CATEGORY_TYPES, "categorical")}
 
 
 def _current_schema(entityset: EntitySet, node: Feature, root: Feature,

@@ -115,6 +115,10 @@ def plan(
     include = check_names("include", include)
     exclude = check_names("exclude", exclude, optional=False)
     check_count("max_features", max_features, low=-1)  # -1: no limit, as in Featuretools
+    if max_features == 0:  # Featuretools reads 0 as "no limit"; taken literally it keeps nothing
+        raise PlanError("max_features=0 is ambiguous: it would keep no feature, and Featuretools "
+                        "reads it as no limit. Fix: pass max_features=None (or -1) for no limit, "
+                        "or a positive count")
     return_types = _checked_return_types(return_types)
     where_primitives = check_items("where_primitives", where_primitives)
     check_count("where_stacking_limit", where_stacking_limit, optional=False)

@@ -327,8 +327,11 @@ class EntitySet:
         >>> es["sessions"].interesting_values
         {'device': ['mobile']}
         """
+        from featurekit.arguments import check_text
         from featurekit.interesting_values import add_interesting_values
 
+        check_text("table", table, optional=True)
+        check_text("dataframe_name", dataframe_name, optional=True)
         if dataframe_name is not None:
             if table is not None and table != dataframe_name:
                 raise schema_error(table, None, "table= and dataframe_name= name different tables",

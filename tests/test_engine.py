@@ -127,6 +127,9 @@ def test_include_exclude_and_max_features(retail):
     assert len(without) == len(everything) - sum("SKEW" in f.name for f in everything)
     assert [f.name for f in fk.plan(retail, target="customers", max_features=5)] == [
         f.name for f in everything[:5]]
+    assert len(fk.plan(retail, target="customers", max_features=-1)) == len(everything)
+    with pytest.raises(fk.PlanError, match=r"max_features=0.*Fix: pass max_features=None"):
+        fk.plan(retail, target="customers", max_features=0)
 
 
 def test_ignore_columns_and_tables(retail):

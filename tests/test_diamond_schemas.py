@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from featuretools_reference import assert_same_values, cutoff_argument, entityset_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,15 +42,8 @@ def input_tables(schema: str) -> dict[str, pd.DataFrame]:
 
 def build(schema: str, tables: dict[str, pd.DataFrame] | None = None) -> fk.EntitySet:
     """The schema's entity set, with the logical types Featuretools was given."""
-    description = REFERENCE["schemas"][schema]
     tables = input_tables(schema) if tables is None else tables
-    es = fk.EntitySet(schema)
-    for table, spec in description["tables"].items():
-        es.add_table(table, tables[table], index=spec["index"], time_index=spec["time_index"],
-                     types=spec["types"])
-    for parent, parent_key, child, child_key in description["relationships"]:
-        es.add_relationship(parent=parent, parent_key=parent_key, child=child, child_key=child_key)
-    return es
+    return entityset_from(schema, REFERENCE["schemas"][schema], tables)
 
 
 @pytest.fixture(scope="module")
@@ -59,48 +53,8 @@ def entitysets() -> dict[str, fk.EntitySet]:
         return {schema: build(schema) for schema in REFERENCE["schemas"]}
 
 
-def cutoff_argument(run: dict, es: fk.EntitySet):
-    """One moment for every instance, or every instance at each of several moments."""
-    if not isinstance(run["cutoff"], list):
-        return pd.Timestamp(run["cutoff"]).to_pydatetime()
-    index = es[run["target"]].index
-    keys = es[run["target"]].frame[index].to_list()
-    return pd.DataFrame([(key, pd.Timestamp(t)) for key in keys for t in run["cutoff"]],
-                        columns=[index, "time"])
-
-
 def plan_like_featuretools(es: fk.EntitySet, run: dict) -> list:
     return fk.plan(es, target=run["target"], max_depth=run["max_depth"], **run["options"])
-
-
-def as_text(values: pd.Series) -> pd.Series:
-    """Values as comparable text, numbers by value ("8.0" and "8" are one category)."""
-    def text(value):
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            return None
-        try:
-            return repr(float(value))
-        except (TypeError, ValueError):
-            return str(value)
-    return values.astype(object).map(text)
-
-
-def assert_same_values(ours: pd.Series, theirs: pd.Series) -> None:
-    """Equal within 1e-9 relative to the column's scale: a spread of equal values (STD,
-    SKEW) is 0 exactly, and rounding noise of 1e-12 in either library where it is."""
-    if pd.api.types.is_numeric_dtype(theirs) or pd.api.types.is_bool_dtype(theirs):
-        expected = theirs.astype("float64").to_numpy()
-        actual = ours.astype("float64").to_numpy()
-        finite = np.abs(expected[np.isfinite(expected)])
-        scale = max(1.0, float(finite.max())) if finite.size else 1.0
-        np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale, equal_nan=True,
-                                   err_msg=f"column {theirs.name!r}")
-    else:
-        expected, actual = as_text(theirs), as_text(ours)
-        mismatched = expected.ne(actual) & ~(expected.isna() & actual.isna())
-        assert not mismatched.any(), (
-            f"column {theirs.name!r}: {int(mismatched.sum())} values differ, e.g. "
-            f"{list(zip(actual[mismatched][:3], expected[mismatched][:3], strict=False))}")
 
 
 @pytest.mark.parametrize("key", RUNS)
@@ -144,7 +98,7 @@ def test_same_values_as_featuretools(entitysets, key):
         assert exists.sum() >= 10
     assert list(matrix.columns) == list(reference.columns)
     for column in reference.columns:
-        assert_same_values(matrix[column], reference[column])
+        assert_same_values(matrix[column], reference[column], RTOL)
 
 
 @pytest.mark.parametrize("key", ["diamond/nation_cutoffs", "flights/airports_cutoffs"])

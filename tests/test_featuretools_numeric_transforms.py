@@ -20,6 +20,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from featurekit.primitives import get_primitive
+from featuretools_reference import entityset_from
 
 import featurekit as fk
 from featurekit.feature import AggregationFeature, IdentityFeature, TransformFeature
@@ -49,14 +50,7 @@ def input_tables() -> dict[str, pd.DataFrame]:
 
 
 def build(tables: dict[str, pd.DataFrame] | None = None) -> fk.EntitySet:
-    tables = input_tables() if tables is None else tables
-    es = fk.EntitySet("numeric")
-    for name, spec in REFERENCE["tables"].items():
-        es.add_table(name, tables[name], index=spec["index"], time_index=spec["time_index"],
-                     types=spec["types"])
-    for parent, parent_key, child, child_key in REFERENCE["relationships"]:
-        es.add_relationship(parent=parent, parent_key=parent_key, child=child, child_key=child_key)
-    return es
+    return entityset_from("numeric", REFERENCE, input_tables() if tables is None else tables)
 
 
 @pytest.fixture(scope="module")

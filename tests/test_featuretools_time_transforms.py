@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from featurekit.primitives import get_primitive
+from featuretools_reference import assert_same_values, cutoff_argument, entityset_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,14 +39,7 @@ def input_tables() -> dict[str, pd.DataFrame]:
 
 
 def build(tables: dict[str, pd.DataFrame] | None = None) -> fk.EntitySet:
-    tables = input_tables() if tables is None else tables
-    es = fk.EntitySet("time")
-    for table, spec in REFERENCE["tables"].items():
-        es.add_table(table, tables[table], index=spec["index"], time_index=spec["time_index"],
-                     types=spec["types"])
-    for parent, parent_key, child, child_key in REFERENCE["relationships"]:
-        es.add_relationship(parent=parent, parent_key=parent_key, child=child, child_key=child_key)
-    return es
+    return entityset_from("time", REFERENCE, input_tables() if tables is None else tables)
 
 
 @pytest.fixture(scope="module")
@@ -62,42 +56,6 @@ def primitives(run: dict) -> list:
 def plan(es: fk.EntitySet, run: dict, **options) -> list:
     return fk.plan(es, target=run["target"], max_depth=1, agg_primitives=[],
                    trans_primitives=primitives(run), **run["options"], **options)
-
-
-def cutoff_argument(run: dict, es: fk.EntitySet):
-    if not isinstance(run["cutoff"], list):
-        return pd.Timestamp(run["cutoff"]).to_pydatetime()
-    index = es[run["target"]].index
-    keys = es[run["target"]].frame[index].to_list()
-    return pd.DataFrame([(key, pd.Timestamp(t)) for key in keys for t in run["cutoff"]],
-                        columns=[index, "time"])
-
-
-def as_text(values: pd.Series) -> pd.Series:
-    def text(value):
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            return None
-        try:
-            return repr(float(value))
-        except (TypeError, ValueError):
-            return str(value)
-    return values.astype(object).map(text)
-
-
-def assert_same_values(ours: pd.Series, theirs: pd.Series) -> None:
-    if pd.api.types.is_numeric_dtype(theirs) or pd.api.types.is_bool_dtype(theirs):
-        expected = theirs.astype("float64").to_numpy()
-        actual = ours.astype("float64").to_numpy()
-        finite = np.abs(expected[np.isfinite(expected)])
-        scale = max(1.0, float(finite.max())) if finite.size else 1.0
-        np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale, equal_nan=True,
-                                   err_msg=f"column {theirs.name!r}")
-    else:
-        expected, actual = as_text(theirs), as_text(ours)
-        mismatched = expected.ne(actual) & ~(expected.isna() & actual.isna())
-        assert not mismatched.any(), (
-            f"column {theirs.name!r}: {int(mismatched.sum())} values differ, e.g. "
-            f"{list(zip(actual[mismatched][:3], expected[mismatched][:3], strict=False))}")
 
 
 def computed_and_reference(es: fk.EntitySet, key: str) -> tuple[pd.DataFrame, pd.DataFrame, list]:
@@ -144,7 +102,7 @@ def test_same_values_as_featuretools(es, key):
                 column.startswith("TIME_SINCE(local_time")):
             check_zone_difference(column, matrix[column], expected, table.loc[keys, source])
             continue
-        assert_same_values(matrix[column], expected)
+        assert_same_values(matrix[column], expected, RTOL)
 
 
 def check_zone_difference(column: str, ours: pd.Series, theirs: pd.Series, times: pd.Series) -> None:

@@ -5,6 +5,7 @@ and column order), returning features that compute the same encoding on new data
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,6 +79,11 @@ def encode_features(
         raise FeaturekitError(f"the matrix has no column {missing[0]!r} for feature {missing[0]!r} "
                               f"({len(missing)} feature column(s) absent). Fix: pass the matrix "
                               "and the features that fk.dfs or fk.compute returned together")
+    if to_encode is not None:  # ignored, as Featuretools ignores them, but said
+        unknown = [name for name in to_encode if name not in {f.name for f in features}]
+        if unknown:
+            warnings.warn(f"to_encode names {unknown!r}, which are not among the features given; "
+                          "they are left out, as Featuretools does", UserWarning, stacklevel=2)
     frame = matrix if kind == "pandas" else _as_polars(matrix, kind)
 
     new_features: list[Feature] = []
@@ -135,6 +141,8 @@ def _check_top_n(top_n: Any) -> None:
 
 def _kind_of(matrix: Any) -> str:
     try:
+        if isinstance(matrix, (str, os.PathLike)):  # frame_kind reads paths; a matrix is in memory
+            raise TypeError(matrix)
         return frame_kind(matrix)
     except FeaturekitError:
         raise

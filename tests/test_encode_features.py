@@ -141,3 +141,13 @@ def test_a_matrix_without_the_features_columns_is_refused(dfs_runs):
         fk.encode_features(pl.from_pandas(matrix), features, inplace=True)
     with pytest.raises(fk.FeaturekitError, match="not features"):
         fk.encode_features(matrix, ["device"])
+
+
+def test_a_path_for_the_matrix_is_refused_and_unknown_to_encode_names_are_said():
+    es = fk.demo.load_retail(n_customers=20)
+    matrix, features = fk.dfs(es, target="sessions", max_depth=1)
+    with pytest.raises(fk.FeaturekitError, match="matrix must be a pandas, polars or pyarrow"):
+        fk.encode_features("features.parquet", features)
+    with pytest.warns(UserWarning, match=r"to_encode names \['devise'\].*left out"):
+        encoded, _ = fk.encode_features(matrix, features, to_encode=["devise"])
+    assert list(encoded.columns) == list(matrix.columns)  # nothing named: nothing encoded

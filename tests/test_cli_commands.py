@@ -169,7 +169,6 @@ def test_dfs_from_a_json_description_equals_dfs_from_flags(tmp_path, capsys):
 
 
 def test_dfs_from_a_yaml_description(tmp_path, capsys):
-    pytest.importorskip("yaml")
     paths = write_tables(tmp_path, "parquet")
     (tmp_path / "shop.yaml").write_text(
         "tables:\n"

@@ -110,6 +110,8 @@ def timeseries_primitives(settings):
     """Aggregation primitives for a tsfresh preset or settings dict, one per parameter
     combination (see :mod:`featurekit.primitives.timeseries_aggregation`).
 
+    Examples
+    --------
     >>> [p.name for p in timeseries_primitives("minimal")][:3]
     ['sum_values', 'ts_median', 'ts_mean']
     """

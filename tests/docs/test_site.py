@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import re
 import shutil
@@ -137,11 +138,25 @@ def test_strict_build_fails_on_a_broken_link(tmp_path):
     (tmp_path / "docs" / "index.md").write_text(
         (ROOT / "docs" / "index.md").read_text() + "\nSee [the missing page](no-such-page.md).\n")
     # the API pages read the package from the config's folder
-    for name in ("featurekit", "primitives"):
+    for name in ("featurekit", "primitives", "docs_support"):
         (tmp_path / name).symlink_to(ROOT / name)
     result = build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert result.returncode != 0
     assert "no-such-page.md" in result.stdout + result.stderr
+
+
+def test_prose_doctests_are_fenced_and_examples_sections_left_alone():
+    spec = importlib.util.spec_from_file_location("doctest_blocks",
+                                                  ROOT / "docs_support" / "doctest_blocks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docstring = ("Say what.\n\n>>> f(1)\n... # comment\n2\n\nMore prose.\n\n"
+                 "Examples\n--------\n>>> f(2)\n3\n")
+    assert module.fence_doctests(docstring) == (
+        "Say what.\n\n```pycon\n>>> f(1)\n... # comment\n2\n```\n\nMore prose.\n\n"
+        "Examples\n--------\n>>> f(2)\n3")
+    indented = "- a point:\n\n    >>> g()\n    1\n"
+    assert module.fence_doctests(indented) == "- a point:\n\n    ```pycon\n    >>> g()\n    1\n    ```"
 
 
 def browser() -> str:

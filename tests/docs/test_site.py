@@ -132,6 +132,16 @@ def test_the_api_reference_is_rendered_from_the_docstrings(site):
         assert getattr(EntitySet, method).__doc__.split()[0] in entityset
 
 
+def test_readme_links_stay_inside_the_repository_and_reach_the_docs():
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert "docs/index.md" in targets and "docs/getting-started.md" in targets
+    for target in targets:
+        assert "://" not in target and not target.startswith("/"), f"README links outside: {target}"
+        path = (ROOT / target.split("#")[0]).resolve()
+        assert path.is_relative_to(ROOT) and path.exists(), f"README links to a missing file: {target}"
+
+
 def test_strict_build_fails_on_a_broken_link(tmp_path):
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")

@@ -59,7 +59,7 @@ def compare_models(X: Any, y: Any, cv: Any = None, models: Any = "default", scor
     ['logistic_regression', 'baseline']
     """
     who = "compare_models"
-    X, y = read_xy(X, y, who)
+    X, y = read_xy(X, y, who, need_columns=not isinstance(models, Mapping))
     task = infer_task(y, task, who)
     scoring_name, scorer = read_scoring(scoring, task, y, who)
     candidates = _read_models(models, task, random_state, who)

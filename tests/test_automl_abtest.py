@@ -119,6 +119,8 @@ def test_bootstrap_interval_covers_the_true_difference_about_as_often_as_it_says
     (lambda y, n, c: fk.automl.ab_test(y, n, c, n_boot=5), "n_boot"),
     (lambda y, n, c: fk.automl.ab_test(y, n, c, confidence=95), "confidence"),
     (lambda y, n, c: fk.automl.ab_test(np.ones(400, bool), n, c), "single class"),
+    (lambda y, n, c: fk.automl.ab_test(pd.Series(y), pd.Series(n, index=np.arange(400)[::-1]), c),
+     "index differs"),
 ])
 def test_bad_input_gets_a_clear_error(call, message):
     y, new, current = labels_case()

@@ -142,6 +142,9 @@ def test_html_report_is_one_self_contained_file(tmp_path):
     assert all(base64.b64decode(image).startswith(PNG) for image in images)
     assert not re.search(r'(src|href)="(?!data:)', page)  # nothing outside the file
     assert f"{report.metrics['roc_auc']:.4g}" in page and "Confusion matrix" in page
+    shown = report._repr_html_()  # a notebook shows the same tables and figures
+    assert shown.count("<img") == len(report.figures)
+    assert shown.split("<h2>Confusion matrix</h2>")[0] in page
 
 
 @pytest.mark.parametrize("change, message", [

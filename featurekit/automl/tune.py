@@ -75,6 +75,8 @@ def tune(estimator: Any, space: Any, X: Any, y: Any, method: str = "grid", n_ite
     from ``cv`` (default ``fk.CutoffTimeSplit(5)``: validation always later than training),
     and the same ``scoring`` (default as in :func:`compare_models`). A candidate that fails
     gets a missing score and its error in ``results_``; if all fail, the error is raised.
+    ``n_jobs`` runs grid and random candidates in parallel (scikit-learn's searches);
+    Bayesian trials run one after the other, each learning from the ones before.
 
     Examples
     --------

@@ -175,3 +175,18 @@ def test_bad_input_gets_a_clear_error(kwargs, message):
     arguments = {"estimator": model, "space": {"model__C": [1.0]}, "X": X, "y": y, **kwargs}
     with pytest.raises(FeaturekitError, match=message):
         fk.automl.tune(**arguments)
+
+
+def test_a_missing_optional_dependency_names_the_extra(monkeypatch):
+    import sys
+
+    X, y = matrix(n_times=10, per_time=4)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if optuna were not installed
+    with pytest.raises(FeaturekitError, match=r"pip install 'featurekit\[automl\]'"):
+        fk.automl.tune(LogisticRegression(), {"C": (0.1, 1.0)}, X[["signal"]], y,
+                       method="bayes", cv=fk.CutoffTimeSplit(3))
+    report = fk.automl.evaluate(LogisticRegression().fit(X[["signal"]], y), X[["signal"]], y,
+                                permutation=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(FeaturekitError, match=r"matplotlib.*featurekit\[automl\]"):
+        report.save_figures("unused")

@@ -86,6 +86,17 @@ def test_task_is_read_from_the_target():
     assert table.attrs["scoring"] == "neg_root_mean_squared_error"
 
 
+def test_more_than_two_classes_are_scored_by_balanced_accuracy():
+    X, _ = matrix(n_times=20, per_time=8, seed=8)
+    y = pd.Series(np.digitize(X["signal"], [-0.5, 0.5]), index=X.index).map(
+        {0: "low", 1: "mid", 2: "high"})
+    table = fk.automl.compare_models(X, y, models=["baseline", "logistic_regression"],
+                                     cv=fk.CutoffTimeSplit(3))
+    assert table.attrs["scoring"] == "balanced_accuracy"
+    scores = table.set_index("model")["mean_score"]
+    assert scores["baseline"] == pytest.approx(1 / 3) and scores["logistic_regression"] > 0.7
+
+
 def test_polars_input_and_a_target_column_by_name():
     X, y = matrix(seed=2)
     frame = X.assign(label=y).reset_index()

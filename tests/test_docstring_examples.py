@@ -17,6 +17,8 @@ MODULES = [
     "featurekit.primitives.timeseries_aggregation", "featurekit._atomic",
     "featurekit.encode", "featurekit.describe", "featurekit.normalize", "featurekit.plot",
     "featurekit.primitive_table",
+    "featurekit.automl.compare", "featurekit.automl.tune", "featurekit.automl.evaluate",
+    "featurekit.automl.abtest", "featurekit.automl.models",
 ]
 
 

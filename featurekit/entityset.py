@@ -63,6 +63,19 @@ class Relationship:
         return f"{self.parent}.{self.parent_key} <- {self.child}.{self.child_key}"
 
 
+@dataclass(frozen=True)
+class ColumnNote:
+    """Why a column of an unchecked table is marked ``unknown``: its values do not all parse
+    as its type (``count`` of them, e.g. ``examples``), or the type cannot read the column."""
+
+    text: str
+    count: int
+    examples: tuple = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Table:
     """One table of an EntitySet: its rows (polars), keys and column schemas."""
@@ -82,7 +95,7 @@ class Table:
     checked: bool = True
     errors: str = "raise"
     # column -> why it was marked "unknown" (values that do not parse as its type), when unchecked
-    notes: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, ColumnNote] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -292,6 +305,20 @@ class EntitySet:
         self.unchecked_relationships = []
         self.derived_facts.clear()
         return self
+
+    def check(self, now: Any = None, pairs: Sequence[tuple[str, str]] | None = None) -> Any:
+        """What is wrong or suspicious in the data, as a :class:`featurekit.prep.CheckReport`
+        (a frame, a readable print and an HTML page); see :func:`featurekit.prep.check`.
+
+        >>> import pandas as pd, featurekit as fk
+        >>> es = fk.EntitySet().add_table("t", pd.DataFrame({"id": [1, 2], "x": ["5", "7"]}),
+        ...                               index="id", validate=False)
+        >>> es.check().frame[["check", "table", "column", "count"]].values.tolist()
+        [['numbers_as_text', 't', 'x', 2]]
+        """
+        from featurekit.prep.checks import check
+
+        return check(self, now=now, pairs=pairs)
 
     def normalize(self, base_table: str, new_table: str, index: str,
                   additional_columns: list[str] | None = None,
@@ -510,11 +537,11 @@ def _checked_table(name: str, frame: pl.DataFrame, index: str, time_index: str |
 
 def _unchecked_schemas(name: str, frame: pl.DataFrame, index: str, time_index: str | None,
                        overrides: dict[str, tuple[str, frozenset[str]]],
-                       ) -> tuple[dict[str, ColumnSchema], dict[str, str]]:
+                       ) -> tuple[dict[str, ColumnSchema], dict[str, ColumnNote]]:
     """Schemas for data kept as given: a column's type as add_table would read it, or
     ``unknown`` with a note when some of its values would not survive the conversion."""
     schemas: dict[str, ColumnSchema] = {}
-    notes: dict[str, str] = {}
+    notes: dict[str, ColumnNote] = {}
     for column in frame.columns:
         original = frame[column]
         logical, extra = overrides.get(column, (None, frozenset()))
@@ -527,13 +554,15 @@ def _unchecked_schemas(name: str, frame: pl.DataFrame, index: str, time_index: s
                 logical = infer_logical_type(original)
                 conversion = _inferred_conversion(original, logical)
         except SchemaError as error:
-            conversion, note = None, str(error)
+            conversion = None
+            note = ColumnNote(str(error), int(is_present(original).sum()))
         else:
             note = None
             if conversion.lost_count:
                 what = WHAT.get(logical or "datetime", logical or "times")
-                note = (f"{conversion.lost_count} values do not parse as {what} (e.g. "
-                        f"{conversion.examples(original)})")
+                examples = conversion.examples(original)
+                note = ColumnNote(f"{conversion.lost_count} values do not parse as {what} (e.g. "
+                                  f"{examples})", conversion.lost_count, tuple(examples))
         roles = ({"index"} if column == index else set()) | (
             {"time_index"} if column == time_index else set())
         if note is not None:

@@ -44,10 +44,12 @@ def test_unchecked_table_is_kept_as_given_with_notes():
     assert table.frame.equals(pl.from_pandas(before))  # no refusal, no conversion
     assert not table.checked and not es.checked
     assert table.schemas["score"].logical_type == "unknown"
-    assert "1 values do not parse as numbers" in table.notes["score"] and "'x'" in table.notes["score"]
+    note = table.notes["score"]
+    assert "1 values do not parse as numbers" in str(note) and "'x'" in str(note)
+    assert (note.count, note.examples) == (1, ("x",))
     assert table.schemas["joined"].logical_type == "unknown"
     assert "time_index" in table.schemas["joined"].tags
-    assert "soon" in table.notes["joined"]
+    assert "soon" in str(table.notes["joined"]) and table.notes["joined"].count == 1
     assert "unchecked" in repr(table)
 
 

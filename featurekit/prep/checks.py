@@ -53,7 +53,7 @@ def check(entityset: EntitySet, now: Any = None,
           pairs: Sequence[tuple[str, str]] | None = None) -> CheckReport:
     """Check every table and relationship of ``entityset``; returns a CheckReport.
 
-    Checks: duplicate rows (equal in every column but the index), duplicate keys, orphans
+    Checks: duplicate rows (equal in every column), duplicate keys, orphans
     per relationship, missing values per column, numbers stored as text, numbers written
     with currency signs, decimal commas or thousands separators, dates in several formats,
     values that parse as nothing, units or scales that differ between two columns of the
@@ -174,15 +174,14 @@ def _hashable_columns(frame: pl.DataFrame) -> list[str]:
 
 def _duplicates(table: Table) -> list[Finding]:
     frame, findings = table.frame, []
-    columns = [c for c in _hashable_columns(frame) if c != table.index]
-    if columns and frame.height > 1:
+    columns = _hashable_columns(frame)
+    if frame.height > 1:
         repeated = ~frame.select(pl.struct(columns).is_first_distinct()).to_series()
         count = int(repeated.sum())
         if count:
             findings.append(_finding(
                 "duplicate_rows", "warning", table.name, None, count,
-                f"{count} rows repeat an earlier row in every column but the index "
-                f"{table.index!r}", _example(frame, repeated),
+                f"{count} rows repeat an earlier row in every column", _example(frame, repeated),
                 f"fk.prep.dedupe(es, table={table.name!r})"))
     keys = frame[table.index]
     if keys.dtype != pl.Object and frame.height > 1:

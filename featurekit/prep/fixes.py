@@ -139,8 +139,8 @@ def dedupe(data: Any, table: str | None = None, subset: Sequence[str] | str | No
            keep: str = "first", time_column: str | None = None) -> tuple[Any, pd.DataFrame]:
     """Remove rows that repeat an earlier row; returns ``(cleaned, report)``.
 
-    Rows repeat when they are equal in ``subset`` (default: every column; for a table of an
-    entity set every column but its index, so that a row copied under a new key counts).
+    Rows repeat when they are equal in ``subset`` (default: every column, as ``check``
+    counts duplicate rows; ``subset=[index]`` removes repeated keys).
     ``keep`` chooses the row kept in each group: ``"first"`` or ``"last"`` in row order, or
     ``"latest"``: the one with the latest time in ``time_column`` (default: the table's time
     index; ties and missing times go to the later row, missing times count as earliest).
@@ -178,7 +178,7 @@ def _dedupe_frame(frame: pl.DataFrame, table: str | None, index: str | None, sub
                   keep: str, time_column: str | None) -> tuple[np.ndarray, dict | None]:
     columns = _columns_argument("dedupe", "subset", subset, frame.columns, table)
     if columns is None:
-        columns = [c for c in frame.columns if c != index and frame.schema[c] != pl.Object]
+        columns = [c for c in frame.columns if frame.schema[c] != pl.Object]
     if not columns or frame.height < 2:
         return np.ones(frame.height, dtype=bool), None
     rows = frame.select(columns).with_row_index(_ROW)
@@ -204,8 +204,7 @@ def _dedupe_frame(frame: pl.DataFrame, table: str | None, index: str | None, sub
         return kept, None
     shown = index if index is not None else columns[0]
     examples = frame.filter(pl.Series(~kept))[shown].head(5).to_list()
-    described = "every column but the index" if subset is None and index is not None else (
-        "every column" if subset is None else f"{columns}")
+    described = "every column" if subset is None else f"{columns}"
     return kept, _change(table, None if subset is None else ", ".join(columns),
                          f"removed rows equal to another row in {described} (keep={keep!r}; "
                          f"examples: their {shown!r})", removed, examples)

@@ -3,6 +3,7 @@ demo database's planted faults found with their exact counts, and nothing on cle
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 
@@ -293,11 +294,12 @@ def read_database(path) -> fk.EntitySet:
     """The SQLite file read with the standard library into an unchecked entity set (values
     as SQLite holds them; a column mixing numbers and text is read as text)."""
     es = fk.EntitySet("retail")
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
         for name, (index, time_index) in RETAIL_KEYS.items():
             frame = pd.read_sql(f"SELECT * FROM {name}", connection)
-            for column in frame.select_dtypes(include="object").columns:
-                frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+            for column in frame.columns:
+                if pd.api.types.is_object_dtype(frame[column].dtype):
+                    frame[column] = frame[column].map(lambda v: None if v is None else str(v))
             es.add_table(name, frame, index=index, time_index=time_index, validate=False)
     for parent, parent_key, child, child_key in RETAIL_RELATIONSHIPS:
         es.add_relationship(parent, parent_key, child, child_key)

@@ -388,7 +388,7 @@ def _date_findings(table: Table, column: str, text: pl.Series,
     fix = f"fk.prep.parse_dates(es, table={table.name!r}, columns=[{column!r}])"
     families = (dates.drop_nulls("family").group_by("family", maintain_order=True)
                 .agg(pl.col("len").sum(), pl.col("text").first())
-                .sort("len", descending=True, maintain_order=True))
+                .sort(["len", "family"], descending=[True, False]))
     if families.height > 1:
         main = families["family"][0]
         other = rows["family"].is_not_null() & (rows["family"] != main)

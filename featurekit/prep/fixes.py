@@ -381,7 +381,8 @@ def _dates_of(series: pl.Series, table: str | None, formats: list[str] | None
                                              how="left", maintain_order="left")
     changes = []
     families = (read.drop_nulls("family").group_by("family", maintain_order=True)
-                .agg(pl.col("len").sum(), pl.col("text").head(5)))
+                .agg(pl.col("len").sum(), pl.col("text").head(5))
+                .sort(["len", "family"], descending=[True, False]))
     for family, count, examples in families.iter_rows():
         changes.append(_change(table, series.name, f"read as {family}", count, examples))
     if formats is None:

@@ -18,14 +18,14 @@ import pyarrow as pa
 from featurekit.entityset import EntitySet
 from featurekit.errors import FeaturekitError, schema_error
 from featurekit.frames import frame_kind, to_polars
-from featurekit.prep.checks import (
-    _aligned_keys,
-    _key_columns,
-    distinct_text,
-    reads_as_dates,
-    reads_as_numbers,
+from featurekit.prep.checks import _aligned_keys, _key_columns, reads_as_dates, reads_as_numbers
+from featurekit.prep.formats import (
+    date_values,
+    is_text,
+    read_numbers,
+    slash_order,
+    stripped_text,
 )
-from featurekit.prep.formats import date_values, is_text, number_values, slash_order
 from featurekit.types import ROLE_TAGS, ColumnSchema, infer_logical_type, schema_of
 
 KEEP = ("first", "last", "latest")
@@ -216,11 +216,7 @@ def _sortable_times(series: pl.Series, table: str | None, column: str) -> pl.Ser
     if dtype.is_numeric() or dtype == pl.Date or isinstance(dtype, pl.Datetime):
         return series
     if is_text(dtype):
-        text, distinct, _ = distinct_text(series)
-        values = pl.concat([distinct.select("text"), date_values(distinct["text"])],
-                           how="horizontal")
-        return pl.DataFrame({"text": text}).join(values, on="text", how="left",
-                                                 maintain_order="left")["value"]
+        return date_values(stripped_text(series))["value"]
     raise schema_error(table or "frame", column, f"dedupe: a column of type {dtype} cannot "
                        "order rows by time", "pass time_column= a column of times or numbers")
 
@@ -354,51 +350,45 @@ def _parse_columns(frame: pl.DataFrame, table: str | None, names: list[str], rea
     return parsed, changes
 
 
+def _counted(read: pl.DataFrame, mask: pl.Series) -> tuple[int, list]:
+    """How many rows ``mask`` holds, and up to five of their distinct texts."""
+    mask = mask.fill_null(False)
+    return int(mask.sum()), read["text"].filter(mask).unique(maintain_order=True).head(5).to_list()
+
+
 def _numbers_of(series: pl.Series, table: str | None) -> tuple[pl.Series, list[dict]]:
-    text, distinct, _ = distinct_text(series)
-    value, kind = number_values(pl.col("text"))
-    read = distinct.with_columns(value.alias("value"), kind.alias("kind"))
-    rows = pl.DataFrame({"text": text}).join(read.select("text", "value", "kind"), on="text",
-                                             how="left", maintain_order="left")
+    read = read_numbers(stripped_text(series))
     changes = []
-    for kind_name, what in _NUMBER_CHANGES.items():
-        of_kind = read.filter(pl.col("kind") == kind_name)
-        if of_kind.height:
-            changes.append(_change(table, series.name, what, int(of_kind["len"].sum()),
-                                   of_kind["text"].head(5).to_list()))
-    unparsed = read.filter(pl.col("kind") == "unparsed")
-    if unparsed.height:
-        changes.append(_change(table, series.name, "did not parse: left missing",
-                               int(unparsed["len"].sum()), unparsed["text"].head(5).to_list()))
-    return rows["value"], changes
+    for kind_name, what in [*_NUMBER_CHANGES.items(), ("unparsed", "did not parse: left missing")]:
+        count, examples = _counted(read, read["kind"] == kind_name)
+        if count:
+            changes.append(_change(table, series.name, what, count, examples))
+    return read["value"], changes
 
 
 def _dates_of(series: pl.Series, table: str | None, formats: list[str] | None
               ) -> tuple[pl.Series, list[dict]]:
-    text, distinct, _ = distinct_text(series)
-    read = pl.concat([distinct, date_values(distinct["text"], formats)], how="horizontal")
-    rows = pl.DataFrame({"text": text}).join(read.select("text", "value"), on="text",
-                                             how="left", maintain_order="left")
+    text = stripped_text(series)
+    read = pl.concat([pl.DataFrame({"text": text}), date_values(text, formats)],
+                     how="horizontal")
     changes = []
-    families = (read.drop_nulls("family").group_by("family", maintain_order=True)
-                .agg(pl.col("len").sum(), pl.col("text").head(5))
+    families = (read.drop_nulls("family").group_by("family").len()
                 .sort(["len", "family"], descending=[True, False]))
-    for family, count, examples in families.iter_rows():
+    for family, _ in families.iter_rows():
+        count, examples = _counted(read, read["family"] == family)
         changes.append(_change(table, series.name, f"read as {family}", count, examples))
     if formats is None:
-        order, ambiguous = slash_order(distinct["text"])
+        order, ambiguous = slash_order(text)
         if ambiguous:
-            both = read.filter((pl.col("family") == order) & pl.col("text").str.contains(
+            count, examples = _counted(read, (read["family"] == order) & read["text"].str.contains(
                 r"^(0?[1-9]|1[0-2])/(0?[1-9]|1[0-2])/"))
-            if both.height:
-                changes.append(_change(table, series.name, f"day and month both 12 or less: "
-                                       f"read as {order} like the rest of the column",
-                                       int(both["len"].sum()), both["text"].head(5).to_list()))
-    unparsed = read.filter(pl.col("value").is_null())
-    if unparsed.height:
-        changes.append(_change(table, series.name, "did not parse: left missing",
-                               int(unparsed["len"].sum()), unparsed["text"].head(5).to_list()))
-    return rows["value"], changes
+            changes.append(_change(table, series.name, f"day and month both 12 or less: read "
+                                   f"as {order} like the rest of the column", count, examples))
+    count, examples = _counted(read, read["value"].is_null() & read["text"].is_not_null())
+    if count:
+        changes.append(_change(table, series.name, "did not parse: left missing", count,
+                               examples))
+    return read["value"], changes
 
 
 # ------------------------------------------------------------------ orphans

@@ -243,7 +243,7 @@ def parse_numbers(data: Any, table: str | None = None,
 
     >>> import pandas as pd, featurekit as fk
     >>> prices = pd.DataFrame({"price": ["$12.50", "7,25", "1,200", "n/a"]})
-    >>> cleaned, report = fk.prep.parse_numbers(prices)
+    >>> cleaned, report = fk.prep.parse_numbers(prices, columns=["price"])
     >>> cleaned["price"].tolist()[:3], report["what"].tolist()[-1]
     ([12.5, 7.25, 1200.0], 'did not parse: left missing')
     """

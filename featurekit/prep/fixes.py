@@ -106,19 +106,42 @@ def _columns_replaced(data: Any, columns: dict[str, pl.Series]) -> Any:
 
 
 def replace_frames(entityset: EntitySet, frames: dict[str, pl.DataFrame]) -> EntitySet:
-    """A new entity set: ``entityset``'s tables with ``frames`` in place of theirs. A column
-    whose dtype changed gets the type read from its new values (keeping its key roles) and
-    loses its note; nothing of the old entity set is shared that could be changed."""
+    """A new entity set: ``entityset``'s tables with ``frames`` (polars) in place of theirs,
+    for fixes of your own. A column whose dtype changed gets the type read from its new
+    values (keeping its key roles) and loses its note; nothing of the old entity set is
+    shared that could be changed. The tables keep their checked state: after changing a
+    checked table's keys, run ``check()``.
+
+    >>> import polars as pl, featurekit as fk
+    >>> es = fk.demo.load_retail(n_customers=3, return_type="polars")
+    >>> products = es["products"].frame.with_columns(pl.col("brand").cast(pl.String) + "!")
+    >>> fk.prep.replace_frames(es, {"products": products})["products"].frame["brand"][0]
+    'A!'
+    """
+    for name, frame in frames.items():
+        if name not in entityset.tables:
+            raise schema_error(str(name), None, "replace_frames: no such table",
+                               f"use one of {sorted(entityset.tables)}")
+        if not isinstance(frame, pl.DataFrame):
+            raise schema_error(name, None, f"replace_frames takes polars frames, got "
+                               f"{type(frame).__name__}", "pass pl.from_pandas(frame) or the "
+                               "table's .frame changed with polars expressions")
+        missing = [c for c in entityset[name].columns if c not in frame.columns]
+        if missing:
+            raise schema_error(name, missing[0], "replace_frames: the new frame lacks this "
+                               "column", "keep every column of the table (change values, "
+                               "not the columns)")
     new = EntitySet(entityset.name, strict=entityset.strict)
     for name, table in entityset.tables.items():
         schemas, notes = dict(table.schemas), dict(table.notes)
         frame = frames.get(name, table.frame)
         if name in frames:
             for column in frame.columns:
-                if frame[column].dtype == table.frame[column].dtype:
+                known = column in table.frame.columns
+                if known and frame[column].dtype == table.frame[column].dtype:
                     continue
                 logical = infer_logical_type(frame[column])
-                roles = table.schemas[column].tags & ROLE_TAGS
+                roles = table.schemas[column].tags & ROLE_TAGS if known else frozenset()
                 schemas[column] = (ColumnSchema(logical, frozenset({"index"}))
                                    if column == table.index else schema_of(logical, roles))
                 notes.pop(column, None)

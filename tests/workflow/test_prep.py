@@ -299,3 +299,19 @@ def test_bad_input_gets_clear_errors():
     unchanged, report = fk.prep.parse_numbers(frame, columns=["amount"])
     assert report["what"].tolist() == ["already numbers: unchanged"]
     pd.testing.assert_frame_equal(unchanged, frame)
+
+
+def test_replace_frames_for_fixes_of_your_own():
+    es = fk.demo.load_retail(n_customers=5, return_type="polars")
+    products = es["products"].frame
+    cents = products.with_columns(price=pl.lit(150, dtype=pl.Int64))
+    new = fk.prep.replace_frames(es, {"products": cents})
+    assert new["products"].schemas["price"].logical_type == "integer"
+    assert "price" not in es["products"].frame.columns and es["products"].frame is products
+    assert new.relationships == es.relationships and new.checked
+    with pytest.raises(fk.SchemaError, match="table 'orders'.*no such table"):
+        fk.prep.replace_frames(es, {"orders": cents})
+    with pytest.raises(fk.SchemaError, match="column 'brand'.*lacks this column"):
+        fk.prep.replace_frames(es, {"products": products.drop("brand")})
+    with pytest.raises(fk.SchemaError, match="takes polars frames"):
+        fk.prep.replace_frames(es, {"products": products.to_pandas()})

@@ -53,7 +53,7 @@ def test_unchecked_table_is_kept_as_given_with_notes():
     assert "unchecked" in repr(table)
 
 
-@pytest.mark.parametrize("call", ["plan", "compute", "dfs", "normalize"])
+@pytest.mark.parametrize("call", ["plan", "compute", "dfs", "normalize", "make_labels"])
 def test_unchecked_entity_set_is_refused_with_the_fix(call, tables):
     es = unchecked_retail(tables)
     checked = fk.demo.retail_entityset(tables)
@@ -61,7 +61,8 @@ def test_unchecked_entity_set_is_refused_with_the_fix(call, tables):
     run = {"plan": lambda: fk.plan(es, target="customers"),
            "compute": lambda: fk.compute(es, features),
            "dfs": lambda: fk.dfs(es, target="customers"),
-           "normalize": lambda: es.normalize("sessions", "devices", "device")}[call]
+           "normalize": lambda: es.normalize("sessions", "devices", "device"),
+           "make_labels": lambda: fk.make_labels(es, "customers", pl.len(), window="30d")}[call]
     with pytest.raises(fk.SchemaError) as error:
         run()
     message = str(error.value)

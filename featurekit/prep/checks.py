@@ -428,11 +428,17 @@ def _type_notes(table: Table, facts: _TableFacts) -> list[Finding]:
         if note.examples:
             mask = mask & table.frame[column].cast(pl.String, strict=False).is_in(
                 [str(e) for e in note.examples])
-        findings.append(_finding(
-            "type_errors", "error", table.name, column, note.count, note.text,
-            _example(table.frame, mask),
-            "correct those values, choose another type in types=, or convert the column "
-            "yourself; es.validate() refuses them", note.examples))
+        if note.refused:
+            findings.append(_finding(
+                "type_errors", "error", table.name, column, note.count, note.text,
+                _example(table.frame, mask),
+                "correct those values, choose another type in types=, or convert the column "
+                "yourself; es.validate() refuses them", note.examples))
+        else:
+            findings.append(_finding(
+                "mixed_types", "warning", table.name, column, note.count, note.text,
+                _example(table.frame, mask), "convert the column to one type at the source "
+                "(or with fk.prep.parse_numbers / parse_dates)", note.examples))
     return findings
 
 

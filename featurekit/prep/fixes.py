@@ -278,11 +278,11 @@ def parse_numbers(data: Any, table: str | None = None,
         return _columns_replaced(data, parsed), _report(changes)
     frames, changes = {}, []
     keys = _key_columns(entityset)
-    for name in tables:
+    for name, wanted in _columns_by_table("parse_numbers", entityset, tables, columns):
         t = entityset[name]
-        names = _text_columns("parse_numbers", t.frame, name, columns,
+        names = _text_columns("parse_numbers", t.frame, name, wanted,
                               lambda s, t=t: reads_as_numbers(s, t.declared_types.get(s.name)),
-                              skip=keys[name] if columns is None else set())
+                              skip=keys[name] if wanted is None else set())
         parsed, found = _parse_columns(t.frame, name, names, _numbers_of)
         if parsed:
             frames[name] = t.frame.with_columns(list(parsed.values()))
@@ -330,16 +330,28 @@ def parse_dates(data: Any, table: str | None = None, columns: Sequence[str] | st
         parsed, changes = _parse_columns(frame, None, names, read)
         return _columns_replaced(data, parsed), _report(changes)
     frames, changes = {}, []
-    for name in tables:
+    for name, wanted in _columns_by_table("parse_dates", entityset, tables, columns):
         t = entityset[name]
         others = {r.child_key for r in entityset.relationships if r.child == name} | {t.index}
-        names = _text_columns("parse_dates", t.frame, name, columns, reads_as_dates,
-                              skip=others if columns is None else set())
+        names = _text_columns("parse_dates", t.frame, name, wanted, reads_as_dates,
+                              skip=others if wanted is None else set())
         parsed, found = _parse_columns(t.frame, name, names, read)
         if parsed:
             frames[name] = t.frame.with_columns(list(parsed.values()))
         changes += found
     return replace_frames(entityset, frames), _report(changes)
+
+
+def _columns_by_table(function: str, entityset: EntitySet, tables: list[str],
+                      columns: Any) -> list[tuple[str, Any]]:
+    """Each table with the columns to parse in it: with several tables, a column named in
+    ``columns`` applies to the tables that have it (and must be in one of them)."""
+    if columns is None or len(tables) == 1:
+        return [(name, columns) for name in tables]
+    names = _columns_argument(function, "columns", columns,
+                              sorted({c for t in tables for c in entityset[t].columns}), None)
+    return [(t, [c for c in names if c in entityset[t].columns]) for t in tables
+            if any(c in entityset[t].columns for c in names)]
 
 
 def _text_columns(function: str, frame: pl.DataFrame, table: str | None, columns: Any,

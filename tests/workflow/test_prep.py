@@ -315,3 +315,14 @@ def test_replace_frames_for_fixes_of_your_own():
         fk.prep.replace_frames(es, {"products": products.drop("brand")})
     with pytest.raises(fk.SchemaError, match="takes polars frames"):
         fk.prep.replace_frames(es, {"products": products.to_pandas()})
+
+
+def test_columns_named_for_every_table_apply_where_they_exist():
+    es = fk.EntitySet()
+    es.add_table("a", pd.DataFrame({"id": [1], "x": ["$1"]}), "id", validate=False)
+    es.add_table("b", pd.DataFrame({"id": [1], "y": ["2"]}), "id", validate=False)
+    cleaned, report = fk.prep.parse_numbers(es, columns=["x"])
+    assert report[["table", "column"]].values.tolist() == [["a", "x"]]
+    assert cleaned["b"].frame["y"].to_list() == ["2"]
+    with pytest.raises(fk.SchemaError, match="column 'z'.*columns= names an absent column"):
+        fk.prep.parse_numbers(es, columns=["z"])

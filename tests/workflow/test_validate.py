@@ -137,3 +137,22 @@ def test_structural_mistakes_are_refused_even_unchecked():
     with pytest.raises(fk.SchemaError, match="unknown logical type"):
         fk.EntitySet().add_table("t", pd.DataFrame({"id": [1]}), "id", types={"id": "dubble"},
                                  validate=False)
+
+
+def test_a_pandas_column_mixing_numbers_and_text_is_kept_as_text():
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "amount": pd.Series([1.5, "$2", None, 3],
+                                                                  dtype=object),
+                          "code": pd.Series([7, "x", "y", "z"], dtype=object)})
+    before = frame.copy()
+    with pytest.raises(fk.SchemaError, match="Python values of types"):
+        fk.EntitySet().add_table("t", frame, "id")
+    es = fk.EntitySet().add_table("t", frame, "id", validate=False)
+    pd.testing.assert_frame_equal(frame, before)
+    assert es["t"].frame["amount"].to_list() == ["1.5", "$2", None, "3"]
+    assert es["t"].notes["amount"].count == 3 and "float, int, str" in str(es["t"].notes["amount"])
+    report = es.check()
+    assert report.count("currency_signs", "t", "amount") == 1  # read as numbers, value by value
+    assert report.count("mixed_types", "t", "code") == 4
+    assert report.count("mixed_types", "t", "amount") == 0
+    cleaned, _ = fk.prep.parse_numbers(es, columns=["amount"])
+    assert cleaned.validate()["t"].frame["amount"].to_list() == [1.5, 2.0, None, 3.0]

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import featurekit as fk
 from featurekit.demo import RETAIL_KEYS, RETAIL_RELATIONSHIPS
@@ -356,3 +358,35 @@ def test_fixes_then_validate_then_features(planted_database):
     matrix, _ = fk.dfs(es, target="customers", max_depth=1, agg_primitives=["count"],
                        trans_primitives=[])
     assert len(matrix) == es["customers"].frame.height
+
+
+# ------------------------------------------------------------------ a property
+@st.composite
+def parent_and_child(draw):
+    n = draw(st.integers(1, 20))
+    keys = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
+    words = draw(st.lists(st.sampled_from(["a", "b", " ", None]), min_size=n, max_size=n))
+    child = pd.DataFrame({"id": keys, "parent": draw(st.lists(
+        st.one_of(st.none(), st.integers(0, 4)), min_size=n, max_size=n)), "word": words})
+    child["parent"] = child["parent"].astype("Int64")
+    parents = pd.DataFrame({"parent": draw(st.lists(st.integers(0, 4), min_size=1,
+                                                       max_size=5, unique=True))})
+    return parents, child
+
+
+@settings(max_examples=60, deadline=None)
+@given(parent_and_child())
+def test_counts_match_pandas_on_random_tables(case):
+    parents, child = case
+    es = fk.EntitySet()
+    es.add_table("parents", parents, "parent", validate=False)
+    es.add_table("child", child, "id", validate=False)
+    es.add_relationship("parents", "parent", "child", "parent")
+    report = es.check(now=NOW)
+    assert report.count("duplicate_rows") == child.duplicated().sum()
+    assert report.count("duplicate_keys") == child["id"].duplicated().sum()
+    orphans = child["parent"].notna() & ~child["parent"].isin(parents["parent"])
+    assert report.count("orphans") == orphans.sum()
+    blank = child["word"].isna() | (child["word"].str.strip() == "")
+    assert report.count("nulls", "child", "word") == blank.sum()
+    assert report.count("nulls", "child", "parent") == child["parent"].isna().sum()

@@ -730,7 +730,7 @@ def _settle(table: str, column: str, original: pl.Series, conversion: Conversion
                            f"correct or remove those values, {other}, or pass errors='coerce' "
                            "to make them missing (with a warning)")
     warnings.warn(f"table {table!r}, column {column!r}: {problem}. They became missing "
-                  "(errors='coerce')", CoercionWarning, stacklevel=4)
+                  "(errors='coerce')", CoercionWarning, stacklevel=5)
 
 
 def _check_index(table: str, keys: pl.Series) -> None:
@@ -785,7 +785,7 @@ def _report_missing_times(table: str, times: pl.Series) -> None:
             f"table {table!r}, time index {times.name!r}: {missing} of {times.len()} rows have no "
             "time. They are kept but never counted by any feature, with or without cutoff "
             "times (a row with no time is never known). Fix: fill the times, or drop those "
-            "rows", MissingTimeWarning, stacklevel=3)
+            "rows", MissingTimeWarning, stacklevel=4)
 
 
 def _nan_as_missing(frame: pl.DataFrame) -> pl.DataFrame:

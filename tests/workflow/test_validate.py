@@ -156,3 +156,17 @@ def test_a_pandas_column_mixing_numbers_and_text_is_kept_as_text():
     assert report.count("mixed_types", "t", "amount") == 0
     cleaned, _ = fk.prep.parse_numbers(es, columns=["amount"])
     assert cleaned.validate()["t"].frame["amount"].to_list() == [1.5, 2.0, None, 3.0]
+
+
+def test_warnings_point_at_the_callers_line_from_add_table_and_validate():
+    frame = pd.DataFrame({"id": [1, 2], "t": ["2020-01-01", None], "x": ["1", "a"]})
+    for validate in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            es = fk.EntitySet().add_table("t", frame, "id", time_index="t",
+                                          types={"x": "double"}, errors="coerce",
+                                          validate=validate)
+            if not validate:
+                es.validate()
+        assert {w.category for w in caught} == {fk.CoercionWarning, fk.MissingTimeWarning}
+        assert {w.filename for w in caught} == {__file__}

@@ -589,6 +589,8 @@ def _mixed_columns_as_text(data: Any) -> tuple[Any, dict[str, ColumnNote]]:
     import pandas as pd
 
     mixed = {}
+    if data.columns.duplicated().any():  # to_polars names the repeated column
+        return data, {}
     for column in data.columns:
         values = data[column]
         if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (

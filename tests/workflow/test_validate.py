@@ -132,6 +132,9 @@ def test_validate_argument_must_be_a_flag():
 
 
 def test_structural_mistakes_are_refused_even_unchecked():
+    repeated = pd.DataFrame([[1, "a", 2.0]], columns=["id", "x", "x"])
+    with pytest.raises(fk.SchemaError, match="column 'x': the column name appears more than"):
+        fk.EntitySet().add_table("t", repeated, "id", validate=False)
     with pytest.raises(fk.SchemaError, match="the index column is absent"):
         fk.EntitySet().add_table("t", pd.DataFrame({"id": [1]}), "key", validate=False)
     with pytest.raises(fk.SchemaError, match="unknown logical type"):

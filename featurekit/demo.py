@@ -51,6 +51,16 @@ def load_retail(
         return retail_entityset(tables, types=types)
 
 
+def write_retail_database(path: Any, n_customers: int = 200, faults: bool = True,
+                          seed: int = 0) -> dict[str, Any]:
+    """Write the retail demo data as a SQLite file with keys declared, with known faults
+    planted when ``faults=True``; returns what was planted (see
+    :func:`featurekit._demo_database.write_retail_database`)."""
+    from featurekit._demo_database import write_retail_database as write
+
+    return write(path, n_customers=n_customers, faults=faults, seed=seed)
+
+
 def retail_entityset(
     tables: dict[str, Any],
     types: dict[str, dict[str, str]] | None = None,

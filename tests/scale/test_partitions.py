@@ -316,3 +316,18 @@ def test_steps_needing_a_lazy_tables_rows_say_so(retail_on_disk):
         lazy.normalize("transactions", "brands", "product_id")
     with pytest.raises(fk.ComputeError, match="lazy parquet table"):
         lazy["customers"].frame  # noqa: B018
+
+
+def test_jobs_travel_by_pickle_and_hold_only_their_rows(retail):
+    """What a worker receives: a job pickled on its own, computed there, gives its part."""
+    import pickle
+
+    features = features_of(retail, "customers")
+    cutoffs = cutoff_frame(retail, "customers", per_instance=2, seed=5)
+    plan = plan_partitions(retail, features, cutoff_time=cutoffs, partitions=3)
+    parts = [run_partition(pickle.loads(pickle.dumps(job))) for job in plan.jobs]
+    assert_same_matrix(fk.compute(retail, features, cutoff_time=cutoffs), plan.assemble(parts),
+                       float_rtol=1e-12)
+    for job in plan.jobs:  # a partition's rows, not the whole table
+        assert job.tables["transactions"].height < retail["transactions"].frame.height
+        assert plan.job_bytes(job) > 0

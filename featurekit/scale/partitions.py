@@ -64,6 +64,7 @@ class PartitionContext:
     include_cutoff_time: bool
     time_column: str
     per_cutoff: bool
+    reach: ReachPlan | None = None  # when every table is lazy: each job walks on its worker
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,11 +72,12 @@ class PartitionJob:
     """Everything one task needs to compute one partition; picklable and small: a lazy
     table is its parquet source (in ``context``) and the keys of the rows to read, an
     in-memory table is the partition's own rows (the whole table only when a transform
-    reads all of it)."""
+    reads all of it). When every table is lazy, ``tables`` is None: the job finds its keys
+    where it runs (the walk scans only key columns), so planning reads no table's rows."""
 
     number: int
     instances: pl.Series
-    tables: dict[str, pl.DataFrame | pl.Series | None]  # rows, or a lazy table's keys (None: all)
+    tables: dict[str, pl.DataFrame | pl.Series | None] | None  # rows, or a lazy table's keys
     cutoff_rows: pl.DataFrame | None
     latest: Any  # the partition's latest cutoff (epoch microseconds or a number), or None
     planned_bytes: int
@@ -162,10 +164,11 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         latest_of = _moment_bound(scale, read_moment(scale, cutoff_time)[0])
     elif training_window is not None:
         raise ComputeError("training_window needs a cutoff_time. Fix: pass cutoff_time=...")
+    on_workers = len(sources) == len(entityset.tables)
     context = PartitionContext(
         entityset.name, tuple(features), metas, tuple(entityset.relationships), reach.columns,
         sources, None if per_cutoff else cutoff_time, training_window, include_cutoff_time,
-        time_column, per_cutoff)
+        time_column, per_cutoff, reach if on_workers else None)
     _warn_whole_tables(reach)
     scale = required_scale(skeleton)
 
@@ -177,13 +180,7 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         return _moment_bound(scale, rows["__featurekit_moment"].max())
 
     def known_by(bound: Any):
-        def known(table_name: str) -> pl.Expr | None:
-            table = entityset[table_name]
-            if bound is None or table.time_index is None or table_name == target.name:
-                return None
-            return _not_after(pl.col(table.time_index), metas[table_name].dtypes[table.time_index],
-                              bound)
-        return known
+        return _known_by(metas, target.name, bound)
 
     per_instance, fixed = _measure(entityset, reach, features, instances, cutoff_rows, scan,
                                    lambda rows: known_by(latest(rows)), target.index)
@@ -204,11 +201,13 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         if cutoff_rows is not None:
             rows = cutoff_rows.filter(pl.col(target.index).is_in(chunk.implode()))
         bound = latest(rows)
-        keys = reach_keys(entityset, reach, features, chunk, scan, known_by(bound))
-        tables = {name: (found if name in sources else
-                         _rows_of(entityset[name], reach.columns[name], found,
-                                  known_by(bound)(name)))
-                  for name, found in keys.items()}
+        tables = None
+        if not on_workers:
+            keys = reach_keys(entityset, reach, features, chunk, scan, known_by(bound))
+            tables = {name: (found if name in sources else
+                             _rows_of(entityset[name], reach.columns[name], found,
+                                      known_by(bound)(name)))
+                      for name, found in keys.items()}
         job_rows = rows.drop("__featurekit_moment") if rows is not None else None
         jobs.append(PartitionJob(number, chunk, tables, job_rows, bound,
                                  int(fixed + per_instance * chunk.len()), context))
@@ -227,10 +226,11 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
     cutoff frame's other columns): reads the partition's rows, builds its entity set with
     the master's schemas, and computes with the same engine as a single process."""
     context = job.context
+    tables = job.tables if job.tables is not None else _walk_here(job)
     frames = {}
     for name, meta in context.metas.items():
         columns = context.columns.get(name, [c for c in (meta.index, meta.time_index) if c])
-        held = job.tables.get(name, _NOT_READ)
+        held = tables.get(name, _NOT_READ)
         if held is _NOT_READ:
             frames[name] = pl.DataFrame(schema={c: meta.dtypes[c] for c in columns})
         elif name in context.sources:
@@ -256,6 +256,33 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
 
 
 _NOT_READ = object()
+
+
+def _walk_here(job: PartitionJob) -> dict[str, pl.Series | None]:
+    """The keys of the rows a job of lazy tables reads, found by walking its parquet key
+    columns where the job runs."""
+    context = job.context
+    frames = {name: pl.DataFrame(schema={c: meta.dtypes[c] for c in (meta.index, meta.time_index) if c})
+              for name, meta in context.metas.items()}
+    skeleton = partition_entityset(context.name, context.metas, list(context.relationships), frames)
+
+    def scan(name: str, columns: list[str]) -> pl.LazyFrame:
+        return context.sources[name].scan(columns)
+
+    target = context.features[0].table
+    return reach_keys(skeleton, context.reach, list(context.features), job.instances, scan,
+                      _known_by(context.metas, target, job.latest))
+
+
+def _known_by(metas: dict[str, TableMeta], target: str, bound: Any):
+    """table -> a filter keeping the rows some cutoff at or before ``bound`` may see (None:
+    keep every row: no cutoff, no time index, or the target's own instances)."""
+    def known(table_name: str) -> pl.Expr | None:
+        meta = metas[table_name]
+        if bound is None or meta.time_index is None or table_name == target:
+            return None
+        return _not_after(pl.col(meta.time_index), meta.dtypes[meta.time_index], bound)
+    return known
 
 
 def load_needed_columns(entityset: EntitySet, features: list[Feature]) -> EntitySet:

@@ -296,11 +296,26 @@ def test_lazy_tables_in_partitions(retail_on_disk, target, cutoff):
 
 
 def test_lazy_partitions_read_parquet_keys_not_rows(retail_on_disk):
-    """A lazy table's job carries the keys of the rows to read, never the rows."""
+    """Every table lazy: a job holds its instances only and walks the parquet keys where it
+    runs. Some tables in memory: the job holds their rows and the lazy tables' keys."""
     eager, lazy = retail_on_disk
     features = features_of(eager, "customers")
     plan = plan_partitions(lazy, features, partitions=2)
+    assert all(job.tables is None for job in plan.jobs)
+    assert_same_matrix(plan.assemble([run_partition(job) for job in plan.jobs]),
+                       fk.compute(eager, features))
+    mixed = fk.EntitySet("retail")
+    for name in ("customers", "sessions", "transactions", "products"):
+        table = (eager if name == "customers" else lazy)[name]
+        source = table.frame if name == "customers" else list(table.source.paths)
+        mixed.add_table(name, source, index=table.index, time_index=table.time_index,
+                        types={c: s.logical_type for c, s in table.schemas.items() if c != table.index},
+                        lazy=name != "customers")
+    for relationship in RETAIL_RELATIONSHIPS:
+        mixed.add_relationship(*relationship)
+    plan = plan_partitions(mixed, features, partitions=2)
     for job in plan.jobs:
+        assert isinstance(job.tables["customers"], pl.DataFrame)
         assert isinstance(job.tables["transactions"], pl.Series)
         expected = eager["sessions"].frame.filter(pl.col("customer_id").is_in(job.instances.implode()))
         assert sorted(job.tables["sessions"].to_list()) == sorted(expected["session_id"].to_list())

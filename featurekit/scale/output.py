@@ -94,8 +94,16 @@ def done_partitions(output_dir: str | os.PathLike, plan: Any) -> set[int]:
 
 
 def write_partition(frame: pl.DataFrame, output_dir: str | os.PathLike, number: int) -> Path:
-    """Write one partition's slice as ``part-NNNNN.parquet``: whole, or not at all."""
+    """Write one partition's slice as ``part-NNNNN.parquet``: whole, or not at all. ``frame``
+    is ``job.as_written(run_partition(job))`` (see ``compute_and_write``)."""
     path = Path(output_dir) / part_name(number)
     with atomic_path(path) as temporary:
         frame.write_parquet(temporary)
     return path
+
+
+def compute_and_write(job: Any, output_dir: str | os.PathLike) -> Path:
+    """Compute one job and write its part where it runs (a worker): the file's path."""
+    from featurekit.scale.partitions import run_partition
+
+    return write_partition(job.as_written(run_partition(job)), output_dir, job.number)

@@ -88,6 +88,15 @@ class PartitionJob:
         """How many matrix rows the job gives."""
         return self.cutoff_rows.height if self.cutoff_rows is not None else self.instances.len()
 
+    def as_written(self, part: pl.DataFrame) -> pl.DataFrame:
+        """The job's part (``run_partition``'s result) as an output directory holds it: the
+        matrix's rows in polars, integer features widened as the matrix has them."""
+        context = self.context
+        index = [context.metas[context.features[0].table].index]
+        if context.per_cutoff:
+            index.append(context.time_column)
+        return _hand_back(part, "polars", index, list(context.features))
+
 
 @dataclass
 class PartitionPlan:
@@ -113,11 +122,6 @@ class PartitionPlan:
             positions = pl.concat([job.cutoff_rows[POSITION] for job in self.jobs])
             result = result.gather(positions.arg_sort())
         return _hand_back(result, self.kind, self.index, self.features)
-
-    def polars_part(self, part: pl.DataFrame) -> pl.DataFrame:
-        """A part as it is written to an output directory: the matrix's rows in polars (integer
-        features widened, as the matrix has them)."""
-        return _hand_back(part, "polars", self.index, self.features)
 
     def job_bytes(self, job: PartitionJob) -> int:
         """The planned peak memory of one job, in bytes."""

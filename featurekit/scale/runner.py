@@ -33,7 +33,7 @@ def run_locally(plan: PartitionPlan, output: str | os.PathLike | None = None,
                 continue
             part = run_partition(job)
             if output is not None:
-                write_partition(plan.polars_part(part), output, job.number)
+                write_partition(job.as_written(part), output, job.number)
                 del part
                 release_freed_memory(job.rows)
             else:

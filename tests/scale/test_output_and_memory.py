@@ -181,3 +181,27 @@ def test_the_callers_frames_are_untouched(tables):
         pd.testing.assert_frame_equal(frame, before[name])
     pd.testing.assert_frame_equal(cutoffs, kept)
     assert os.environ.get("NUMBA_CACHE_DIR")  # the suite's cache (conftest), not the user's
+
+
+def test_a_rerun_in_a_new_process_skips_the_written_parts(tmp_path, monkeypatch):
+    """The manifest's fingerprint names the call, not the process: categorical codes and
+    hash seeds of another run give the same one."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "shared"
+    script = (
+        "import polars as pl, featurekit as fk\n"
+        "pl.Series(['zz', 'yy'], dtype=pl.Categorical)  # other categorical codes first\n"
+        "es = fk.demo.load_retail(n_customers=30, seed=1)\n"
+        "features = fk.plan(es, target='customers', max_depth=1)\n"
+        f"fk.compute(es, features, partitions=2, output={str(folder)!r})\n")
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ,
+                   "PYTHONPATH": str(Path(fk.__file__).resolve().parents[1])})
+    es = fk.demo.load_retail(n_customers=30, seed=1)
+    features = fk.plan(es, target="customers", max_depth=1)
+    calls = []
+    monkeypatch.setattr(runner, "run_partition", lambda job: calls.append(job.number))
+    fk.compute(es, features, partitions=2, output=folder)
+    assert calls == []
+    assert_frame_equal(read_back(folder), fk.compute(es, features, return_type="polars"))

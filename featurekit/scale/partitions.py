@@ -64,7 +64,8 @@ class PartitionContext:
     include_cutoff_time: bool
     time_column: str
     per_cutoff: bool
-    reach: ReachPlan | None = None  # when every table is lazy: each job walks on its worker
+    reach: ReachPlan | None = None  # set when each job finds its rows where it runs
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # in-memory tables, then too
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +132,8 @@ class PartitionPlan:
 def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff_time: Any = None,
                     training_window: Any = None, include_cutoff_time: bool = True,
                     time_column: str = "time", partitions: Any = "auto",
-                    memory_limit: Any = None, return_type: str | None = None) -> PartitionPlan:
+                    memory_limit: Any = None, return_type: str | None = None,
+                    rows_when_run: bool = False) -> PartitionPlan:
     """Split the target's instances into partitions and find the rows each one reads.
 
     ``partitions``: "auto" (as many as keep a partition's planned peak memory under
@@ -139,6 +141,11 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
     ``memory_limit``: bytes or a size such as "2GiB"; default: half the memory available
     now. A partition's planned peak is ``ENGINE_FACTOR`` times the bytes of the rows it
     reads plus its matrix.
+
+    ``rows_when_run=True`` (for a runner in this process) makes each job find its rows when
+    it runs, from the in-memory tables themselves: one partition's rows in memory at a
+    time, but such jobs refer to whole tables and are not for shipping to workers. Jobs of
+    an entity set of lazy tables only always find their rows where they run.
     """
     features = check_items("features", features, optional=False)
     if not features:
@@ -168,11 +175,13 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         latest_of = _moment_bound(scale, read_moment(scale, cutoff_time)[0])
     elif training_window is not None:
         raise ComputeError("training_window needs a cutoff_time. Fix: pass cutoff_time=...")
-    on_workers = len(sources) == len(entityset.tables)
+    on_workers = rows_when_run or len(sources) == len(entityset.tables)
+    in_memory = ({name: table.frame for name, table in entityset.tables.items()
+                  if not is_lazy(table)} if on_workers else {})
     context = PartitionContext(
         entityset.name, tuple(features), metas, tuple(entityset.relationships), reach.columns,
         sources, None if per_cutoff else cutoff_time, training_window, include_cutoff_time,
-        time_column, per_cutoff, reach if on_workers else None)
+        time_column, per_cutoff, reach if on_workers else None, in_memory)
     _warn_whole_tables(reach)
     scale = required_scale(skeleton)
 
@@ -231,6 +240,7 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
     the master's schemas, and computes with the same engine as a single process."""
     context = job.context
     tables = job.tables if job.tables is not None else _walk_here(job)
+    known = _known_by(context.metas, context.features[0].table, job.latest)
     frames = {}
     for name, meta in context.metas.items():
         columns = context.columns.get(name, [c for c in (meta.index, meta.time_index) if c])
@@ -238,13 +248,12 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
         if held is _NOT_READ:
             frames[name] = pl.DataFrame(schema={c: meta.dtypes[c] for c in columns})
         elif name in context.sources:
-            frames[name] = context.sources[name].read(
-                columns, meta.index, held,
-                None if job.latest is None or meta.time_index is None
-                or name == context.features[0].table else
-                _not_after(pl.col(meta.time_index), meta.dtypes[meta.time_index], job.latest))
-        else:
+            frames[name] = context.sources[name].read(columns, meta.index, held, known(name))
+        elif isinstance(held, pl.DataFrame):
             frames[name] = held
+        else:  # the keys of an in-memory table the context holds (rows found when run)
+            frames[name] = _select_rows(context.frames[name], columns, meta.index, held,
+                                        known(name))
     entityset = partition_entityset(context.name, context.metas, list(context.relationships), frames)
     features = list(context.features)
     target = context.metas[features[0].table]
@@ -271,7 +280,9 @@ def _walk_here(job: PartitionJob) -> dict[str, pl.Series | None]:
     skeleton = partition_entityset(context.name, context.metas, list(context.relationships), frames)
 
     def scan(name: str, columns: list[str]) -> pl.LazyFrame:
-        return context.sources[name].scan(columns)
+        if name in context.sources:
+            return context.sources[name].scan(columns)
+        return context.frames[name].lazy().select(columns)
 
     target = context.features[0].table
     return reach_keys(skeleton, context.reach, list(context.features), job.instances, scan,
@@ -376,14 +387,20 @@ def _not_after(time: pl.Expr, dtype: pl.DataType, bound: Any) -> pl.Expr:
 
 
 def _rows_of(table, columns: list[str], keys: pl.Series | None, known: pl.Expr | None) -> pl.DataFrame:
-    """An in-memory table's rows for a partition: the projected columns of the rows whose
-    index is in ``keys`` (every row when None) and which some cutoff may see."""
-    frame = table.frame.select(columns)
+    """An in-memory table's rows for a partition (see ``_select_rows``)."""
+    return _select_rows(table.frame, columns, table.index, keys, known)
+
+
+def _select_rows(frame: pl.DataFrame, columns: list[str], index: str, keys: pl.Series | None,
+                 known: pl.Expr | None) -> pl.DataFrame:
+    """The projected columns of the rows whose ``index`` is in ``keys`` (every row when
+    None) and which some cutoff may see, in the table's order."""
+    frame = frame.select(columns)
     if keys is None and known is None:
         return frame
     rows = frame.lazy()
     if keys is not None:
-        rows = rows.filter(pl.col(table.index).is_in(keys.implode()))
+        rows = rows.filter(pl.col(index).is_in(keys.implode()))
     if known is not None:
         rows = rows.filter(known)
     return rows.collect()

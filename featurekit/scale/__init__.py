@@ -5,13 +5,7 @@ machine) or mapped on a Dask cluster, and lazy parquet tables that stay on disk.
 names below are the pieces a distributed runner maps (see ``docs/guide/scale.md``).
 """
 
-from featurekit.scale.output import (
-    check_manifest,
-    compute_and_write,
-    done_partitions,
-    write_manifest,
-    write_partition,
-)
+from featurekit.scale.output import check_manifest, done_partitions, write_manifest, write_partition
 from featurekit.scale.partitions import (
     PartitionJob,
     PartitionPlan,
@@ -21,5 +15,5 @@ from featurekit.scale.partitions import (
 )
 
 __all__ = ["PartitionJob", "PartitionPlan", "WholeTableWarning", "check_manifest",
-           "compute_and_write", "done_partitions", "plan_partitions", "run_partition", "write_manifest",
+           "done_partitions", "plan_partitions", "run_partition", "write_manifest",
            "write_partition"]

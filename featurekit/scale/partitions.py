@@ -182,7 +182,6 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         entityset.name, tuple(features), metas, tuple(entityset.relationships), reach.columns,
         sources, None if per_cutoff else cutoff_time, training_window, include_cutoff_time,
         time_column, per_cutoff, reach if on_workers else None, in_memory)
-    _warn_whole_tables(reach)
     scale = required_scale(skeleton)
 
     def latest(rows: pl.DataFrame | None) -> Any:
@@ -206,6 +205,8 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
                 "memory_limit, or leave out the features that read those tables in full")
         count = max(1, math.ceil(instances.len() * per_instance / room))
     count = max(1, min(count, instances.len()))
+    if count > 1:
+        _warn_whole_tables(reach)
     bounds = [round(i * instances.len() / count) for i in range(count + 1)]
     jobs = []
     for number in range(count):

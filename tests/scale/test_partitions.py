@@ -177,6 +177,9 @@ def test_table_wide_transforms_warn_once_and_read_the_whole_table(retail):
     assert len(whole) == 1 and "'transactions'" in str(whole[0].message)
     assert all(name in str(whole[0].message) for name in wide)
     assert_same_matrix(single, parted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one partition: nothing is read more than once
+        assert_same_matrix(single, fk.compute(retail, features, return_type="polars", partitions=1))
 
 
 def test_dfs_passes_partitions_through(retail):

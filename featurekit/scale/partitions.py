@@ -9,11 +9,13 @@ cutoff row of an instance goes with it, and ``assemble`` restores the frame's ro
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from featurekit.arguments import check_flag, check_items, check_text
@@ -325,11 +327,12 @@ def _partition_count_argument(partitions: Any) -> int | None:
     """None for "auto", else the number of partitions asked for."""
     if isinstance(partitions, str) and partitions == "auto":
         return None
-    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+    if isinstance(partitions, (bool, np.bool_)) or not isinstance(partitions, numbers.Integral) \
+            or partitions < 1:
         raise ComputeError(f"partitions={partitions!r} is not a choice. Fix: pass "
                            "partitions='auto' (sized by memory_limit), a number of partitions "
                            "(1 or more), or None for one process without partitions")
-    return partitions
+    return int(partitions)
 
 
 def _dtypes(table) -> dict[str, pl.DataType]:

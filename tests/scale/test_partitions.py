@@ -349,3 +349,32 @@ def test_jobs_travel_by_pickle_and_hold_only_their_rows(retail):
     for job in plan.jobs:  # a partition's rows, not the whole table
         assert job.tables["transactions"].height < retail["transactions"].frame.height
         assert plan.job_bytes(job) > 0
+
+
+def retimed(kind: str) -> fk.EntitySet:
+    """The retail tables with timezone-aware times, or with integer day steps."""
+    tables = retail_tables(40, seed=4)
+    for frame in tables.values():
+        for column in frame.columns:
+            if str(frame[column].dtype).startswith("datetime64"):
+                frame[column] = (frame[column].dt.tz_localize("UTC").dt.tz_convert("America/New_York")
+                                 if kind == "zoned" else frame[column].astype("int64") // 86_400 // 10**9)
+    return fk.demo.retail_entityset(tables)
+
+
+@pytest.mark.parametrize("kind", ["zoned", "steps"])
+def test_zoned_times_and_numeric_steps(kind):
+    es = retimed(kind)
+    features = fk.plan(es, target="customers", max_depth=2)
+    moment = pd.Timestamp("2021-05-01", tz="UTC") if kind == "zoned" else 18_900
+    window = "100d" if kind == "zoned" else 100
+    single = fk.compute(es, features, cutoff_time=moment, training_window=window)
+    assert_same_matrix(single, fk.compute(es, features, cutoff_time=moment, training_window=window,
+                                          partitions=3))
+    keys = es["customers"].frame["customer_id"].to_numpy()
+    start = pd.Timestamp("2021-01-01", tz="UTC") if kind == "zoned" else 18_600
+    step = pd.Timedelta(days=200) if kind == "zoned" else 200
+    cutoffs = pd.DataFrame({"customer_id": np.repeat(keys, 2),
+                            "time": [start + step * (i % 2) for i in range(2 * len(keys))]})
+    assert_same_matrix(fk.compute(es, features, cutoff_time=cutoffs),
+                       fk.compute(es, features, cutoff_time=cutoffs, partitions=3), float_rtol=1e-12)

@@ -378,3 +378,15 @@ def test_zoned_times_and_numeric_steps(kind):
                             "time": [start + step * (i % 2) for i in range(2 * len(keys))]})
     assert_same_matrix(fk.compute(es, features, cutoff_time=cutoffs),
                        fk.compute(es, features, cutoff_time=cutoffs, partitions=3), float_rtol=1e-12)
+
+
+def test_cutoff_time_itself_excluded(retail):
+    """include_cutoff_time=False: rows at the cutoff count in neither computation."""
+    features = features_of(retail, "customers")
+    moment = retail["transactions"].frame["transaction_time"].sort()[500]  # a row's own time
+    cutoffs = pd.DataFrame({"customer_id": [1, 2, 3, 30], "time": [moment] * 4})
+    for cutoff in (moment, cutoffs):
+        single = fk.compute(retail, features, cutoff_time=cutoff, include_cutoff_time=False)
+        parted = fk.compute(retail, features, cutoff_time=cutoff, include_cutoff_time=False,
+                            partitions=2)
+        assert_same_matrix(single, parted, float_rtol=1e-12 if cutoff is cutoffs else 0.0)

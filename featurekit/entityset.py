@@ -99,6 +99,8 @@ class Table:
     # column -> why it was marked "unknown" (values that do not parse as its type), when unchecked
     notes: dict[str, ColumnNote] = field(default_factory=dict)
 
+    lazy = False  # a lazy parquet table (LazyTable) keeps its rows on disk
+
     @property
     def columns(self) -> list[str]:
         return list(self.frame.columns)
@@ -107,6 +109,39 @@ class Table:
         unchecked = "" if self.checked else ", unchecked"
         return (f"Table({self.name!r}, rows={self.frame.height}, index={self.index!r}, "
                 f"time_index={self.time_index!r}{unchecked})")
+
+
+class LazyTable(Table):
+    """A table whose rows stay in parquet files (``add_table(..., lazy=True)``): schemas and
+    keys are known, the rows are read by partitions (see ``featurekit.scale.sources``)."""
+
+    lazy = True
+
+    def __init__(self, name: str, source: Any, index: str, time_index: str | None,
+                 schemas: dict[str, ColumnSchema]) -> None:
+        self.name, self.source, self.index, self.time_index = name, source, index, time_index
+        self.schemas, self.source_kind, self.interesting_values = schemas, "polars", {}
+        self.declared_types, self.notes = {}, {}  # checked on construction (validate=True)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        from featurekit.scale.sources import lazy_table_error
+
+        raise lazy_table_error(self.name)
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        from featurekit.scale.sources import lazy_table_error
+
+        raise lazy_table_error(self.name)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.source.dtypes)
+
+    def __repr__(self) -> str:
+        return (f"LazyTable({self.name!r}, rows={self.source.height}, files="
+                f"{len(self.source.paths)}, index={self.index!r}, time_index={self.time_index!r})")
 
 
 class EntitySet:
@@ -166,6 +201,7 @@ class EntitySet:
         errors: str = "raise",
         make_index: bool = False,
         validate: bool = True,
+        lazy: bool = False,
     ) -> EntitySet:
         """Add a table given as pandas, polars, pyarrow or a parquet/CSV path; returns self.
 
@@ -192,6 +228,11 @@ class EntitySet:
         with a note). The entity set is then unchecked: ``es.check()`` reports what is wrong,
         :mod:`featurekit.prep` fixes it, and ``es.validate()`` runs these checks before
         ``fk.plan`` / ``fk.compute`` / ``fk.dfs`` accept it.
+
+        ``lazy=True`` keeps a parquet file, a directory of parquet files or a glob on disk
+        (see ``featurekit.scale.sources``): types are inferred from the first 10,000 rows
+        (``types=`` wins), the index and time index are checked by streaming scans of their
+        columns only, and computing reads only the rows and columns it needs.
         """
         if not isinstance(name, str) or not name:
             raise schema_error(str(name), None, "a table name must be a non-empty string",
@@ -212,6 +253,20 @@ class EntitySet:
         if not isinstance(validate, bool):
             raise schema_error(name, None, f"validate must be True or False, got {validate!r}",
                                "pass validate=False to keep faulty data for es.check()")
+        if not isinstance(lazy, bool):
+            raise schema_error(name, None, f"lazy must be True or False, got {lazy!r}",
+                               "pass lazy=True to keep parquet files on disk")
+        if lazy and not validate:
+            raise schema_error(name, None, "validate=False keeps data in memory for es.check(); "
+                               "a lazy table stays on disk", "load the table (lazy=False) to "
+                               "check it, or keep validate=True")
+        if lazy:
+            from featurekit.scale.sources import make_lazy_table
+
+            self.tables[name] = make_lazy_table(name, data, index, time_index, types, errors,
+                                                make_index)
+            self.graph.add_node(name)
+            return self
         kind = frame_kind(data)
         mixed: dict[str, ColumnNote] = {}
         if not validate and kind == "pandas":
@@ -378,7 +433,7 @@ class EntitySet:
             if table not in self.tables:
                 raise schema_error(table, column, "the relationship names an unknown table",
                                    f"add it with add_table first; known: {sorted(self.tables)}")
-            if column not in self.tables[table].frame.columns:
+            if column not in self.tables[table].columns:
                 raise schema_error(table, column, "the relationship names an absent column",
                                    f"use one of {self.tables[table].columns}")
         parent_table, child_table = self.tables[parent], self.tables[child]
@@ -390,7 +445,11 @@ class EntitySet:
                                "model the hierarchy with a separate parent table")
         relationship = Relationship(parent, parent_key, child, child_key)
         self._check_graph_stays_acyclic(relationship)
-        if parent_table.checked and child_table.checked:
+        if parent_table.lazy or child_table.lazy:  # checked by streaming scans of the keys
+            from featurekit.scale.sources import relate
+
+            relate(self, relationship)
+        elif parent_table.checked and child_table.checked:
             child_keys = _checked_relationship_keys(relationship, child_table.frame,
                                                     parent_table.frame)
             child_table.frame = child_table.frame.with_columns(child_keys)

@@ -69,6 +69,8 @@ class Table:
     # column -> values worth a where clause (``add_interesting_values``), most useful first
     interesting_values: dict[str, list] = field(default_factory=dict)
 
+    lazy = False  # a lazy parquet table (LazyTable) keeps its rows on disk
+
     @property
     def columns(self) -> list[str]:
         return list(self.frame.columns)
@@ -76,6 +78,38 @@ class Table:
     def __repr__(self) -> str:
         return (f"Table({self.name!r}, rows={self.frame.height}, index={self.index!r}, "
                 f"time_index={self.time_index!r})")
+
+
+class LazyTable(Table):
+    """A table whose rows stay in parquet files (``add_table(..., lazy=True)``): schemas and
+    keys are known, the rows are read by partitions (see ``featurekit.scale.sources``)."""
+
+    lazy = True
+
+    def __init__(self, name: str, source: Any, index: str, time_index: str | None,
+                 schemas: dict[str, ColumnSchema]) -> None:
+        self.name, self.source, self.index, self.time_index = name, source, index, time_index
+        self.schemas, self.source_kind, self.interesting_values = schemas, "polars", {}
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        from featurekit.scale.sources import lazy_table_error
+
+        raise lazy_table_error(self.name)
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        from featurekit.scale.sources import lazy_table_error
+
+        raise lazy_table_error(self.name)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.source.dtypes)
+
+    def __repr__(self) -> str:
+        return (f"LazyTable({self.name!r}, rows={self.source.height}, files="
+                f"{len(self.source.paths)}, index={self.index!r}, time_index={self.time_index!r})")
 
 
 class EntitySet:
@@ -131,6 +165,7 @@ class EntitySet:
         types: dict[str, str] | None = None,
         errors: str = "raise",
         make_index: bool = False,
+        lazy: bool = False,
     ) -> EntitySet:
         """Add a table given as pandas, polars, pyarrow or a parquet/CSV path; returns self.
 
@@ -150,6 +185,11 @@ class EntitySet:
 
         ``make_index=True`` adds the index column ``index`` (which the data must not have),
         numbering the rows 0, 1, 2, ... in their order, as Featuretools' ``make_index`` does.
+
+        ``lazy=True`` keeps a parquet file, a directory of parquet files or a glob on disk
+        (see ``featurekit.scale.sources``): types are inferred from the first 10,000 rows
+        (``types=`` wins), the index and time index are checked by streaming scans of their
+        columns only, and computing reads only the rows and columns it needs.
         """
         if not isinstance(name, str) or not name:
             raise schema_error(str(name), None, "a table name must be a non-empty string",
@@ -167,6 +207,16 @@ class EntitySet:
         if not isinstance(make_index, bool):
             raise schema_error(name, None, f"make_index must be True or False, got {make_index!r}",
                                "pass make_index=True to number the rows, or name an index column")
+        if not isinstance(lazy, bool):
+            raise schema_error(name, None, f"lazy must be True or False, got {lazy!r}",
+                               "pass lazy=True to keep parquet files on disk")
+        if lazy:
+            from featurekit.scale.sources import make_lazy_table
+
+            self.tables[name] = make_lazy_table(name, data, index, time_index, types, errors,
+                                                make_index)
+            self.graph.add_node(name)
+            return self
         kind = frame_kind(data)
         frame = to_polars(data, name, None if make_index else index)
         if make_index:
@@ -247,7 +297,7 @@ class EntitySet:
             if table not in self.tables:
                 raise schema_error(table, column, "the relationship names an unknown table",
                                    f"add it with add_table first; known: {sorted(self.tables)}")
-            if column not in self.tables[table].frame.columns:
+            if column not in self.tables[table].columns:
                 raise schema_error(table, column, "the relationship names an absent column",
                                    f"use one of {self.tables[table].columns}")
         parent_table, child_table = self.tables[parent], self.tables[child]
@@ -259,13 +309,19 @@ class EntitySet:
                                "model the hierarchy with a separate parent table")
         relationship = Relationship(parent, parent_key, child, child_key)
         self._check_graph_stays_acyclic(relationship)
-        _check_key_values(child, child_key, child_table.frame[child_key], "foreign key")
-        child_keys = _align_key_dtype(child_table.frame[child_key], parent_table.frame[parent_key],
-                                      relationship)
-        child_table.frame = child_table.frame.with_columns(child_keys)
+        if parent_table.lazy or child_table.lazy:  # checked by streaming scans of the keys
+            from featurekit.scale.sources import relate
+
+            relate(self, relationship)
+        else:
+            _check_key_values(child, child_key, child_table.frame[child_key], "foreign key")
+            child_keys = _align_key_dtype(child_table.frame[child_key],
+                                          parent_table.frame[parent_key], relationship)
+            child_table.frame = child_table.frame.with_columns(child_keys)
         schema = child_table.schemas[child_key]
         child_table.schemas[child_key] = schema.with_tags({"foreign_key"})
-        self._report_orphans(relationship)
+        if not (parent_table.lazy or child_table.lazy):
+            self._report_orphans(relationship)
         self.relationships.append(relationship)
         self.graph.add_edge(parent, child, key=child_key, relationship=relationship)
         self._path_counts.clear()

@@ -41,6 +41,9 @@ def compute(
     time_column: str = "time",
     cutoff_times: Any = None,
     verbose: bool | None = None,
+    partitions: Any = None,
+    memory_limit: Any = None,
+    output: Any = None,
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
@@ -72,6 +75,15 @@ def compute(
     Long computations draw a progress bar on standard error after a second, when it is a
     terminal; ``verbose=False`` never draws it, ``verbose=True`` always does.
 
+    ``partitions`` ("auto" or a number) computes the target's instances in partitions, one
+    after another, each reading only the rows it needs: out of core, with the same matrix.
+    "auto" sizes them so that a partition's planned peak stays under ``memory_limit`` (bytes
+    or "2GiB"; default half the memory available). ``output="dir"`` writes the matrix as
+    ``dir/part-00000.parquet``, ... (plus a manifest) and returns the directory's path; a
+    rerun of the same call skips the parts written. Giving ``memory_limit`` or ``output``
+    alone means ``partitions="auto"``. With lazy parquet tables and no partitions, the
+    columns the features read are loaded. See ``docs/guide/scale.md``.
+
     Examples
     --------
     >>> import featurekit as fk
@@ -89,6 +101,20 @@ def compute(
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     _check_against_entityset(entityset, features)  # every path: tables, columns, types, duplicates
+    if partitions is not None or memory_limit is not None or output is not None:
+        from featurekit.scale.partitions import plan_partitions
+        from featurekit.scale.runner import run_locally
+
+        plan = plan_partitions(entityset, features, cutoff_time=cutoff_time,
+                               training_window=training_window,
+                               include_cutoff_time=include_cutoff_time, time_column=time_column,
+                               partitions="auto" if partitions is None else partitions,
+                               memory_limit=memory_limit, return_type=return_type)
+        return run_locally(plan, output, verbose)
+    if any(table.lazy for table in entityset.tables.values()):
+        from featurekit.scale.partitions import load_needed_columns
+
+        entityset = load_needed_columns(entityset, features)
     with progress_bar(verbose, planned_steps(features), "featurekit compute") as step:
         if is_cutoff_frame(cutoff_time):
             return _compute_per_cutoff(entityset, features, return_type, cutoff_time, training_window,
@@ -101,6 +127,17 @@ def _compute_at_one_moment(entityset: EntitySet, features: list[Feature], return
                            cutoff_time: Any, training_window: Any, include_cutoff_time: bool,
                            step: Step) -> Any:
     """One row per row of the target, every one as of ``cutoff_time`` (or the end of the data)."""
+    target = entityset[features[0].table]
+    result = matrix_at_one_moment(entityset, features, cutoff_time, training_window,
+                                  include_cutoff_time, step)
+    return _hand_back(result, return_type or target.source_kind, [target.index], features)
+
+
+def matrix_at_one_moment(entityset: EntitySet, features: list[Feature], cutoff_time: Any,
+                         training_window: Any, include_cutoff_time: bool,
+                         step: Step) -> pl.DataFrame:
+    """The matrix of ``_compute_at_one_moment`` as the engine's polars frame (index, then
+    features), sorted by index; not yet handed back."""
     target = entityset[features[0].table]
     moment = None
     if cutoff_time is not None:
@@ -116,13 +153,24 @@ def _compute_at_one_moment(entityset: EntitySet, features: list[Feature], return
         result = target.frame.select(target.index).join(result, on=target.index, how="left")
     if not result[target.index].is_sorted():  # a sort copies every column, even when not needed
         result = result.sort(target.index)
-    return _hand_back(result, return_type or target.source_kind, [target.index], features)
+    return result
 
 
 def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_type: str | None,
                         cutoff_time: Any, training_window: Any, include_cutoff_time: bool,
                         time_column: str, step: Step) -> Any:
     """One row per row of a cutoff frame, each computed as of its own cutoff."""
+    target = entityset[features[0].table]
+    result = matrix_per_cutoff(entityset, features, cutoff_time, training_window,
+                               include_cutoff_time, time_column, step)
+    return _hand_back(result, return_type or target.source_kind, [target.index, time_column], features)
+
+
+def matrix_per_cutoff(entityset: EntitySet, features: list[Feature], cutoff_time: Any,
+                      training_window: Any, include_cutoff_time: bool, time_column: str,
+                      step: Step) -> pl.DataFrame:
+    """The matrix of ``_compute_per_cutoff`` as the engine's polars frame (index, time,
+    features, the cutoff frame's other columns), in the frame's row order; not yet handed back."""
     target = entityset[features[0].table]
     cutoffs = read_cutoffs(cutoff_time, entityset, target, time_column)
     names = output_columns(features)
@@ -141,7 +189,7 @@ def _compute_per_cutoff(entityset: EntitySet, features: list[Feature], return_ty
     result = pl.concat([cutoffs.rows.select(target.index, time_column), computed.select(names),
                         cutoffs.rows.select(cutoffs.extra_columns)], how="horizontal")
     del computed
-    return _hand_back(result, return_type or target.source_kind, [target.index, time_column], features)
+    return result
 
 
 def _one_cutoff_argument(cutoff_time: Any, cutoff_times: Any) -> Any:
@@ -188,11 +236,15 @@ def dfs(
     features_only: bool = False,
     cutoff_times: Any = None,
     verbose: bool | None = None,
+    partitions: Any = None,
+    memory_limit: Any = None,
+    output: Any = None,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
     """Plan and compute in one call; returns ``(matrix, features)``.
 
-    ``cutoff_time`` (or ``cutoff_times``), ``training_window``, ``verbose`` and the rest are those of
+    ``cutoff_time`` (or ``cutoff_times``), ``training_window``, ``verbose``, ``partitions``,
+    ``memory_limit``, ``output`` and the rest are those of
     :func:`featurekit.compute`. ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
     ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...),
     among them Featuretools' planning controls under its names:
@@ -227,7 +279,8 @@ def dfs(
         return features
     matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
                      training_window=training_window, include_cutoff_time=include_cutoff_time,
-                     time_column=time_column, cutoff_times=cutoff_times, verbose=verbose)
+                     time_column=time_column, cutoff_times=cutoff_times, verbose=verbose,
+                     partitions=partitions, memory_limit=memory_limit, output=output)
     return matrix, features
 
 

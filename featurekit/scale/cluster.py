@@ -178,17 +178,29 @@ def map_on_client(
     return results
 
 
-def run_jobs_on_client(client: Any, plan: Any, output: Any = None) -> list[Any] | None:
+def worker_memory_per_task(client: Any) -> int | None:
+    """The default ``memory_limit`` of a partition on ``client``: the smallest worker's
+    memory (its ``featurekit_memory`` resource if declared, else its Dask memory limit)
+    shared by its threads; None when no worker has a limit."""
+    shares = []
+    for worker in client.scheduler_info(n_workers=-1)["workers"].values():
+        memory = (worker.get("resources") or {}).get(MEMORY_RESOURCE) or worker.get("memory_limit")
+        if memory:
+            shares.append(int(memory) // max(1, int(worker.get("nthreads") or 1)))
+    return min(shares) if shares else None
+
+
+def run_jobs_on_client(client: Any, plan: Any, output: Any = None,
+                       verbose: bool | None = None) -> list[Any] | None:
     """Compute every job of a :class:`featurekit.scale.partitions.PartitionPlan` on the
     cluster; the parts in job order, or with ``output`` (a folder) None once every partition
     is written there (atomically, by the worker that computed it; partitions written by an
-    earlier run of the same call are skipped)."""
+    earlier run of the same call are skipped, another call's folder is refused)."""
     from featurekit.scale.partitions import run_partition
 
     jobs = list(plan.jobs)
     by_number = {job.number: job for job in jobs}
     sizes = {job.number: int(plan.job_bytes(job)) for job in jobs}
-    verbose = getattr(plan, "verbose", None)
     if output is None:
         numbers = [job.number for job in jobs]
         parts = map_on_client(
@@ -196,14 +208,16 @@ def run_jobs_on_client(client: Any, plan: Any, output: Any = None) -> list[Any] 
             job_bytes=[sizes[n] for n in numbers], verbose=verbose,
         )
         return [parts[job.number] for job in jobs]
-    from featurekit.scale.output import done_partitions, write_manifest
+    from featurekit.scale.output import check_manifest, done_partitions, write_manifest
 
     folder = Path(output)
-    write_manifest(folder, plan)
+    check_manifest(folder, plan)
     done = done_partitions(folder, plan)
+    write_manifest(folder, plan)
     numbers = [job.number for job in jobs if job.number not in done]
+    writer = _PartitionWriter(str(folder.resolve()), list(plan.index), list(plan.features))
     map_on_client(
-        client, _PartitionWriter(str(folder)), by_number.__getitem__, numbers,
+        client, writer, by_number.__getitem__, numbers,
         job_bytes=[sizes[n] for n in numbers], verbose=verbose,
     )
     return None
@@ -211,13 +225,34 @@ def run_jobs_on_client(client: Any, plan: Any, output: Any = None) -> list[Any] 
 
 @dataclass(frozen=True)
 class _PartitionWriter:
-    """A task that computes one partition and writes it into ``folder`` (atomic rename);
-    returns the written path, so only a name travels back to the driver."""
+    """A task that computes one partition and writes it into ``folder`` (atomic rename), as
+    the local runner writes it; returns the written path, so only a name travels back."""
 
     folder: str
+    index: list[str]
+    features: list[Any]
 
     def __call__(self, job: Any) -> str:
+        from featurekit.engine.api import _hand_back
         from featurekit.scale.output import write_partition
         from featurekit.scale.partitions import run_partition
 
-        return str(write_partition(run_partition(job), self.folder, job.number))
+        part = _hand_back(run_partition(job), "polars", self.index, self.features)
+        return str(write_partition(part, self.folder, job.number))
+
+
+def compute_on_client(client: Any, entityset: Any, features: Any, *, partitions: Any = None,
+                      memory_limit: Any = None, output: Any = None,
+                      verbose: bool | None = None, **call: Any) -> Any:
+    """``fk.compute`` with ``client=``: plan the partitions on the driver (sized by the
+    workers' memory unless ``memory_limit`` is given), compute them on the cluster and
+    assemble the matrix, or return the output folder."""
+    check_client(client)
+    from featurekit.scale.partitions import plan_partitions
+
+    if memory_limit is None:
+        memory_limit = worker_memory_per_task(client)
+    plan = plan_partitions(entityset, features, partitions="auto" if partitions is None
+                           else partitions, memory_limit=memory_limit, **call)
+    parts = run_jobs_on_client(client, plan, output, verbose)
+    return Path(output) if output is not None else plan.assemble(parts)

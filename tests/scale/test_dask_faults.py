@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
+from pathlib import Path
 
 import cloudpickle
 import numpy as np
@@ -17,6 +16,9 @@ from distributed import Client, LocalCluster
 
 from featurekit.scale.cluster import map_on_client, tasks_in_flight
 from featurekit.timeseries import extract
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from worker_killer import WorkerKiller  # noqa: E402
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -37,27 +39,6 @@ def slow_square(number: int) -> tuple[int, int]:
     return number * number, os.getpid()
 
 
-class WorkerKiller(threading.Thread):
-    """Kills (SIGKILL) the process of a worker as soon as it runs one of our tasks."""
-
-    def __init__(self, client: Client, prefix: str = "featurekit-") -> None:
-        super().__init__(daemon=True)
-        self.client, self.prefix = client, prefix
-        self.pids = client.run(os.getpid)
-        self.killed: int | None = None
-
-    def run(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            for address, keys in self.client.processing().items():
-                if any(str(key).startswith(self.prefix) for key in keys) and address in self.pids:
-                    time.sleep(0.1)
-                    self.killed = self.pids[address]
-                    os.kill(self.killed, signal.SIGKILL)
-                    return
-            time.sleep(0.02)
-
-
 def test_a_worker_killed_in_the_middle_of_a_run_is_survived(client):
     killer = WorkerKiller(client)
     killer.start()
@@ -68,7 +49,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_is_survived(client):
     assert sorted(results) == numbers
     assert [results[n][0] for n in numbers] == [n * n for n in numbers]
     assert killer.killed not in client.run(os.getpid).values()  # a new process replaced it
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+    client.wait_for_workers(2, timeout=180)  # the nanny restarts the killed worker
 
 
 def test_extract_survives_a_killed_worker_and_equals_one_process(client):
@@ -78,14 +59,14 @@ def test_extract_survives_a_killed_worker_and_equals_one_process(client):
                           "value": rng.normal(size=rows)})
     arguments = dict(column_id="id", column_sort="time", settings="efficient")
     alone = extract(frame, **arguments)
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=180)
     killer = WorkerKiller(client)
     killer.start()
     on_cluster = extract(frame, **arguments, client=client, partitions=40)
     killer.join()
     assert killer.killed is not None
     pd.testing.assert_frame_equal(on_cluster, alone, check_exact=True)
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=180)
 
 
 def test_tasks_in_flight_follow_threads_and_memory(client):

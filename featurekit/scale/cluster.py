@@ -33,6 +33,9 @@ MEMORY_RESOURCE = "featurekit_memory"
 #: How often Dask retries a task that raised an unexpected error (a killed worker's tasks are
 #: recomputed by the scheduler on its own, up to ``distributed.scheduler.allowed-failures``).
 RETRIES = 2
+#: With ``partitions="auto"`` on a cluster, at least this many partitions per worker thread
+#: (every worker busy, and a lost partition is a small part of the run).
+AUTO_PER_THREAD = 2
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,12 @@ def map_on_client(
     return results
 
 
+def total_threads(client: Any) -> int:
+    """The threads of every worker of the cluster."""
+    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    return sum(max(1, int(w.get("nthreads") or 1)) for w in workers)
+
+
 def worker_memory_per_task(client: Any) -> int | None:
     """The default ``memory_limit`` of a partition on ``client``: the smallest worker's
     memory (its ``featurekit_memory`` resource if declared, else its Dask memory limit)
@@ -252,7 +261,14 @@ def compute_on_client(client: Any, entityset: Any, features: Any, *, partitions:
 
     if memory_limit is None:
         memory_limit = worker_memory_per_task(client)
-    plan = plan_partitions(entityset, features, partitions="auto" if partitions is None
-                           else partitions, memory_limit=memory_limit, **call)
+    automatic = partitions is None or partitions == "auto"
+    plan = plan_partitions(entityset, features, partitions="auto" if automatic else partitions,
+                           memory_limit=memory_limit, **call)
+    wanted = AUTO_PER_THREAD * total_threads(client)
+    instances = sum(job.instances.len() for job in plan.jobs)
+    if automatic and len(plan.jobs) < min(wanted, instances):
+        # memory alone asks for fewer partitions than the cluster has threads: use them all
+        plan = plan_partitions(entityset, features, partitions=wanted, memory_limit=memory_limit,
+                               **call)
     parts = run_jobs_on_client(client, plan, output, verbose)
     return Path(output) if output is not None else plan.assemble(parts)

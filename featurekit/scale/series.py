@@ -34,9 +34,6 @@ from featurekit.timeseries.settings import Settings, build_plan
 
 #: Rows per partition with ``partitions="auto"`` (about 100 MB of input values and keys).
 AUTO_ROWS = 4_000_000
-#: With a client, "auto" gives at least this many partitions per worker thread, so that a
-#: slow or lost partition does not hold the whole run.
-AUTO_PER_THREAD = 2
 
 
 @dataclass(frozen=True)
@@ -164,9 +161,9 @@ def _partition_count(partitions: Any, rows: int, ids: int, client: Any) -> int:
         return max(1, min(int(partitions), ids))
     count = math.ceil(rows / AUTO_ROWS)
     if client is not None:
-        workers = client.scheduler_info(n_workers=-1)["workers"].values()
-        threads = sum(int(w.get("nthreads") or 1) for w in workers)
-        count = max(count, AUTO_PER_THREAD * threads)
+        from featurekit.scale.cluster import AUTO_PER_THREAD, total_threads
+
+        count = max(count, AUTO_PER_THREAD * total_threads(client))
     return max(1, min(count, ids))
 
 

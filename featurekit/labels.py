@@ -40,6 +40,8 @@ def make_labels(
     end: Any = None,
     label_name: str | None = None,
     time_column: str = "time",
+    partitions: Any = None,
+    memory_limit: Any = None,
 ) -> pd.DataFrame:
     """Cutoff times with labels, one row per (instance, cutoff), ready for ``fk.dfs(cutoff_time=...)``.
 
@@ -52,6 +54,10 @@ def make_labels(
     answer) and returns the label; a polars expression (``pl.col("amount").sum() > 100``)
     is evaluated for all windows at once instead. ``table`` defaults to the time-indexed
     table farthest below ``target``.
+
+    ``partitions`` ("auto" or a number; ``memory_limit`` as in ``fk.compute``) labels the
+    instances partition by partition, each reading only its instances' rows, with the same
+    result; lazy parquet tables are always read so (see ``docs/guide/scale.md``).
 
     Examples
     --------
@@ -77,7 +83,8 @@ def make_labels(
     if source.time_index is None:
         raise FeaturekitError(f"table {source.name!r} has no time index to slide over. "
                               "Fix: pass table=<a table with a time index>")
-    if not isinstance(source.frame.schema[source.time_index], pl.Datetime):
+    stored = source.source.dtypes if source.lazy else source.frame.schema
+    if not isinstance(stored[source.time_index], pl.Datetime):
         raise FeaturekitError(
             f"table {source.name!r}, column {source.time_index!r} holds numeric steps, and label "
             "windows are durations. Fix: label from a table whose time index holds datetimes, or "
@@ -91,9 +98,30 @@ def make_labels(
                           if not isinstance(labeling_function, pl.Expr) else "label")
     name = "label" if name == "<lambda>" else name
     target_table = entityset[target]
+    if partitions is not None or memory_limit is not None or any(
+            table.lazy for table in entityset.tables.values()):
+        from featurekit.scale.labels import labels_in_partitions
+
+        return labels_in_partitions(
+            entityset, target_table, source, labeling_function, window_length, step, warm_up,
+            max_per_instance, name, time_column, end, partitions, memory_limit).to_pandas()
+    return label_rows(entityset, target_table, source, labeling_function, window_length, step,
+                      warm_up, max_per_instance, name, time_column, end).to_pandas()
+
+
+def label_rows(entityset: EntitySet, target_table: Table, source: Table,
+               labeling_function: Callable[[pd.DataFrame], Any] | pl.Expr,
+               window_length: dt.timedelta, step: dt.timedelta, warm_up: dt.timedelta,
+               max_per_instance: int | None, name: str, time_column: str, end: Any,
+               last: Any = None) -> pl.DataFrame:
+    """``make_labels``' rows as polars, its arguments checked; ``last`` (the end of the data,
+    when ``end`` is None) is found in the events unless given."""
     events = _events_of_instances(entityset, target_table, source)
     time = source.time_index
-    last = events[time].max() if end is None else _end_moment(end, events.schema[time])
+    if end is not None:
+        last = _end_moment(end, events.schema[time])
+    elif last is None:
+        last = events[time].max()
     cutoffs = _cutoffs(events, target_table.index, time, window_length, step, warm_up, last,
                        max_per_instance)
     if isinstance(labeling_function, pl.Expr):
@@ -104,7 +132,7 @@ def make_labels(
                                     window_length, source.name)
     result = cutoffs.select(target_table.index, pl.col("__featurekit_cutoff").alias(time_column)).with_columns(
         pl.Series(name, labels) if not isinstance(labels, pl.Series) else labels.alias(name))
-    return result.to_pandas()
+    return result
 
 
 def _end_moment(end: Any, dtype: pl.DataType) -> dt.datetime:

@@ -106,7 +106,7 @@ class PartitionPlan:
         if len(parts) != len(self.jobs):
             raise ComputeError(f"assemble got {len(parts)} parts for {len(self.jobs)} partitions. "
                                "Fix: pass one part per job, in job order")
-        result = pl.concat(list(parts), how="vertical") if len(parts) > 1 else parts[0]
+        result = pl.concat(list(parts), how="vertical", rechunk=True) if len(parts) > 1 else parts[0]
         if self.jobs[0].cutoff_rows is not None:
             positions = pl.concat([job.cutoff_rows[POSITION] for job in self.jobs])
             result = result.gather(positions.arg_sort())

@@ -209,3 +209,22 @@ def test_declared_memory_bounds_the_tasks_a_worker_runs_at_once():
         with pytest.warns(UserWarning, match="more memory than the largest featurekit_memory"):
             assert len(map_on_client(own_client, busy_interval, lambda n: n, range(2),
                                      job_bytes=[5000, 10], verbose=False)) == 2
+
+
+def spent_over_100(rows: pd.DataFrame) -> bool:
+    return rows.amount.sum() > 100
+
+
+@pytest.mark.parametrize("target", ["customers", "sessions"])
+def test_make_labels_on_the_cluster_equals_one_process(client, retail, target):
+    options = {"gap": "20d", "max_per_instance": 4}
+    single = fk.make_labels(retail, target, spent_over_100, window="30d", **options)
+    on_cluster = fk.make_labels(retail, target, spent_over_100, window="30d", client=client,
+                                **options)
+    assert len(single) > 0
+    pd.testing.assert_frame_equal(on_cluster, single, check_exact=True)
+    counted = fk.make_labels(retail, target, pl.len(), window="30d", label_name="rows",
+                             client=client, partitions=3, **options)
+    pd.testing.assert_frame_equal(
+        counted, fk.make_labels(retail, target, pl.len(), window="30d", label_name="rows",
+                                **options), check_exact=True)

@@ -34,8 +34,8 @@ MEMORY_RESOURCE = "featurekit_memory"
 #: recomputed by the scheduler on its own, up to ``distributed.scheduler.allowed-failures``).
 RETRIES = 2
 #: With ``partitions="auto"`` on a cluster, at least this many partitions per worker thread
-#: (every worker busy, and a lost partition is a small part of the run).
-AUTO_PER_THREAD = 2
+#: (every worker busy; a partition has a fixed cost, so small data is not cut finer).
+AUTO_PER_THREAD = 1
 
 
 @dataclass(frozen=True)
@@ -148,12 +148,15 @@ def map_on_client(
         if position is None:
             return False
         number = numbers[position]
-        future = client.submit(
-            _run_task, function, make_job(number),
-            key=f"featurekit-{description}-{call}-{number}",
-            resources=None if resources is None else {MEMORY_RESOURCE: resources[position]},
-            retries=RETRIES, pure=False, priority=-position,
-        )
+        with warnings.catch_warnings():
+            # a task carries its partition's rows by design (in flight: a bounded few)
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            future = client.submit(
+                _run_task, function, make_job(number),
+                key=f"featurekit-{description}-{call}-{number}",
+                resources=None if resources is None else {MEMORY_RESOURCE: resources[position]},
+                retries=RETRIES, pure=False, priority=-position,
+            )
         running[future] = number
         queue.add(future)
         return True
@@ -262,13 +265,12 @@ def compute_on_client(client: Any, entityset: Any, features: Any, *, partitions:
     if memory_limit is None:
         memory_limit = worker_memory_per_task(client)
     automatic = partitions is None or partitions == "auto"
-    plan = plan_partitions(entityset, features, partitions="auto" if automatic else partitions,
-                           memory_limit=memory_limit, **call)
-    wanted = AUTO_PER_THREAD * total_threads(client)
-    instances = sum(job.instances.len() for job in plan.jobs)
-    if automatic and len(plan.jobs) < min(wanted, instances):
-        # memory alone asks for fewer partitions than the cluster has threads: use them all
-        plan = plan_partitions(entityset, features, partitions=wanted, memory_limit=memory_limit,
-                               **call)
+    # "auto" on a cluster: at least AUTO_PER_THREAD partitions per worker thread, more if
+    # memory asks for more (then planned again, by memory alone)
+    plan = plan_partitions(entityset, features, memory_limit=memory_limit, partitions=(
+        AUTO_PER_THREAD * total_threads(client) if automatic else partitions), **call)
+    if automatic and max(plan.job_bytes(job) for job in plan.jobs) > plan.memory_limit:
+        plan = plan_partitions(entityset, features, partitions="auto",
+                               memory_limit=memory_limit, **call)
     parts = run_jobs_on_client(client, plan, output, verbose)
     return Path(output) if output is not None else plan.assemble(parts)

@@ -123,7 +123,8 @@ def compute(
                                training_window=training_window,
                                include_cutoff_time=include_cutoff_time, time_column=time_column,
                                partitions="auto" if partitions is None else partitions,
-                               memory_limit=memory_limit, return_type=return_type)
+                               memory_limit=memory_limit, return_type=return_type,
+                               rows_when_run=True)
         return run_locally(plan, output, verbose)
     if any(table.lazy for table in entityset.tables.values()):
         from featurekit.scale.partitions import load_needed_columns

@@ -3,9 +3,12 @@ choose the local default (half the memory available when the call starts)."""
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from typing import Any
+
+import numpy as np
 
 from featurekit.errors import ComputeError
 
@@ -22,13 +25,13 @@ _SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*$
 def parse_memory_limit(value: Any) -> int:
     """``value`` in bytes: an integer, or a size with a unit as Dask writes them ("2GiB" is
     2 * 2**30, "2GB" and "2G" are 2 * 10**9)."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         raise _unreadable(value)
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
         if value <= 0:
             raise _unreadable(value)
-        return value
-    if isinstance(value, float) and value > 0 and value == value and value != float("inf"):
+        return int(value)
+    if isinstance(value, numbers.Real) and 1 <= value < float("inf"):
         return int(value)
     if not isinstance(value, str):
         raise _unreadable(value)

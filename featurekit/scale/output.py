@@ -46,9 +46,18 @@ def _manifest(plan: Any) -> dict[str, Any]:
             "files": [part_name(job.number) for job in plan.jobs]}
 
 
+def check_output(output_dir: Any) -> Path:
+    """``output`` as a path: a non-empty string or path-like, else a ComputeError."""
+    if isinstance(output_dir, bytes) or not isinstance(output_dir, (str, os.PathLike)) or \
+            not str(os.fspath(output_dir)).strip():
+        raise ComputeError(f"output={output_dir!r} is not a directory path. Fix: pass the "
+                           "directory to write the partitions to, e.g. output='features/'")
+    return Path(output_dir)
+
+
 def check_manifest(output_dir: str | os.PathLike, plan: Any) -> None:
     """Refuse a directory holding another call's partitions (or parts without a manifest)."""
-    folder = Path(output_dir)
+    folder = check_output(output_dir)
     if folder.exists() and not folder.is_dir():
         raise ComputeError(f"output={str(folder)!r} is a file, not a directory. Fix: pass a "
                            "directory path for the partitions")
@@ -94,8 +103,16 @@ def done_partitions(output_dir: str | os.PathLike, plan: Any) -> set[int]:
 
 
 def write_partition(frame: pl.DataFrame, output_dir: str | os.PathLike, number: int) -> Path:
-    """Write one partition's slice as ``part-NNNNN.parquet``: whole, or not at all."""
+    """Write one partition's slice as ``part-NNNNN.parquet``: whole, or not at all. ``frame``
+    is ``job.as_written(run_partition(job))`` (see ``compute_and_write``)."""
     path = Path(output_dir) / part_name(number)
     with atomic_path(path) as temporary:
         frame.write_parquet(temporary)
     return path
+
+
+def compute_and_write(job: Any, output_dir: str | os.PathLike) -> Path:
+    """Compute one job and write its part where it runs (a worker): the file's path."""
+    from featurekit.scale.partitions import run_partition
+
+    return write_partition(job.as_written(run_partition(job)), output_dir, job.number)

@@ -9,11 +9,13 @@ cutoff row of an instance goes with it, and ``assemble`` restores the frame's ro
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from featurekit.arguments import check_flag, check_items, check_text
@@ -64,6 +66,8 @@ class PartitionContext:
     include_cutoff_time: bool
     time_column: str
     per_cutoff: bool
+    reach: ReachPlan | None = None  # set when each job finds its rows where it runs
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # in-memory tables, then too
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,11 +75,12 @@ class PartitionJob:
     """Everything one task needs to compute one partition; picklable and small: a lazy
     table is its parquet source (in ``context``) and the keys of the rows to read, an
     in-memory table is the partition's own rows (the whole table only when a transform
-    reads all of it)."""
+    reads all of it). When every table is lazy, ``tables`` is None: the job finds its keys
+    where it runs (the walk scans only key columns), so planning reads no table's rows."""
 
     number: int
     instances: pl.Series
-    tables: dict[str, pl.DataFrame | pl.Series | None]  # rows, or a lazy table's keys (None: all)
+    tables: dict[str, pl.DataFrame | pl.Series | None] | None  # rows, or a lazy table's keys
     cutoff_rows: pl.DataFrame | None
     latest: Any  # the partition's latest cutoff (epoch microseconds or a number), or None
     planned_bytes: int
@@ -85,6 +90,15 @@ class PartitionJob:
     def rows(self) -> int:
         """How many matrix rows the job gives."""
         return self.cutoff_rows.height if self.cutoff_rows is not None else self.instances.len()
+
+    def as_written(self, part: pl.DataFrame) -> pl.DataFrame:
+        """The job's part (``run_partition``'s result) as an output directory holds it: the
+        matrix's rows in polars, integer features widened as the matrix has them."""
+        context = self.context
+        index = [context.metas[context.features[0].table].index]
+        if context.per_cutoff:
+            index.append(context.time_column)
+        return _hand_back(part, "polars", index, list(context.features))
 
 
 @dataclass
@@ -112,11 +126,6 @@ class PartitionPlan:
             result = result.gather(positions.arg_sort())
         return _hand_back(result, self.kind, self.index, self.features)
 
-    def polars_part(self, part: pl.DataFrame) -> pl.DataFrame:
-        """A part as it is written to an output directory: the matrix's rows in polars (integer
-        features widened, as the matrix has them)."""
-        return _hand_back(part, "polars", self.index, self.features)
-
     def job_bytes(self, job: PartitionJob) -> int:
         """The planned peak memory of one job, in bytes."""
         return job.planned_bytes
@@ -125,7 +134,8 @@ class PartitionPlan:
 def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff_time: Any = None,
                     training_window: Any = None, include_cutoff_time: bool = True,
                     time_column: str = "time", partitions: Any = "auto",
-                    memory_limit: Any = None, return_type: str | None = None) -> PartitionPlan:
+                    memory_limit: Any = None, return_type: str | None = None,
+                    rows_when_run: bool = False) -> PartitionPlan:
     """Split the target's instances into partitions and find the rows each one reads.
 
     ``partitions``: "auto" (as many as keep a partition's planned peak memory under
@@ -133,6 +143,11 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
     ``memory_limit``: bytes or a size such as "2GiB"; default: half the memory available
     now. A partition's planned peak is ``ENGINE_FACTOR`` times the bytes of the rows it
     reads plus its matrix.
+
+    ``rows_when_run=True`` (for a runner in this process) makes each job find its rows when
+    it runs, from the in-memory tables themselves: one partition's rows in memory at a
+    time, but such jobs refer to whole tables and are not for shipping to workers. Jobs of
+    an entity set of lazy tables only always find their rows where they run.
     """
     features = check_items("features", features, optional=False)
     if not features:
@@ -162,11 +177,13 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         latest_of = _moment_bound(scale, read_moment(scale, cutoff_time)[0])
     elif training_window is not None:
         raise ComputeError("training_window needs a cutoff_time. Fix: pass cutoff_time=...")
+    on_workers = rows_when_run or len(sources) == len(entityset.tables)
+    in_memory = ({name: table.frame for name, table in entityset.tables.items()
+                  if not is_lazy(table)} if on_workers else {})
     context = PartitionContext(
         entityset.name, tuple(features), metas, tuple(entityset.relationships), reach.columns,
         sources, None if per_cutoff else cutoff_time, training_window, include_cutoff_time,
-        time_column, per_cutoff)
-    _warn_whole_tables(reach)
+        time_column, per_cutoff, reach if on_workers else None, in_memory)
     scale = required_scale(skeleton)
 
     def latest(rows: pl.DataFrame | None) -> Any:
@@ -177,13 +194,7 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         return _moment_bound(scale, rows["__featurekit_moment"].max())
 
     def known_by(bound: Any):
-        def known(table_name: str) -> pl.Expr | None:
-            table = entityset[table_name]
-            if bound is None or table.time_index is None or table_name == target.name:
-                return None
-            return _not_after(pl.col(table.time_index), metas[table_name].dtypes[table.time_index],
-                              bound)
-        return known
+        return _known_by(metas, target.name, bound)
 
     per_instance, fixed = _measure(entityset, reach, features, instances, cutoff_rows, scan,
                                    lambda rows: known_by(latest(rows)), target.index)
@@ -196,6 +207,8 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
                 "memory_limit, or leave out the features that read those tables in full")
         count = max(1, math.ceil(instances.len() * per_instance / room))
     count = max(1, min(count, instances.len()))
+    if count > 1:
+        _warn_whole_tables(reach)
     bounds = [round(i * instances.len() / count) for i in range(count + 1)]
     jobs = []
     for number in range(count):
@@ -204,11 +217,13 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
         if cutoff_rows is not None:
             rows = cutoff_rows.filter(pl.col(target.index).is_in(chunk.implode()))
         bound = latest(rows)
-        keys = reach_keys(entityset, reach, features, chunk, scan, known_by(bound))
-        tables = {name: (found if name in sources else
-                         _rows_of(entityset[name], reach.columns[name], found,
-                                  known_by(bound)(name)))
-                  for name, found in keys.items()}
+        tables = None
+        if not on_workers:
+            keys = reach_keys(entityset, reach, features, chunk, scan, known_by(bound))
+            tables = {name: (found if name in sources else
+                             _rows_of(entityset[name], reach.columns[name], found,
+                                      known_by(bound)(name)))
+                      for name, found in keys.items()}
         job_rows = rows.drop("__featurekit_moment") if rows is not None else None
         jobs.append(PartitionJob(number, chunk, tables, job_rows, bound,
                                  int(fixed + per_instance * chunk.len()), context))
@@ -227,20 +242,21 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
     cutoff frame's other columns): reads the partition's rows, builds its entity set with
     the master's schemas, and computes with the same engine as a single process."""
     context = job.context
+    tables = job.tables if job.tables is not None else _walk_here(job)
+    known = _known_by(context.metas, context.features[0].table, job.latest)
     frames = {}
     for name, meta in context.metas.items():
         columns = context.columns.get(name, [c for c in (meta.index, meta.time_index) if c])
-        held = job.tables.get(name, _NOT_READ)
+        held = tables.get(name, _NOT_READ)
         if held is _NOT_READ:
             frames[name] = pl.DataFrame(schema={c: meta.dtypes[c] for c in columns})
         elif name in context.sources:
-            frames[name] = context.sources[name].read(
-                columns, meta.index, held,
-                None if job.latest is None or meta.time_index is None
-                or name == context.features[0].table else
-                _not_after(pl.col(meta.time_index), meta.dtypes[meta.time_index], job.latest))
-        else:
+            frames[name] = context.sources[name].read(columns, meta.index, held, known(name))
+        elif isinstance(held, pl.DataFrame):
             frames[name] = held
+        else:  # the keys of an in-memory table the context holds (rows found when run)
+            frames[name] = _select_rows(context.frames[name], columns, meta.index, held,
+                                        known(name))
     entityset = partition_entityset(context.name, context.metas, list(context.relationships), frames)
     features = list(context.features)
     target = context.metas[features[0].table]
@@ -256,6 +272,35 @@ def run_partition(job: PartitionJob) -> pl.DataFrame:
 
 
 _NOT_READ = object()
+
+
+def _walk_here(job: PartitionJob) -> dict[str, pl.Series | None]:
+    """The keys of the rows a job of lazy tables reads, found by walking its parquet key
+    columns where the job runs."""
+    context = job.context
+    frames = {name: pl.DataFrame(schema={c: meta.dtypes[c] for c in (meta.index, meta.time_index) if c})
+              for name, meta in context.metas.items()}
+    skeleton = partition_entityset(context.name, context.metas, list(context.relationships), frames)
+
+    def scan(name: str, columns: list[str]) -> pl.LazyFrame:
+        if name in context.sources:
+            return context.sources[name].scan(columns)
+        return context.frames[name].lazy().select(columns)
+
+    target = context.features[0].table
+    return reach_keys(skeleton, context.reach, list(context.features), job.instances, scan,
+                      _known_by(context.metas, target, job.latest))
+
+
+def _known_by(metas: dict[str, TableMeta], target: str, bound: Any):
+    """table -> a filter keeping the rows some cutoff at or before ``bound`` may see (None:
+    keep every row: no cutoff, no time index, or the target's own instances)."""
+    def known(table_name: str) -> pl.Expr | None:
+        meta = metas[table_name]
+        if bound is None or meta.time_index is None or table_name == target:
+            return None
+        return _not_after(pl.col(meta.time_index), meta.dtypes[meta.time_index], bound)
+    return known
 
 
 def load_needed_columns(entityset: EntitySet, features: list[Feature]) -> EntitySet:
@@ -282,11 +327,12 @@ def _partition_count_argument(partitions: Any) -> int | None:
     """None for "auto", else the number of partitions asked for."""
     if isinstance(partitions, str) and partitions == "auto":
         return None
-    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+    if isinstance(partitions, (bool, np.bool_)) or not isinstance(partitions, numbers.Integral) \
+            or partitions < 1:
         raise ComputeError(f"partitions={partitions!r} is not a choice. Fix: pass "
                            "partitions='auto' (sized by memory_limit), a number of partitions "
                            "(1 or more), or None for one process without partitions")
-    return partitions
+    return int(partitions)
 
 
 def _dtypes(table) -> dict[str, pl.DataType]:
@@ -345,14 +391,20 @@ def _not_after(time: pl.Expr, dtype: pl.DataType, bound: Any) -> pl.Expr:
 
 
 def _rows_of(table, columns: list[str], keys: pl.Series | None, known: pl.Expr | None) -> pl.DataFrame:
-    """An in-memory table's rows for a partition: the projected columns of the rows whose
-    index is in ``keys`` (every row when None) and which some cutoff may see."""
-    frame = table.frame.select(columns)
+    """An in-memory table's rows for a partition (see ``_select_rows``)."""
+    return _select_rows(table.frame, columns, table.index, keys, known)
+
+
+def _select_rows(frame: pl.DataFrame, columns: list[str], index: str, keys: pl.Series | None,
+                 known: pl.Expr | None) -> pl.DataFrame:
+    """The projected columns of the rows whose ``index`` is in ``keys`` (every row when
+    None) and which some cutoff may see, in the table's order."""
+    frame = frame.select(columns)
     if keys is None and known is None:
         return frame
     rows = frame.lazy()
     if keys is not None:
-        rows = rows.filter(pl.col(table.index).is_in(keys.implode()))
+        rows = rows.filter(pl.col(index).is_in(keys.implode()))
     if known is not None:
         rows = rows.filter(known)
     return rows.collect()

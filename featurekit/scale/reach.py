@@ -112,17 +112,32 @@ class _Walk:
         self.plan = plan
         self.scan = scan
         self.known_by = known_by  # table -> a filter on rows no cutoff of the partition sees
-        self.keys: dict[str, pl.Series | None] = {}
+        # table -> the key sets found for it (each distinct already), or None for every row
+        self.found: dict[str, dict[int, pl.Series] | None] = {}
+        # (table, column, wanted, id(values)) -> (values, result): a path walked again from
+        # the same keys (a child's own aggregations) is not scanned twice
+        self.memo: dict[tuple, tuple[pl.Series | None, pl.Series | None]] = {}
 
     def add(self, table: str, keys: pl.Series | None) -> None:
-        if table in self.keys and self.keys[table] is None:
+        if table in self.found and self.found[table] is None:
             return
         if keys is None or table in self.plan.whole:
-            self.keys[table] = None
-        elif table in self.keys:
-            self.keys[table] = pl.concat([self.keys[table], keys]).unique()
+            self.found[table] = None
         else:
-            self.keys[table] = keys
+            self.found.setdefault(table, {})[id(keys)] = keys
+
+    @property
+    def keys(self) -> dict[str, pl.Series | None]:
+        """Each table's keys: one set as found, several joined once."""
+        joined: dict[str, pl.Series | None] = {}
+        for table, sets in self.found.items():
+            if sets is None:
+                joined[table] = None
+            elif len(sets) == 1:
+                joined[table] = next(iter(sets.values()))
+            else:
+                joined[table] = pl.concat(list(sets.values())).unique()
+        return joined
 
     def rows_where(self, table_name: str, column: str, values: pl.Series | None,
                    wanted: str) -> pl.Series | None:
@@ -132,13 +147,18 @@ class _Walk:
         known = self.known_by(table_name)
         if values is None and known is None:
             return None
+        key = (table_name, column, wanted, id(values))
+        if key in self.memo:
+            return self.memo[key][1]
         needs = list(dict.fromkeys([wanted, column, *([table.time_index] if known is not None else [])]))
         rows = self.scan(table_name, needs)
         if values is not None:
             rows = rows.filter(pl.col(column).is_in(values.implode()))
         if known is not None:
             rows = rows.filter(known)
-        return rows.select(wanted).collect(engine="streaming").to_series()
+        result = rows.select(wanted).collect(engine="streaming").to_series()
+        self.memo[key] = (values, result)
+        return result
 
     def visit(self, table_name: str, features_here: Iterable[Feature],
               keys: pl.Series | None) -> None:

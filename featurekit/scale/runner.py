@@ -12,7 +12,13 @@ import polars as pl
 
 from featurekit._memory import release_freed_memory
 from featurekit.engine.progress import progress_bar
-from featurekit.scale.output import check_manifest, done_partitions, write_manifest, write_partition
+from featurekit.scale.output import (
+    check_manifest,
+    check_output,
+    done_partitions,
+    write_manifest,
+    write_partition,
+)
 from featurekit.scale.partitions import PartitionPlan, run_partition
 
 
@@ -22,6 +28,7 @@ def run_locally(plan: PartitionPlan, output: str | os.PathLike | None = None,
     ``fk.compute`` would); with it writes ``part-NNNNN.parquet`` files and a manifest, skips
     the parts an earlier run of the same call wrote, and returns the directory's path."""
     if output is not None:
+        output = check_output(output)
         check_manifest(output, plan)
         done = done_partitions(output, plan)
         write_manifest(output, plan)
@@ -33,7 +40,7 @@ def run_locally(plan: PartitionPlan, output: str | os.PathLike | None = None,
                 continue
             part = run_partition(job)
             if output is not None:
-                write_partition(plan.polars_part(part), output, job.number)
+                write_partition(job.as_written(part), output, job.number)
                 del part
                 release_freed_memory(job.rows)
             else:

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from featurekit.coercion import INT64_MAX
 from featurekit.errors import ComputeError, MissingTimeWarning, OrphanWarning, schema_error
 
 SAMPLE_ROWS = 10_000  # rows read (the first ones, in file order) to infer logical types
@@ -173,10 +174,22 @@ def _check_keys_and_times(name: str, scan: pl.LazyFrame, index: str, time_index:
     empty (missing times reported with their count). Returns the row count."""
     columns = [pl.len().alias("rows"), pl.col(index).null_count().alias("index_missing"),
                pl.col(index).n_unique().alias("distinct")]
+    dtype = scan.collect_schema()[index]
+    if dtype.is_float():
+        columns.append(pl.col(index).is_nan().sum().alias("index_nan"))
+    if dtype == pl.UInt64:
+        columns.append((pl.col(index) > INT64_MAX).sum().alias("index_too_large"))
     if time_index is not None:
         columns.append(pl.col(time_index).null_count().alias("time_missing"))
     counts = scan.select(columns).collect(engine="streaming").row(0, named=True)
     rows = int(counts["rows"])
+    if counts.get("index_nan"):
+        raise schema_error(name, index, f"the index holds {counts['index_nan']} NaN values, and "
+                           "NaN is not a key", "drop those rows")
+    if counts.get("index_too_large"):
+        raise schema_error(name, index, f"the index holds {counts['index_too_large']} unsigned "
+                           "values above 2**63 - 1, which featurekit cannot hold as keys",
+                           "store the keys as strings or as signed 64-bit integers")
     if counts["index_missing"]:
         raise schema_error(name, index, f"the index has {counts['index_missing']} missing values",
                            "drop or fill those rows; every row needs its own key")

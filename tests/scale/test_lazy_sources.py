@@ -76,6 +76,8 @@ def test_a_conversion_that_is_more_than_a_cast_is_refused(tmp_path):
 @pytest.mark.parametrize(("frames", "problem"), [
     ([pl.DataFrame({"id": [1, 2]}), pl.DataFrame({"id": [2, 3]})], r"2 rows with repeated values \(e.g. \[2\]\)"),
     ([pl.DataFrame({"id": [1, None]})], "the index has 1 missing values"),
+    ([pl.DataFrame({"id": [1.0]}), pl.DataFrame({"id": [float("nan")]})], "1 NaN values, and NaN is not a key"),
+    ([pl.DataFrame({"id": pl.Series([1, 2**63 + 5], dtype=pl.UInt64)})], "1 unsigned values above 2"),
 ])
 def test_index_checked_over_every_file(tmp_path, frames, problem):
     path = write(tmp_path / "t", frames)

@@ -181,3 +181,53 @@ def test_the_callers_frames_are_untouched(tables):
         pd.testing.assert_frame_equal(frame, before[name])
     pd.testing.assert_frame_equal(cutoffs, kept)
     assert os.environ.get("NUMBA_CACHE_DIR")  # the suite's cache (conftest), not the user's
+
+
+def test_a_rerun_in_a_new_process_skips_the_written_parts(tmp_path, monkeypatch):
+    """The manifest's fingerprint names the call, not the process: categorical codes and
+    hash seeds of another run give the same one."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "shared"
+    script = (
+        "import polars as pl, featurekit as fk\n"
+        "pl.Series(['zz', 'yy'], dtype=pl.Categorical)  # other categorical codes first\n"
+        "es = fk.demo.load_retail(n_customers=30, seed=1)\n"
+        "features = fk.plan(es, target='customers', max_depth=1)\n"
+        f"fk.compute(es, features, partitions=2, output={str(folder)!r})\n")
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ,
+                   "PYTHONPATH": str(Path(fk.__file__).resolve().parents[1])})
+    es = fk.demo.load_retail(n_customers=30, seed=1)
+    features = fk.plan(es, target="customers", max_depth=1)
+    calls = []
+    monkeypatch.setattr(runner, "run_partition", lambda job: calls.append(job.number))
+    fk.compute(es, features, partitions=2, output=folder)
+    assert calls == []
+    assert_frame_equal(read_back(folder), fk.compute(es, features, return_type="polars"))
+
+
+WRONG_KINDS = [0, -1, 1.5, float("nan"), float("inf"), "", "x", "2d", [], [1], {}, {"a": 1}, True,
+               pd.Timestamp("2021-01-01"), object(), b"x", ("a",), pl.DataFrame(), pd.DataFrame()]
+
+
+@pytest.mark.parametrize("value", WRONG_KINDS, ids=repr)
+@pytest.mark.parametrize("argument", ["partitions", "memory_limit", "output"])
+def test_wrong_kinds_of_arguments_get_featurekit_errors(retail, features, argument, value,
+                                                        tmp_path, monkeypatch):
+    """Every wrong kind of value is refused with a featurekit error (a number of bytes such as
+    1.5 is a size, and any string a directory name, so those pass)."""
+    monkeypatch.chdir(tmp_path)
+    accepted = {"memory_limit": [1.5], "output": ["x", "2d"]}.get(argument, [])
+    if any(value is good or isinstance(value, type(good)) and value == good for good in accepted):
+        return
+    with pytest.raises(fk.FeaturekitError):
+        fk.compute(retail, features, **{argument: value})
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_numpy_integers_are_counts_and_sizes(retail, features):
+    import numpy as np
+
+    assert len(plan_partitions(retail, features, partitions=np.int64(3)).jobs) == 3
+    assert plan_partitions(retail, features, partitions=2, memory_limit=np.int64(10**9)).memory_limit == 10**9

@@ -177,6 +177,9 @@ def test_table_wide_transforms_warn_once_and_read_the_whole_table(retail):
     assert len(whole) == 1 and "'transactions'" in str(whole[0].message)
     assert all(name in str(whole[0].message) for name in wide)
     assert_same_matrix(single, parted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one partition: nothing is read more than once
+        assert_same_matrix(single, fk.compute(retail, features, return_type="polars", partitions=1))
 
 
 def test_dfs_passes_partitions_through(retail):
@@ -296,11 +299,26 @@ def test_lazy_tables_in_partitions(retail_on_disk, target, cutoff):
 
 
 def test_lazy_partitions_read_parquet_keys_not_rows(retail_on_disk):
-    """A lazy table's job carries the keys of the rows to read, never the rows."""
+    """Every table lazy: a job holds its instances only and walks the parquet keys where it
+    runs. Some tables in memory: the job holds their rows and the lazy tables' keys."""
     eager, lazy = retail_on_disk
     features = features_of(eager, "customers")
     plan = plan_partitions(lazy, features, partitions=2)
+    assert all(job.tables is None for job in plan.jobs)
+    assert_same_matrix(plan.assemble([run_partition(job) for job in plan.jobs]),
+                       fk.compute(eager, features))
+    mixed = fk.EntitySet("retail")
+    for name in ("customers", "sessions", "transactions", "products"):
+        table = (eager if name == "customers" else lazy)[name]
+        source = table.frame if name == "customers" else list(table.source.paths)
+        mixed.add_table(name, source, index=table.index, time_index=table.time_index,
+                        types={c: s.logical_type for c, s in table.schemas.items() if c != table.index},
+                        lazy=name != "customers")
+    for relationship in RETAIL_RELATIONSHIPS:
+        mixed.add_relationship(*relationship)
+    plan = plan_partitions(mixed, features, partitions=2)
     for job in plan.jobs:
+        assert isinstance(job.tables["customers"], pl.DataFrame)
         assert isinstance(job.tables["transactions"], pl.Series)
         expected = eager["sessions"].frame.filter(pl.col("customer_id").is_in(job.instances.implode()))
         assert sorted(job.tables["sessions"].to_list()) == sorted(expected["session_id"].to_list())
@@ -316,3 +334,47 @@ def test_steps_needing_a_lazy_tables_rows_say_so(retail_on_disk):
         lazy.normalize("transactions", "brands", "product_id")
     with pytest.raises(fk.ComputeError, match="lazy parquet table"):
         lazy["customers"].frame  # noqa: B018
+
+
+def test_jobs_travel_by_pickle_and_hold_only_their_rows(retail):
+    """What a worker receives: a job pickled on its own, computed there, gives its part."""
+    import pickle
+
+    features = features_of(retail, "customers")
+    cutoffs = cutoff_frame(retail, "customers", per_instance=2, seed=5)
+    plan = plan_partitions(retail, features, cutoff_time=cutoffs, partitions=3)
+    parts = [run_partition(pickle.loads(pickle.dumps(job))) for job in plan.jobs]
+    assert_same_matrix(fk.compute(retail, features, cutoff_time=cutoffs), plan.assemble(parts),
+                       float_rtol=1e-12)
+    for job in plan.jobs:  # a partition's rows, not the whole table
+        assert job.tables["transactions"].height < retail["transactions"].frame.height
+        assert plan.job_bytes(job) > 0
+
+
+def retimed(kind: str) -> fk.EntitySet:
+    """The retail tables with timezone-aware times, or with integer day steps."""
+    tables = retail_tables(40, seed=4)
+    for frame in tables.values():
+        for column in frame.columns:
+            if str(frame[column].dtype).startswith("datetime64"):
+                frame[column] = (frame[column].dt.tz_localize("UTC").dt.tz_convert("America/New_York")
+                                 if kind == "zoned" else frame[column].astype("int64") // 86_400 // 10**9)
+    return fk.demo.retail_entityset(tables)
+
+
+@pytest.mark.parametrize("kind", ["zoned", "steps"])
+def test_zoned_times_and_numeric_steps(kind):
+    es = retimed(kind)
+    features = fk.plan(es, target="customers", max_depth=2)
+    moment = pd.Timestamp("2021-05-01", tz="UTC") if kind == "zoned" else 18_900
+    window = "100d" if kind == "zoned" else 100
+    single = fk.compute(es, features, cutoff_time=moment, training_window=window)
+    assert_same_matrix(single, fk.compute(es, features, cutoff_time=moment, training_window=window,
+                                          partitions=3))
+    keys = es["customers"].frame["customer_id"].to_numpy()
+    start = pd.Timestamp("2021-01-01", tz="UTC") if kind == "zoned" else 18_600
+    step = pd.Timedelta(days=200) if kind == "zoned" else 200
+    cutoffs = pd.DataFrame({"customer_id": np.repeat(keys, 2),
+                            "time": [start + step * (i % 2) for i in range(2 * len(keys))]})
+    assert_same_matrix(fk.compute(es, features, cutoff_time=cutoffs),
+                       fk.compute(es, features, cutoff_time=cutoffs, partitions=3), float_rtol=1e-12)

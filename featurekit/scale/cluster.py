@@ -240,16 +240,20 @@ def run_jobs_on_client(client: Any, plan: Any, output: Any = None,
             job_bytes=[sizes[n] for n in numbers], verbose=verbose,
         )
         return [parts[job.number] for job in jobs]
-    from featurekit.scale.output import check_manifest, done_partitions, write_manifest
+    from featurekit.scale.output import (
+        check_manifest,
+        check_output,
+        done_partitions,
+        write_manifest,
+    )
 
-    folder = Path(output)
+    folder = check_output(output)
     check_manifest(folder, plan)
     done = done_partitions(folder, plan)
     write_manifest(folder, plan)
     numbers = [job.number for job in jobs if job.number not in done]
-    writer = _PartitionWriter(str(folder.resolve()), list(plan.index), list(plan.features))
     map_on_client(
-        client, writer, by_number.__getitem__, numbers,
+        client, _PartitionWriter(str(folder.resolve())), by_number.__getitem__, numbers,
         job_bytes=[sizes[n] for n in numbers], verbose=verbose,
     )
     return None
@@ -261,16 +265,11 @@ class _PartitionWriter:
     the local runner writes it; returns the written path, so only a name travels back."""
 
     folder: str
-    index: list[str]
-    features: list[Any]
 
     def __call__(self, job: Any) -> str:
-        from featurekit.engine.api import _hand_back
-        from featurekit.scale.output import write_partition
-        from featurekit.scale.partitions import run_partition
+        from featurekit.scale.output import compute_and_write
 
-        part = _hand_back(run_partition(job), "polars", self.index, self.features)
-        return str(write_partition(part, self.folder, job.number))
+        return str(compute_and_write(job, self.folder))
 
 
 def compute_on_client(client: Any, entityset: Any, features: Any, *, partitions: Any = None,

@@ -8,7 +8,6 @@ import sys
 import warnings
 
 import cloudpickle
-import dask
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -235,11 +234,10 @@ def import_polars(dask_worker=None):
 
 
 def test_a_worker_whose_polars_pool_is_too_large_draws_one_warning(monkeypatch):
-    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)  # the nanny sets it here to spawn
-    # the workers start with POLARS_MAX_THREADS=3 (a user's setting featurekit keeps) and
-    # import polars before featurekit runs: 3 threads for a worker that owns 1 core
+    # the workers inherit POLARS_MAX_THREADS=3 (a user's setting, which featurekit keeps)
+    # and import polars before featurekit runs: 3 threads for a worker that owns 1 core
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")  # removed again after the test
     with (
-        dask.config.set({"distributed.nanny.pre-spawn-environ.POLARS_MAX_THREADS": "3"}),
         LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
         as cluster,
         Client(cluster) as own_client,

@@ -383,9 +383,17 @@ def _moment_bound(scale, moment: Any) -> Any:
     return int(series.dt.epoch("us")[0])
 
 
+_PER_MICROSECOND = {"ns": 1000, "us": 1, "ms": 1 / 1000}
+
+
 def _not_after(time: pl.Expr, dtype: pl.DataType, bound: Any) -> pl.Expr:
-    """Rows some cutoff at or before ``bound`` may see (a superset: pruning never loses one)."""
-    if isinstance(dtype, (pl.Datetime, pl.Date)):
+    """Rows some cutoff at or before ``bound`` may see (a superset: pruning never loses one).
+    A datetime column is compared with a literal of its own type, which a parquet reader can
+    check against its row groups' statistics."""
+    if isinstance(dtype, pl.Datetime):
+        ticks = math.ceil(bound * _PER_MICROSECOND[dtype.time_unit])
+        return time <= pl.lit(ticks, dtype=pl.Int64).cast(dtype)
+    if isinstance(dtype, pl.Date):
         return time.dt.epoch("us") <= bound
     return time <= bound
 

@@ -152,6 +152,7 @@ def make_lazy_table(name: str, data: Any, index: str, time_index: str | None,
                 f"store it as {typed[column].dtype} in the parquet files, or add the table "
                 "without lazy=True")
     _check_index(name, typed[index].head(0))  # its type; values are checked over every file
+    schemas = _integers_with_missing_values(paths, scan, schemas, set(overrides), index)
     dtypes = dict(typed.schema)
     height = _check_keys_and_times(name, scan, index, time_index)
     row_bytes = {c: (typed[c].estimated_size() / typed.height if typed.height else 8.0)
@@ -159,6 +160,45 @@ def make_lazy_table(name: str, data: Any, index: str, time_index: str | None,
     stamps = tuple((p, os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths)
     source = ParquetSource(paths, stored, dtypes, height, row_bytes, stamps)
     return LazyTable(name, source, index, time_index, schemas)
+
+
+def _integers_with_missing_values(paths: tuple[str, ...], scan: pl.LazyFrame, schemas: dict,
+                                  given: set[str], index: str) -> dict:
+    """Integer columns the sample saw complete, typed ``integer_nullable`` when any file has a
+    missing value in them, as a loaded table would be: counted from the parquet footers'
+    statistics (no data read), or by a streaming scan of the column where a footer lacks them."""
+    from featurekit.types import INTEGER, INTEGER_NULLABLE, schema_of
+
+    candidates = [c for c, schema in schemas.items()
+                  if schema.logical_type == INTEGER and c not in given and c != index]
+    if not candidates:
+        return schemas
+    import pyarrow.parquet as pq
+
+    missing = dict.fromkeys(candidates, 0)
+    unknown: set[str] = set()
+    for path in paths:
+        metadata = pq.ParquetFile(path).metadata
+        positions = {metadata.schema.column(i).path: i for i in range(metadata.num_columns)}
+        for column in candidates:
+            for group in range(metadata.num_row_groups):
+                if column not in positions:
+                    unknown.add(column)
+                    break
+                statistics = metadata.row_group(group).column(positions[column]).statistics
+                if statistics is None or not statistics.has_null_count:
+                    unknown.add(column)
+                    break
+                missing[column] += statistics.null_count
+    if unknown:
+        counted = scan.select(pl.col(sorted(unknown)).null_count()).collect(engine="streaming")
+        missing.update({column: int(counted[column][0]) for column in unknown})
+    updated = dict(schemas)
+    for column, count in missing.items():
+        if count:
+            extra = schemas[column].tags - schema_of(INTEGER).tags
+            updated[column] = schema_of(INTEGER_NULLABLE, frozenset(extra))
+    return updated
 
 
 def _cast_reproduces(stored: pl.Series, typed: pl.Series) -> bool:

@@ -141,3 +141,18 @@ def test_narrower_child_keys_are_read_as_the_parents_type(tmp_path):
         "c", children, index="cid", lazy=True).add_relationship("p", "pid", "c", "pid")
     features = fk.plan(es, target="p", agg_primitives=["sum"], trans_primitives=[])
     assert fk.compute(es, features, partitions=2)["SUM(c.v)"].to_list() == [1.0, 6.0]
+
+
+def test_an_integer_column_missing_values_after_the_sample_is_nullable(tmp_path, monkeypatch):
+    """The sample sees no missing value, the second file has one: typed as a loaded table."""
+    import featurekit.scale.sources as sources
+
+    monkeypatch.setattr(sources, "SAMPLE_ROWS", 2)
+    frames = [pl.DataFrame({"id": [1, 2], "n": [5, 6], "m": [1, 2]}),
+              pl.DataFrame({"id": [3, 4], "n": [None, 7], "m": [3, 4]})]
+    path = write(tmp_path / "t", frames)
+    lazy = fk.EntitySet().add_table("t", path, index="id", lazy=True)
+    eager = fk.EntitySet().add_table("t", pl.concat(frames), index="id")
+    assert lazy["t"].schemas == eager["t"].schemas
+    assert lazy["t"].schemas["n"].logical_type == "integer_nullable"
+    assert lazy["t"].schemas["m"].logical_type == "integer"

@@ -231,3 +231,15 @@ def test_numpy_integers_are_counts_and_sizes(retail, features):
 
     assert len(plan_partitions(retail, features, partitions=np.int64(3)).jobs) == 3
     assert plan_partitions(retail, features, partitions=2, memory_limit=np.int64(10**9)).memory_limit == 10**9
+
+
+def test_progress_counts_partitions_on_standard_error(retail, features, capsys, monkeypatch):
+    import featurekit.engine.progress as progress
+
+    monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", 0)
+    fk.compute(retail, features, partitions=3, verbose=True)
+    captured = capsys.readouterr()
+    assert "featurekit partitions" in captured.err and "0/3 [" in captured.err  # 3 partitions
+    assert captured.out == ""
+    fk.compute(retail, features, partitions=3, verbose=False)
+    assert capsys.readouterr().err == ""

@@ -30,7 +30,8 @@ TRANSFORMS = ["month", "weekday", "is_weekend", "absolute"]
 
 def assert_same_matrix(single, parted, float_rtol: float = 0.0) -> None:
     """Frames equal in rows, order, index, names, dtypes and values; floats exactly unless
-    ``float_rtol`` says otherwise (then everything else still exactly)."""
+    ``float_rtol`` says otherwise (then everything else still exactly; the same bound
+    applies absolutely, for values that cancel to about zero, such as a SKEW of 1e-16)."""
     if isinstance(single, pd.DataFrame):
         assert isinstance(parted, pd.DataFrame)
         assert list(parted.columns) == list(single.columns)
@@ -41,10 +42,10 @@ def assert_same_matrix(single, parted, float_rtol: float = 0.0) -> None:
         pd.testing.assert_frame_equal(single[others], parted[others], check_exact=True)
         for column in floats:
             pd.testing.assert_series_equal(single[column], parted[column], check_exact=False,
-                                           rtol=float_rtol, atol=0.0)
+                                           rtol=float_rtol, atol=float_rtol)
     else:
         assert_polars_equal(single, parted, check_exact=not float_rtol,
-                            **({"rel_tol": float_rtol, "abs_tol": 0.0} if float_rtol else {}))
+                            **({"rel_tol": float_rtol, "abs_tol": float_rtol} if float_rtol else {}))
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +229,7 @@ def diamond() -> fk.EntitySet:
 @pytest.mark.parametrize("target", ["nation", "customer", "lineitem"])
 @pytest.mark.parametrize("cutoff", [None, "1995-01-01"])
 def test_diamond_two_paths_and_parents_of_parents(diamond, target, cutoff):
+    """Also with transforms reading whole tables and, for customers, a cutoff frame."""
     features = fk.plan(diamond, target=target, max_depth=2 if target != "lineitem" else 4,
                        agg_primitives=["count", "sum", "mean", "mode"],
                        trans_primitives=["month"], max_features=400)
@@ -237,6 +239,22 @@ def test_diamond_two_paths_and_parents_of_parents(diamond, target, cutoff):
         assert any("customer.orders.lineitem" in f.name for f in features)
     single = fk.compute(diamond, features, cutoff_time=cutoff)
     assert_same_matrix(single, fk.compute(diamond, features, cutoff_time=cutoff, partitions=3))
+
+
+def test_diamond_with_a_cutoff_frame_and_whole_table_transforms(diamond):
+    features = fk.plan(diamond, target="customer", max_depth=2,
+                       trans_primitives=["month", "cum_sum", "percentile"])
+    keys = diamond["customer"].frame["c_custkey"].to_numpy()
+    days = np.random.default_rng(1).integers(0, 2000, 2 * len(keys))
+    cutoffs = pd.DataFrame({"c_custkey": np.repeat(keys, 2),
+                            "time": pd.Timestamp("1993-01-01") + pd.to_timedelta(days, unit="D")})
+    cutoffs = cutoffs.drop_duplicates(["c_custkey", "time"])
+    single = fk.compute(diamond, features, cutoff_time=cutoffs, training_window="400d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WholeTableWarning)
+        parted = fk.compute(diamond, features, cutoff_time=cutoffs, training_window="400d",
+                            partitions=3)
+    assert_same_matrix(single, parted, float_rtol=1e-12)
 
 
 # ------------------------------------------------------------------ lazy parquet tables
@@ -378,3 +396,15 @@ def test_zoned_times_and_numeric_steps(kind):
                             "time": [start + step * (i % 2) for i in range(2 * len(keys))]})
     assert_same_matrix(fk.compute(es, features, cutoff_time=cutoffs),
                        fk.compute(es, features, cutoff_time=cutoffs, partitions=3), float_rtol=1e-12)
+
+
+def test_cutoff_time_itself_excluded(retail):
+    """include_cutoff_time=False: rows at the cutoff count in neither computation."""
+    features = features_of(retail, "customers")
+    moment = retail["transactions"].frame["transaction_time"].sort()[500]  # a row's own time
+    cutoffs = pd.DataFrame({"customer_id": [1, 2, 3, 30], "time": [moment] * 4})
+    for cutoff in (moment, cutoffs):
+        single = fk.compute(retail, features, cutoff_time=cutoff, include_cutoff_time=False)
+        parted = fk.compute(retail, features, cutoff_time=cutoff, include_cutoff_time=False,
+                            partitions=2)
+        assert_same_matrix(single, parted, float_rtol=1e-12 if cutoff is cutoffs else 0.0)

@@ -42,6 +42,7 @@ def make_labels(
     time_column: str = "time",
     partitions: Any = None,
     memory_limit: Any = None,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Cutoff times with labels, one row per (instance, cutoff), ready for ``fk.dfs(cutoff_time=...)``.
 
@@ -57,7 +58,8 @@ def make_labels(
 
     ``partitions`` ("auto" or a number; ``memory_limit`` as in ``fk.compute``) labels the
     instances partition by partition, each reading only its instances' rows, with the same
-    result; lazy parquet tables are always read so (see ``docs/guide/scale.md``).
+    result; lazy parquet tables are always read so (see ``docs/guide/scale.md``). ``client``
+    (a ``dask.distributed.Client``) labels the partitions on its workers.
 
     Examples
     --------
@@ -99,13 +101,14 @@ def make_labels(
                           if not isinstance(labeling_function, pl.Expr) else "label")
     name = "label" if name == "<lambda>" else name
     target_table = entityset[target]
-    if partitions is not None or memory_limit is not None or any(
+    if partitions is not None or memory_limit is not None or client is not None or any(
             table.lazy for table in entityset.tables.values()):
         from featurekit.scale.labels import labels_in_partitions
 
         return labels_in_partitions(
             entityset, target_table, source, labeling_function, window_length, step, warm_up,
-            max_per_instance, name, time_column, end, partitions, memory_limit).to_pandas()
+            max_per_instance, name, time_column, end, partitions, memory_limit,
+            client).to_pandas()
     return label_rows(entityset, target_table, source, labeling_function, window_length, step,
                       warm_up, max_per_instance, name, time_column, end).to_pandas()
 

@@ -44,6 +44,7 @@ def compute(
     partitions: Any = None,
     memory_limit: Any = None,
     output: Any = None,
+    client: Any = None,
 ) -> Any:
     """Compute feature definitions: one row per row of their table, indexed by its index.
 
@@ -81,7 +82,11 @@ def compute(
     or "2GiB"; default half the memory available). ``output="dir"`` writes the matrix as
     ``dir/part-00000.parquet``, ... (plus a manifest) and returns the directory's path; a
     rerun of the same call skips the parts written. Giving ``memory_limit`` or ``output``
-    alone means ``partitions="auto"``. With lazy parquet tables and no partitions, the
+    alone means ``partitions="auto"``. ``client`` (a ``dask.distributed.Client``) computes
+    the partitions as tasks on its cluster (``partitions="auto"`` unless given; the default
+    ``memory_limit`` is then a worker's memory limit shared by its threads; each worker
+    writes its own parts with ``output``); it needs ``pip install 'featurekit[dask]'``.
+    With lazy parquet tables and no partitions, the
     columns the features read are loaded. See ``docs/guide/scale.md``.
 
     Examples
@@ -102,6 +107,15 @@ def compute(
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
     entityset.require_checked("fk.compute")
     _check_against_entityset(entityset, features)  # every path: tables, columns, types, duplicates
+    if client is not None:
+        from featurekit.scale.cluster import compute_on_client
+
+        return compute_on_client(client, entityset, features, cutoff_time=cutoff_time,
+                                 training_window=training_window,
+                                 include_cutoff_time=include_cutoff_time,
+                                 time_column=time_column, partitions=partitions,
+                                 memory_limit=memory_limit, return_type=return_type,
+                                 output=output, verbose=verbose)
     if partitions is not None or memory_limit is not None or output is not None:
         from featurekit.scale.partitions import plan_partitions
         from featurekit.scale.runner import run_locally
@@ -241,12 +255,13 @@ def dfs(
     partitions: Any = None,
     memory_limit: Any = None,
     output: Any = None,
+    client: Any = None,
     **plan_options: Any,
 ) -> tuple[Any, list[Feature]] | list[Feature]:
     """Plan and compute in one call; returns ``(matrix, features)``.
 
     ``cutoff_time`` (or ``cutoff_times``), ``training_window``, ``verbose``, ``partitions``,
-    ``memory_limit``, ``output`` and the rest are those of
+    ``memory_limit``, ``output``, ``client`` and the rest are those of
     :func:`featurekit.compute`. ``plan_options`` are those of :func:`featurekit.plan` (``agg_primitives``,
     ``trans_primitives``, ``ignore_columns``, ``include``, ``exclude``, ``max_features``, ...),
     among them Featuretools' planning controls under its names:
@@ -282,7 +297,8 @@ def dfs(
     matrix = compute(entityset, features, return_type=return_type, cutoff_time=cutoff_time,
                      training_window=training_window, include_cutoff_time=include_cutoff_time,
                      time_column=time_column, cutoff_times=cutoff_times, verbose=verbose,
-                     partitions=partitions, memory_limit=memory_limit, output=output)
+                     partitions=partitions, memory_limit=memory_limit, output=output,
+                     client=client)
     return matrix, features
 
 

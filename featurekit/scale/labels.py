@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -24,11 +25,21 @@ def labels_in_partitions(entityset: EntitySet, target: Table, source: Table,
                          labeling_function: Callable[[pd.DataFrame], Any] | pl.Expr,
                          window: dt.timedelta, step: dt.timedelta, warm_up: dt.timedelta,
                          max_per_instance: int | None, name: str, time_column: str, end: Any,
-                         partitions: Any, memory_limit: Any) -> pl.DataFrame:
-    """The rows of ``make_labels``, computed partition by partition (see the module)."""
+                         partitions: Any, memory_limit: Any, client: Any = None,
+                         verbose: bool | None = None) -> pl.DataFrame:
+    """The rows of ``make_labels``, computed partition by partition (see the module); with
+    ``client``, each partition's rows are read on the driver when its task is submitted and
+    labelled on a Dask worker."""
     from featurekit.labels import label_rows
 
     count = _partition_count_argument("auto" if partitions is None else partitions)
+    if client is not None:
+        from featurekit.scale.cluster import worker_memory_per_task
+        from featurekit.scale.optional import check_client
+
+        check_client(client)
+        if memory_limit is None:
+            memory_limit = worker_memory_per_task(client)
     paths = entityset.paths_down(target.name, source.name)
     if len(paths) != 1:  # the single-process code names the problem
         label_rows(entityset, target, source, labeling_function, window, step, warm_up,
@@ -48,10 +59,15 @@ def labels_in_partitions(entityset: EntitySet, target: Table, source: Table,
         limit = parse_memory_limit(memory_limit) if memory_limit is not None else default_memory_limit()
         total = sum(_table_bytes(entityset[table], columns[table]) for table in columns)
         count = max(1, math.ceil(ENGINE_FACTOR * total / limit))
+        if client is not None:
+            from featurekit.scale.cluster import AUTO_PER_THREAD, total_threads
+
+            count = max(count, AUTO_PER_THREAD * total_threads(client))
     count = max(1, min(count, instances.len()))
     bounds = [round(i * instances.len() / count) for i in range(count + 1)]
-    parts = []
-    for number in range(count):
+
+    def partition_rows(number: int) -> dict[str, pl.DataFrame]:
+        """The rows one partition labels: its instances and their rows down the path."""
         chunk = instances.slice(bounds[number], bounds[number + 1] - bounds[number])
         frames = {table: pl.DataFrame(schema={c: meta.dtypes[c] for c in (meta.index, meta.time_index) if c})
                   for table, meta in metas.items()}
@@ -64,13 +80,50 @@ def labels_in_partitions(entityset: EntitySet, target: Table, source: Table,
                 pl.col(relationship.child_key).is_in(keys.implode())).collect(engine="streaming")
             frames[child.name] = rows
             keys = rows[child.index]
-        part = partition_entityset(entityset.name, metas, list(entityset.relationships), frames)
-        parts.append(label_rows(part, part[target.name], part[source.name], labeling_function,
-                                window, step, warm_up, max_per_instance, name, time_column, end,
-                                last))
+        return frames
+
+    task = _LabelTask(entityset.name, metas, tuple(entityset.relationships), target.name,
+                      source.name, labeling_function, window, step, warm_up, max_per_instance,
+                      name, time_column, end, last)
+    if client is None:
+        parts = [task(partition_rows(number)) for number in range(count)]
+    else:
+        from featurekit.scale.cluster import map_on_client
+
+        done = map_on_client(client, task, partition_rows, range(count), verbose=verbose,
+                             description="label partitions")
+        parts = [done[number] for number in range(count)]
     if not parts:
         raise FeaturekitError(f"table {target.name!r} has no instances to label. Fix: add rows")
     return pl.concat(parts, how="vertical_relaxed", rechunk=True)
+
+
+@dataclass(frozen=True)
+class _LabelTask:
+    """Labels one partition's rows (a task on a worker, or a call here)."""
+
+    name: str
+    metas: dict[str, Any]
+    relationships: tuple[Any, ...]
+    target: str
+    source: str
+    labeling_function: Any
+    window: dt.timedelta
+    step: dt.timedelta
+    warm_up: dt.timedelta
+    max_per_instance: int | None
+    label_name: str
+    time_column: str
+    end: Any
+    last: Any
+
+    def __call__(self, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        from featurekit.labels import label_rows
+
+        part = partition_entityset(self.name, self.metas, list(self.relationships), frames)
+        return label_rows(part, part[self.target], part[self.source], self.labeling_function,
+                          self.window, self.step, self.warm_up, self.max_per_instance,
+                          self.label_name, self.time_column, self.end, self.last)
 
 
 def _path_columns(entityset: EntitySet, path, source: Table) -> dict[str, list[str]]:

@@ -104,6 +104,8 @@ def extract(
     profiling_sorting: str | None = None,
     distributor: Any = None,
     pivot: bool = True,
+    client: Any = None,
+    partitions: int | str | None = None,
 ) -> pd.DataFrame | pl.DataFrame:
     """Extract tsfresh's features for every id (and window), named as tsfresh names them.
 
@@ -132,6 +134,16 @@ def extract(
       tsfresh only when profiling).
     - ``profile=True``, a ``distributor`` and ``pivot=False`` raise an error: use a profiler
       of your own, partition the ids yourself (e.g. with Dask) or melt the result.
+
+    Partitions of series ids (see the guide page on scale):
+
+    - ``partitions`` (a count, or "auto") extracts the ids in that many contiguous runs, one
+      after another; ``df`` may then be a parquet path (file, glob or dataset folder) that is
+      read one partition's ids at a time, so a table larger than memory fits.
+    - ``client`` (a ``dask.distributed.Client``) runs the partitions as tasks on its
+      cluster (``partitions`` defaults to "auto" then); needs ``pip install 'featurekit[dask]'``.
+
+    The result is the one a single call on the whole input gives.
 
     One difference: with neither settings name given, featurekit extracts the "efficient"
     preset, tsfresh the comprehensive one; pass ``default_fc_parameters="comprehensive"``
@@ -163,11 +175,19 @@ def extract(
         )
     # accepted for tsfresh's callers; the profiling names matter only with profile=True
     del show_warnings, chunksize, profiling_filename, profiling_sorting
-    with _kernel_threads(n_jobs), _progress_bar(disable_progressbar) as progress:
-        result = _extract(
-            df, column_id, column_sort, column_kind, column_value, settings, window,
-            kind_settings, duplicates, progress,
-        )
+    if client is not None or partitions is not None:
+        from featurekit.scale.series import ExtractOptions, extract_partitioned
+
+        options = ExtractOptions(column_id, column_sort, column_kind, column_value, settings,
+                                 window, kind_settings, duplicates, n_jobs)
+        result = extract_partitioned(df, options, client=client, partitions=partitions,
+                                     verbose=False if disable_progressbar else None)
+    else:
+        with _kernel_threads(n_jobs), _progress_bar(disable_progressbar) as progress:
+            result = _extract(
+                df, column_id, column_sort, column_kind, column_value, settings, window,
+                kind_settings, duplicates, progress,
+            )
     if impute_function is not None and not callable(impute_function):
         raise FeaturekitError(f"impute_function must be a function, got {impute_function!r}. "
                               "Fix: pass e.g. impute_function=fk.timeseries.impute")
@@ -215,8 +235,8 @@ def _refuse_unsupported(profile: bool, distributor: Any, pivot: bool) -> None:
     if distributor is not None:
         raise FeaturekitError(
             "featurekit runs its kernel on threads and takes no distributor. Fix: leave "
-            "distributor out; to spread work over machines, split the ids into partitions "
-            "and call extract on each (e.g. with Dask's map_partitions)"
+            "distributor out; to spread work over machines, pass a Dask client "
+            "(client=Client(...)), which runs partitions of the ids as tasks"
         )
     if pivot is not True:
         raise FeaturekitError(
@@ -303,6 +323,7 @@ def _extract(
     kind_settings: Mapping[str, Settings] | None,
     duplicates: str,
     progress: tqdm | None = None,
+    warn_unknown_kinds: bool = True,
 ) -> pd.DataFrame | pl.DataFrame:
     check_roles(
         {
@@ -365,7 +386,7 @@ def _extract(
         for kind, ordered, _ in checked:
             _check_duplicates(ordered, keys, kind if column_kind is not None else None)
 
-    if kind_settings:
+    if kind_settings and warn_unknown_kinds:
         _warn_about_unknown_kinds(kind_settings, [kind for kind, _, _ in kinds])
     parts: list[tuple[pl.DataFrame, list[str], np.ndarray]] = []
     for kind, ordered, value_column in kinds:

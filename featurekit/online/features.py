@@ -337,10 +337,11 @@ def _collect_transforms(plan: TablePlan, found: dict[str, dict[str, Feature]]) -
 
 
 def _in_order(matrix: Any, index: str, ids: pl.Series) -> Any:
-    """``matrix`` (sorted by ``index``) with its rows in the order of ``ids``."""
-    if ids.len() < 2 or ids.is_sorted():
-        return matrix
+    """The rows of ``matrix`` (sorted by ``index``, possibly with other instances, read by
+    a transform over the whole table) for ``ids``, in their order."""
     if isinstance(matrix, pd.DataFrame):
+        if len(matrix) == ids.len() and (ids.len() < 2 or ids.is_sorted()):
+            return matrix
         return matrix.loc[ids.to_list()]
     if isinstance(matrix, pl.DataFrame):
         return ids.to_frame(index).join(matrix, on=index, how="left", maintain_order="left")

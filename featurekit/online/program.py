@@ -41,6 +41,7 @@ from featurekit.online.rows import Part, key_values
 from featurekit.primitives import ComputeContext
 
 PARENT = "__featurekit_parent"
+NAN_FREE = "__featurekit_nan_free_"  # a float input of kernel statistics, NaN as missing
 
 
 def fast_feature(feature: Feature) -> bool:
@@ -186,29 +187,32 @@ class Runner:
     def _join_aggregations(self, frame: pl.DataFrame, table: Table, rows: pl.DataFrame,
                            group: list[AggregationFeature], context: ComputeContext) -> pl.DataFrame:
         schema = rows.schema
-        expressions, kernel_floats = [], []
+        expressions, kernel_floats, nan_free = [], [], {}
         for feature in group:
             stat = feature.primitive.kernel_stat
             if stat and len(feature.inputs) == 1:
                 # the kernels' rules: NaN is missing in the input, and in a result (but a sum)
-                expression = _kernel_expr(feature, schema, context)
+                column = feature.inputs[0].name
+                if schema[column].is_float():
+                    column = nan_free.setdefault(column, f"{NAN_FREE}{len(nan_free)}")
+                expressions.append(_kernel_expression(feature, column, schema, context))
                 dtype = _kernel_dtype(feature, schema[feature.inputs[0].name])
                 if dtype == pl.Float64 and stat != "sum":
                     kernel_floats.append(feature.name)
-                expressions.append(expression)
             else:
                 expressions.append(feature.primitive.aggregate_expr(
                     [pl.col(f.name) for f in feature.inputs], context).alias(feature.name))
-        rows = _inputs_without_nan(rows, group)
+        if nan_free:
+            rows = rows.with_columns(pl.col(c).fill_nan(None).alias(a) for c, a in nan_free.items())
         if frame.height == 1:
             computed = rows.select(expressions)
             if rows.height == 0:  # no rows: missing, as a parent absent from a group-by
                 computed = computed.clear(1)
-            computed = _checked_integer_sums(computed, group, schema)
+            computed = _exact_sums(computed, group, schema)
             computed = computed.with_columns(_kernel_types(group, schema, kernel_floats))
             return pl.concat([frame, computed], how="horizontal")
         computed = rows.group_by(GROUP_KEY).agg(expressions)
-        computed = _checked_integer_sums(computed, group, schema)
+        computed = _exact_sums(computed, group, schema)
         computed = computed.with_columns(_kernel_types(group, schema, kernel_floats))
         return frame.join(computed, left_on=table.index, right_on=GROUP_KEY, how="left",
                           maintain_order="left")
@@ -224,11 +228,21 @@ class Runner:
                           maintain_order="left")
 
 
-def _inputs_without_nan(rows: pl.DataFrame, group: list[AggregationFeature]) -> pl.DataFrame:
-    """Float inputs of kernel statistics with NaN as missing, as the kernels read them."""
-    columns = {f.inputs[0].name for f in group if f.primitive.kernel_stat and len(f.inputs) == 1}
-    floats = [c for c in columns if rows.schema[c].is_float()]
-    return rows.with_columns(pl.col(floats).fill_nan(None)) if floats else rows
+def _exact_sums(computed: pl.DataFrame, group: list[AggregationFeature],
+                schema: pl.Schema) -> pl.DataFrame:
+    """Integer sums (Int128) checked against the int64 range, as the batch engine checks them."""
+    if any(dtype == pl.Int128 for dtype in computed.schema.values()):
+        return _checked_integer_sums(computed, group, schema)
+    return computed
+
+
+def _kernel_expression(feature: AggregationFeature, column: str, schema: pl.Schema,
+                       context: ComputeContext) -> pl.Expr:
+    """``_kernel_expr`` of the batch engine, reading ``column`` (the input without NaN)."""
+    source = feature.inputs[0].name
+    if schema[source].is_integer() and feature.primitive.kernel_stat in ("sum", "min", "max"):
+        return _kernel_expr(feature, schema, context)
+    return feature.primitive.aggregate_expr([pl.col(column)], context).alias(feature.name)
 
 
 def _kernel_types(group: list[AggregationFeature], schema: pl.Schema,

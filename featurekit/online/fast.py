@@ -190,12 +190,18 @@ class ArrayRunner:
                 selected = flag.values if flag.missing is None else flag.values & ~flag.missing
                 owners = owner_ids[selected]
             groups = Groups(owners, count)
+            wanted: dict[str, set[str]] = {}
             for feature in subgroup:
-                source = feature.inputs[0]
-                col = values[source.name] if selected is None else values[source.name].take(selected)
-                if col.kind == OTHER or (col.kind == BOOLEAN and feature.primitive.kernel_stat in CATEGORIES):
-                    raise Unsupported(f"{feature.primitive.kernel_stat} of {col.kind} values")
-                result = aggregate(feature.primitive.kernel_stat, col, groups, source.name)
+                wanted.setdefault(feature.inputs[0].name, set()).add(feature.primitive.kernel_stat)
+            computed: dict[tuple[str, str], Col] = {}
+            for source, stats in wanted.items():
+                col = values[source] if selected is None else values[source].take(selected)
+                if col.kind == OTHER or (col.kind == BOOLEAN and stats & CATEGORIES):
+                    raise Unsupported(f"{sorted(stats)} of {col.kind} values")
+                for stat, result in aggregate(stats, col, groups, source).items():
+                    computed[source, stat] = result
+            for feature in subgroup:
+                result = computed[feature.inputs[0].name, feature.primitive.kernel_stat]
                 results[feature.name] = _with_default(feature, result, groups)
         return results
 

@@ -100,6 +100,7 @@ class OnlineFeatures:
         self._arrays = all(array_feature(f) for f in self.features)
         self._coders: dict = {}
         self._moment_cache: dict[tuple, pl.Series] = {}
+        self._tick_cache: dict[Any, int] = {}  # a cutoff -> its ticks
         self._transforms: dict[str, dict[str, Feature]] = defaultdict(dict)
         if self._arrays:
             _collect_transforms(self._fast, self._transforms)
@@ -276,7 +277,13 @@ class OnlineFeatures:
         if frame is None:
             return [Moment(None, _cutoff_literal(self.entityset, None), self._ticks_scale)] * count
         moments = frame[time_column]
-        cut = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
+        values = moments.to_list()
+        if any(value not in self._tick_cache for value in values):
+            if len(self._tick_cache) > 1024:
+                self._tick_cache.clear()
+            found = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
+            self._tick_cache.update(zip(values, found, strict=True))
+        cut = [self._tick_cache[value] for value in values]
         datetimes = self._scale.kind == DATETIME
         now = None if datetimes else _cutoff_literal(self.entityset, None)
         return [Moment(cut[i], pl.lit(moments.slice(i, 1)).first() if datetimes else now,

@@ -18,6 +18,7 @@ from featurekit.online.columns import BOOLEAN, CODES, FLOAT, INTEGER, Col
 from featurekit.types import CATEGORY_TYPES
 
 _DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # categories seen -> their dtype (made once)
+_COLUMNS: dict[int, tuple[pd.Index, object]] = {}  # a feature list's column index (made once)
 
 
 def hand_back(kind: str, keys: list[pl.Series], features: Sequence[Feature],
@@ -28,7 +29,10 @@ def hand_back(kind: str, keys: list[pl.Series], features: Sequence[Feature],
     names = [name for f in features for name in f.output_names]
     if kind == "pandas" and all(_pandas_ready(cols[n], n in categorical) for n in names):
         arrays = [_categorical(cols[n]) if n in categorical else _numbers(cols[n]) for n in names]
-        return _frame(arrays, pd.Index(names), _index(keys))
+        columns = _COLUMNS.get(id(features))
+        if columns is None or list(columns[0]) != names:
+            columns = _COLUMNS[id(features)] = (pd.Index(names), features)
+        return _frame(arrays, columns[0], _index(keys))
     result = pl.DataFrame([*keys, *[_series(cols[n], n) for n in names]])
     return _hand_back(result, kind, [key.name for key in keys], features)
 
@@ -100,8 +104,11 @@ def _categorical(col: Col) -> pd.Categorical:
 
 def _frame(arrays: list, columns: pd.Index, index: pd.Index) -> pd.DataFrame:
     """A frame of one block per column, without pandas' per-column checks."""
-    try:
-        return pd.DataFrame._from_arrays(arrays, columns=columns, index=index, verify_integrity=False)
+    try:  # numbered columns, then named: pandas reads text column names once instead of per block
+        frame = pd.DataFrame._from_arrays(arrays, columns=pd.RangeIndex(len(columns)), index=index,
+                                          verify_integrity=False)
+        frame.columns = columns
+        return frame
     except (AttributeError, TypeError):  # a pandas without the private constructor
         frame = pd.DataFrame(dict(zip(columns, arrays, strict=True)), copy=False)
         frame.index = index

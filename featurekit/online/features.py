@@ -13,10 +13,17 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from featurekit.arguments import check_items
+from featurekit.arguments import check_flag, check_items
 from featurekit.engine.api import _hand_back, compute
 from featurekit.engine.lazy_plan import _check_against_entityset, _cutoff_literal, output_columns
-from featurekit.engine.time_scale import DATETIME, read_moments, required_scale, ticks
+from featurekit.engine.time_scale import (
+    DATETIME,
+    read_moments,
+    required_scale,
+    ticks,
+    window_floors,
+    window_ticks,
+)
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError, FeaturekitError
 from featurekit.feature import Feature
@@ -70,7 +77,8 @@ class OnlineFeatures:
     True
     """
 
-    def __init__(self, entityset: EntitySet, features: Sequence[Feature]) -> None:
+    def __init__(self, entityset: EntitySet, features: Sequence[Feature],
+                 training_window: Any = None, include_cutoff_time: bool = True) -> None:
         if not isinstance(entityset, EntitySet):
             raise FeaturekitError(f"entityset must be an EntitySet, got {type(entityset).__name__}. "
                                   "Fix: pass the entity set the features were planned on")
@@ -89,9 +97,16 @@ class OnlineFeatures:
         self.names = output_columns(self.features)
         self.tables = {name: TableRows(table) for name, table in entityset.tables.items()}
         self._order = list(nx.topological_sort(entityset.graph))  # parents before children
+        check_flag("include_cutoff_time", include_cutoff_time)
+        self.training_window = training_window
+        self.include_cutoff_time = include_cutoff_time
         self._scale = required_scale(entityset)
         # rows are compared with cutoffs in nanoseconds: exact for any cutoff's precision
         self._ticks_scale = self._scale.refine("ns")
+        self._window = window_ticks(self._ticks_scale, training_window)
+        # the window limits event rows, not the target's own table nor the tables it refers to
+        self._unwindowed = frozenset({self.target.name, *nx.descendants(
+            entityset.graph.reverse(copy=False), self.target.name)})
         fast = [f for f in self.features if fast_feature(f)]
         self._slow = [f for f in self.features if not fast_feature(f)]
         self._fast = table_plan(entityset, self.target.name, fast) if fast else None
@@ -169,6 +184,9 @@ class OnlineFeatures:
                  for name, held in self.tables.items()}
         id_values = self._read_ids(ids, parts)
         cutoffs = self._read_cutoffs(cutoff_time, len(id_values))
+        if cutoffs is None and self.training_window is not None:
+            raise ComputeError("a training_window needs a cutoff_time: the window ends at the "
+                               "cutoff. Fix: pass cutoff_time= (e.g. the current time)")
         time_column = "time" if "time" not in self.names else "cutoff_time"
         frame = None if cutoffs is None else self._cutoff_frame(id_values, cutoffs, time_column)
         if self._arrays:
@@ -196,7 +214,8 @@ class OnlineFeatures:
             return _in_order(compute(small, features, return_type=return_type), target.index,
                              id_values)
         return compute(small, features, cutoff_time=frame, time_column=time_column,
-                       return_type=return_type)
+                       return_type=return_type, training_window=self.training_window,
+                       include_cutoff_time=self.include_cutoff_time)
 
     def _cutoff_frame(self, id_values: pl.Series, cutoffs: list, time_column: str) -> pl.DataFrame:
         """The cutoff rows as ``fk.compute`` reads a cutoff frame: ids, then moments of the
@@ -284,10 +303,15 @@ class OnlineFeatures:
             found = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
             self._tick_cache.update(zip(values, found, strict=True))
         cut = [self._tick_cache[value] for value in values]
+        floors = [None] * count
+        if self._window is not None:
+            floors = window_floors(self._ticks_scale, moments, pl.Series(cut, dtype=pl.Int64),
+                                   self._window).to_list()
         datetimes = self._scale.kind == DATETIME
         now = None if datetimes else _cutoff_literal(self.entityset, None)
         return [Moment(cut[i], pl.lit(moments.slice(i, 1)).first() if datetimes else now,
-                       self._ticks_scale) for i in range(count)]
+                       self._ticks_scale, self.include_cutoff_time, floors[i], self._unwindowed)
+                for i in range(count)]
 
     def _read_ids(self, ids: Any, parts: dict[str, list[Part]]) -> pl.Series:
         """The ids as a series of the index's type, each known, none repeated."""

@@ -193,3 +193,12 @@ def test_random_instances_cutoffs_and_rows_match_compute(retail_es, retail_frame
     got = online.compute(customers, cutoff_time=cutoffs, rows=extra)
     expected = batch(with_rows(retail_frames, extra), default_features, customers, cutoffs)
     pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("module", ["featurekit.online.features", "featurekit.online.series"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert tried and not failures

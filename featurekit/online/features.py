@@ -40,20 +40,50 @@ from featurekit.online.rows import KeyLookup, Part, TableRows, key_values
 class OnlineFeatures:
     """Serve features of one instance (or a few) from tables held in memory.
 
-    The historical tables are indexed once, here: each later call finds an instance's rows by
-    binary search over sorted keys instead of scanning whole tables. ``append`` adds rows as
-    they arrive (a new session, a new transaction), checked as ``EntitySet.add_table`` checks
-    a table; ``compute`` returns what :func:`featurekit.compute` returns for the same rows
-    (the same columns, dtypes and values), with a cutoff time frame of one row per instance::
+    Made once per entity set and feature list (``fk.plan``'s output, or ``fk.load_features``
+    of a saved list), it keeps the tables' rows and finds an instance's rows by binary search
+    over sorted keys (built on first use), instead of scanning whole tables as a batch does.
+
+    ``compute(ids, cutoff_time=None, rows=None)`` returns exactly what :func:`featurekit.compute`
+    returns for the same rows (the same columns, dtypes and values) with a cutoff frame of
+    one row per instance::
 
         fk.compute(entityset_with_those_rows, features,
-                   cutoff_time=pd.DataFrame({index: ids, "time": cutoffs}))
+                   cutoff_time=pd.DataFrame({index: ids, "time": cutoffs}),
+                   training_window=training_window, include_cutoff_time=include_cutoff_time)
 
-    ``cutoff_time=None`` means *now*: every row known (a row without a time is never known,
-    as in the batch engine), time-relative primitives (AGE, TIME_SINCE) measured to the
-    current time, exactly what ``fk.compute(entityset, features)`` gives for those instances
-    (indexed by the instance only). The entity set given is never modified: appended rows
-    live in this object.
+    - ``ids``: one id or a sequence of distinct ids of the target table (held, appended or in
+      ``rows``); an unknown id is an error naming it.
+    - ``cutoff_time``: one moment for every id, one per id, or None for *now*: every row
+      known (a row without a time never is, as in the batch engine), time-relative
+      primitives (AGE, TIME_SINCE...) measured to the current time; the values of
+      ``fk.compute(entityset, features)`` for those instances, indexed by the instance
+      alone. A cutoff gives the (index, "time") index of a cutoff frame's matrix.
+    - ``rows``: ``{table: frame}`` of rows for this call only (a new customer, its session,
+      the transactions of a basket), checked like ``append``'s; parents may come with their
+      children.
+    - An instance not yet created at its cutoff keeps its row, with every feature missing.
+
+    ``append(table, rows)`` adds rows for every later call, checked as
+    ``EntitySet.add_table`` checks a table (the table's columns, values that parse as their
+    types), with indexes that must be new and keys that must name rows already held (append
+    parents before their children); nothing is added when a check fails. The entity set
+    given is never modified: appended rows live in this object. Calls are not meant to run
+    concurrently with ``append`` (serve from one thread, or guard ``append`` with a lock).
+
+    How features are computed (every path equals the batch engine, tested on random data):
+    identity columns, direct features, row-wise transforms of a table's own columns (made
+    once per held table: no cutoff changes them) and the aggregations the batch engine
+    computes with kernel statistics (COUNT, SUM, MEAN, STD, VAR, MIN, MAX, SKEW, MODE,
+    NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE: the default DFS set) run in numpy over the instance's
+    rows; when a feature list has others (ordered or time-relative aggregations, ...), they
+    run as the primitives' own polars expressions over those rows; transforms that read a
+    whole table (PERCENTILE, CUM_SUM, ...) and batch families of aggregations go to the batch
+    engine on the gathered rows (``slow_features`` lists them), which is slower.
+
+    ``training_window`` and ``include_cutoff_time`` are those of :func:`featurekit.compute`:
+    event rows older than the window, and with ``include_cutoff_time=False`` rows at the
+    cutoff itself, do not count (a window needs a cutoff).
 
     Examples
     --------

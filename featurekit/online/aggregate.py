@@ -37,17 +37,44 @@ class Groups:
         return values if self.order is None else values[self.order]
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        """``ufunc`` over each present group's values (one value per present group)."""
-        return ufunc.reduceat(values, self.starts) if len(values) else values[:0]
+        """``ufunc`` over each present group's values (one row per present group; columns
+        of a 2-d block reduced side by side)."""
+        return ufunc.reduceat(values, self.starts, axis=0) if len(values) else values[:0]
 
     def spread(self, present_values: np.ndarray, fill: object) -> np.ndarray:
         """Present groups' values in a per-group array, ``fill`` for the others."""
         if self.present.all():
             return present_values
-        out = np.full(self.n_groups, fill, dtype=present_values.dtype if fill is not np.nan
-                      else np.float64)
+        out = np.full((self.n_groups, *present_values.shape[1:]), fill,
+                      dtype=present_values.dtype if fill is not np.nan else np.float64)
         out[self.present] = present_values
         return out
+
+
+BLOCK = frozenset({"count", "sum", "mean", "std", "var", "min", "max", "skew"})
+
+
+def moment_stats(stats: set[str], col: Col) -> set[str]:
+    """The statistics of ``stats`` that ``col`` gets from float moments (``aggregate_block``):
+    not counts of rows, categories, exact integer sums and extremes nor truth shares."""
+    if col.kind not in (FLOAT, INTEGER, BOOLEAN):
+        return set()
+    rest = stats - CATEGORIES - {"rows"}
+    if col.kind == BOOLEAN and rest <= {"true_count", "true_share"}:
+        return set()
+    if col.kind == INTEGER:
+        rest = rest - {"sum", "min", "max"}
+    return rest if rest <= BLOCK else set()
+
+
+def aggregate_block(stats: set[str], cols: list[Col], groups: Groups) -> list[dict[str, Col]]:
+    """Float moments of several columns at once, side by side in one 2-d block (one numpy
+    call per step for all of them): per column, its statistics."""
+    block = np.column_stack([_as_floats(col) for col in cols]) if cols else np.empty((0, 0))
+    found = _moments(stats, block, groups)
+    return [{stat: Col(FLOAT, np.ascontiguousarray(col.values[:, position]), None, None,
+                       col.nan_is_value) for stat, col in found.items()}
+            for position in range(len(cols))]
 
 
 def aggregate(stats: set[str], col: Col, groups: Groups, column: str) -> dict[str, Col]:
@@ -164,7 +191,7 @@ def _moments(stats: set[str], values: np.ndarray, groups: Groups) -> dict[str, C
         out["mean"] = _floats(groups, mean)
     if not stats & {"var", "std", "skew"}:
         return out
-    centre = np.repeat(np.where(infinite, 0.0, mean), groups.counts[groups.present])
+    centre = np.repeat(np.where(infinite, 0.0, mean), groups.counts[groups.present], axis=0)
     deviation = np.where(finite, x - centre, 0.0)
     square = deviation * deviation
     m2 = np.where(infinite, np.nan, groups.reduce(np.add, square))

@@ -25,7 +25,14 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
-from featurekit.online.aggregate import CATEGORIES, MOMENTS, Groups, aggregate
+from featurekit.online.aggregate import (
+    CATEGORIES,
+    MOMENTS,
+    Groups,
+    aggregate,
+    aggregate_block,
+    moment_stats,
+)
 from featurekit.online.columns import (
     BOOLEAN,
     CODES,
@@ -194,12 +201,22 @@ class ArrayRunner:
             for feature in subgroup:
                 wanted.setdefault(feature.inputs[0].name, set()).add(feature.primitive.kernel_stat)
             computed: dict[tuple[str, str], Col] = {}
+            block, block_stats = [], set()
             for source, stats in wanted.items():
                 col = values[source] if selected is None else values[source].take(selected)
                 if col.kind == OTHER or (col.kind == BOOLEAN and stats & CATEGORIES):
                     raise Unsupported(f"{sorted(stats)} of {col.kind} values")
-                for stat, result in aggregate(stats, col, groups, source).items():
+                moments = moment_stats(stats, col)
+                if moments:
+                    block.append((source, col, moments))
+                    block_stats |= moments
+                for stat, result in aggregate(stats - moments, col, groups, source).items():
                     computed[source, stat] = result
+            if block:
+                found = aggregate_block(block_stats, [col for _, col, _ in block], groups)
+                for (source, _, moments), results_of_column in zip(block, found, strict=True):
+                    for stat in moments:
+                        computed[source, stat] = results_of_column[stat]
             for feature in subgroup:
                 result = computed[feature.inputs[0].name, feature.primitive.kernel_stat]
                 results[feature.name] = _with_default(feature, result, groups)

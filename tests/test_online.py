@@ -202,3 +202,11 @@ def test_docstring_examples_run(module):
 
     failures, tried = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert tried and not failures
+
+
+def test_an_instance_without_rows_yet_has_the_batch_dtypes(retail_es, retail_frames, default_features):
+    """Categorical features that are all missing keep the category dtypes of fk.compute."""
+    online = OnlineFeatures(retail_es, default_features)
+    for customer, cutoff in ((1, "2000-01-01"), (2, "2020-09-01")):  # before joining; no sessions
+        got = online.compute([customer], cutoff_time=cutoff)
+        pd.testing.assert_frame_equal(got, batch(retail_frames, default_features, [customer], [cutoff]))

@@ -162,7 +162,7 @@ class ArrayRunner:
         out: dict[str, Col] = {}
         count = sum(len(p) for _, p in rows)
         for path, group, child_plan in plan.paths:
-            out.update(self._aggregate(table, rows, count, path, group, child_plan))
+            out.update(self._aggregate(plan, table, rows, count, path, group, child_plan))
         for relationship, group, parent_plan in plan.parents:
             out.update(self._direct(rows, relationship, group, parent_plan))
         for name in wanted:
@@ -170,8 +170,9 @@ class ArrayRunner:
                 out[name] = self.column(table, rows, name)
         return out
 
-    def _aggregate(self, table: Table, rows: Rows, count: int, path: tuple[Relationship, ...],
-                   group: list[AggregationFeature], child_plan: TablePlan) -> dict[str, Col]:
+    def _aggregate(self, plan: TablePlan, table: Table, rows: Rows, count: int,
+                   path: tuple[Relationship, ...], group: list[AggregationFeature],
+                   child_plan: TablePlan) -> dict[str, Col]:
         owner_keys, _ = self.keys(rows, table.index)
         owner_ids = np.arange(count)
         reached: Rows = []
@@ -185,10 +186,10 @@ class ArrayRunner:
             owner_ids = owner_ids[order][at] if len(at) else np.empty(0, np.int64)
             if step < len(path) - 1:
                 owner_keys, _ = self.keys(reached, child.index)
-        inputs = list(dict.fromkeys(f.name for feature in group for f in feature.sources))
+        inputs, splits = _layout(plan, path, group)
         values = self.run(child_plan, reached, inputs)
         results: dict[str, Col] = {}
-        for where, subgroup in split_by_where(group).values():
+        for where, subgroup, wanted in splits:
             owners, selected = owner_ids, None
             if where is not None:
                 flag = values[where.name]
@@ -197,9 +198,6 @@ class ArrayRunner:
                 selected = flag.values if flag.missing is None else flag.values & ~flag.missing
                 owners = owner_ids[selected]
             groups = Groups(owners, count)
-            wanted: dict[str, set[str]] = {}
-            for feature in subgroup:
-                wanted.setdefault(feature.inputs[0].name, set()).add(feature.primitive.kernel_stat)
             computed: dict[tuple[str, str], Col] = {}
             block, block_stats = [], set()
             for source, stats in wanted.items():
@@ -239,6 +237,23 @@ class ArrayRunner:
             found &= ~missing
         positions = order[at] if len(order) else np.zeros(len(child_keys), np.int64)
         return {f.name: _take_or_missing(values[f.base.name], positions, found) for f in group}
+
+
+def _layout(plan: TablePlan, path: tuple[Relationship, ...], group: list[AggregationFeature]
+            ) -> tuple[list[str], list[tuple]]:
+    """A path's inputs and, per where clause, its features and the statistics wanted of
+    each input column: derived from the plan once."""
+    found = plan.memo.get(path)
+    if found is None:
+        inputs = list(dict.fromkeys(f.name for feature in group for f in feature.sources))
+        splits = []
+        for where, subgroup in split_by_where(group).values():
+            wanted: dict[str, set[str]] = {}
+            for feature in subgroup:
+                wanted.setdefault(feature.inputs[0].name, set()).add(feature.primitive.kernel_stat)
+            splits.append((where, subgroup, wanted))
+        found = plan.memo[path] = (inputs, splits)
+    return found
 
 
 def _take_or_missing(col: Col, positions: np.ndarray, found: np.ndarray) -> Col:

@@ -240,9 +240,13 @@ class OnlineFeatures:
         target_rows = tuple(part.lookup(target.index).rows_of(key_values(id_values))
                             for part in parts[target.name])
         small = gather(self.entityset, parts, features, target_rows)
-        if frame is None:
-            return _in_order(compute(small, features, return_type=return_type), target.index,
-                             id_values)
+        if frame is None:  # the instances' rows of the matrix, typed as a matrix of them
+            matrix = compute(small, features, return_type="polars")
+            matrix = id_values.to_frame(target.index).join(matrix, on=target.index, how="left",
+                                                           maintain_order="left")
+            if return_type == "polars":
+                return matrix
+            return _hand_back(matrix, return_type or target.source_kind, [target.index], features)
         return compute(small, features, cutoff_time=frame, time_column=time_column,
                        return_type=return_type, training_window=self.training_window,
                        include_cutoff_time=self.include_cutoff_time)
@@ -395,15 +399,3 @@ def _collect_transforms(plan: TablePlan, found: dict[str, dict[str, Feature]]) -
             found[plan.table.name][feature.name] = feature
     for *_, below in (*plan.paths, *plan.parents):
         _collect_transforms(below, found)
-
-
-def _in_order(matrix: Any, index: str, ids: pl.Series) -> Any:
-    """The rows of ``matrix`` (sorted by ``index``, possibly with other instances, read by
-    a transform over the whole table) for ``ids``, in their order."""
-    if isinstance(matrix, pd.DataFrame):
-        if len(matrix) == ids.len() and (ids.len() < 2 or ids.is_sorted()):
-            return matrix
-        return matrix.loc[ids.to_list()]
-    if isinstance(matrix, pl.DataFrame):
-        return ids.to_frame(index).join(matrix, on=index, how="left", maintain_order="left")
-    return pl.from_arrow(matrix).pipe(_in_order, index, ids).to_arrow()

@@ -78,6 +78,8 @@ def _numbers(col: Col) -> np.ndarray:
 
 
 def _categorical(col: Col) -> pd.Categorical:
+    if len(col) == 1:  # one instance: its value is the only category
+        return _one_categorical(col)
     if col.kind == CODES:
         present = np.unique(col.values[col.values >= 0])
         labels: tuple = tuple(col.names[present].tolist())
@@ -98,6 +100,24 @@ def _categorical(col: Col) -> pd.Categorical:
             _DTYPES.clear()
         categories = (pd.Index(list(labels)) if key[0] == "text"
                       else pd.Index(np.array(labels, dtype=np.int64)))
+        dtype = _DTYPES[key] = pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def _one_categorical(col: Col) -> pd.Categorical:
+    value = col.values[0]
+    if (col.kind == CODES and value < 0) or (col.missing is not None and col.missing[0]):
+        key: tuple = ("text" if col.kind == CODES else "int", ())
+        codes = np.array([-1], np.int8)
+    else:
+        key = ("text", (col.names[value],)) if col.kind == CODES else ("int", (int(value),))
+        codes = np.zeros(1, np.int8)
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        if len(_DTYPES) > 100_000:
+            _DTYPES.clear()
+        categories = (pd.Index(list(key[1])) if key[0] == "text"
+                      else pd.Index(np.array(key[1], dtype=np.int64)))
         dtype = _DTYPES[key] = pd.CategoricalDtype(categories)
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 

@@ -63,6 +63,7 @@ class TablePlan:
     paths: list[tuple[tuple[Relationship, ...], list[AggregationFeature], TablePlan]] = field(default_factory=list)
     parents: list[tuple[Relationship, list[DirectFeature], TablePlan]] = field(default_factory=list)
     transforms: list[list[TransformFeature]] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # what the numpy path derives from the plan, once
 
 
 def table_plan(entityset: EntitySet, table_name: str, features: Sequence[Feature]) -> TablePlan:

@@ -1,7 +1,7 @@
-"""The fast online path: one instance's features computed from its own rows only, by the
-primitives' own polars expressions over frames of a few hundred rows, in the batch
-engine's order (aggregations per path, direct features per parent, transforms by depth) and
-with its rules (a kernel statistic's exact integers and missing values, defaults for parents
+"""The online polars path (used when the numpy path of ``fast`` does not cover every
+feature): one instance's features computed from its own rows only, by the primitives' own
+polars expressions over frames of a few hundred rows, in the batch engine's order
+(aggregations per path, direct features per parent, transforms by depth) and with its rules (a kernel statistic's exact integers and missing values, defaults for parents
 without rows, where clauses, rows in time order for ordered primitives, a row counts when
 its time is at or before the cutoff). No lazy plan, no scan of a whole table.
 

@@ -45,7 +45,7 @@ _ATTRIBUTES = {
 _SUBMODULES = (
     "arguments", "automl", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
-    "normalize", "plot", "prep", "primitive_options", "primitive_table",
+    "normalize", "online", "plot", "prep", "primitive_options", "primitive_table",
     "primitives", "scale", "selection", "sklearn", "splits", "timeseries", "types",
 )
 

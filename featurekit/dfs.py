@@ -181,6 +181,10 @@ def _checked_return_types(return_types: Any) -> str | list[ColumnSchema] | None:
     """None (numeric, categorical and boolean), "all", or a list of column schemas."""
     if return_types is None or (isinstance(return_types, str) and return_types == "all"):
         return return_types
+    if isinstance(return_types, str):  # a type's name ("numeric"): not a choice here
+        raise PlanError(f"return_types takes 'all' or column schemas, got {return_types!r}. Fix: "
+                        "pass return_types='all', or leave it out for numeric, categorical and "
+                        "boolean")
     given = check_items("return_types", return_types)
     wrong = [t for t in given if not isinstance(t, ColumnSchema)]
     if wrong:

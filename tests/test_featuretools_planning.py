@@ -351,6 +351,9 @@ def test_bad_planning_arguments_get_clear_errors():
         fk.plan(es, target="customers", ignore_dataframes=["customers"])
     with pytest.raises(fk.FeaturekitError, match="drop_contains takes a list of names"):
         fk.plan(es, target="customers", drop_contains="MEAN")
+    with pytest.raises(fk.PlanError, match=r"return_types takes 'all' or column schemas, got "
+                       r"'numeric'\. Fix: pass return_types='all'"):
+        fk.plan(es, target="customers", return_types="numeric")
     with pytest.raises(fk.PlanError, match="unknown primitive 'cuont'"):
         fk.plan(es, target="customers", where_primitives=["cuont"])
     with pytest.raises(fk.SchemaError, match="'sessions'.*'devise'.*absent column"):

@@ -212,13 +212,24 @@ def total_threads(client: Any) -> int:
 
 def worker_memory_per_task(client: Any) -> int | None:
     """The default ``memory_limit`` of a partition on ``client``: the smallest worker's
-    memory (its ``featurekit_memory`` resource if declared, else its Dask memory limit)
-    shared by its threads; None when no worker has a limit."""
+    memory shared by its threads, None when no worker has a limit. A declared
+    ``featurekit_memory`` resource is taken whole; a Dask memory limit only up to the
+    fraction at which Dask pauses the worker (``distributed.worker.memory.pause``, 0.8),
+    less what the worker's process holds already (about 300 MiB of Python, polars, numba
+    and Dask when idle), so that a partition planned at its share never pauses it."""
+    from dask import config
+
+    pause = config.get("distributed.worker.memory.pause", 0.8) or 1.0
     shares = []
     for worker in client.scheduler_info(n_workers=-1)["workers"].values():
-        memory = (worker.get("resources") or {}).get(MEMORY_RESOURCE) or worker.get("memory_limit")
-        if memory:
-            shares.append(int(memory) // max(1, int(worker.get("nthreads") or 1)))
+        threads = max(1, int(worker.get("nthreads") or 1))
+        declared = (worker.get("resources") or {}).get(MEMORY_RESOURCE)
+        if declared:
+            shares.append(int(declared) // threads)
+        elif worker.get("memory_limit"):
+            limit = int(worker["memory_limit"])
+            held = int((worker.get("metrics") or {}).get("memory") or 0)
+            shares.append(max(int(limit * pause) - held, limit // 10) // threads)
     return min(shares) if shares else None
 
 

@@ -83,8 +83,9 @@ def test_compute_on_the_cluster_equals_one_process(client, retail, target, capfd
     assert_same(single, on_cluster)
     assert any(str(dtype) == "category" for dtype in on_cluster.dtypes)
     assert "featurekit: Dask dashboard at http" in capfd.readouterr().err
-    # "auto" partitions are sized from the workers' memory (1 GiB each, one thread)
-    assert worker_memory_per_task(client) == 2**30
+    # "auto" partitions are sized from the workers' memory (1 GiB each, one thread): up to
+    # Dask's pause fraction (0.8), less what the idle worker process holds (a few 100 MiB)
+    assert 0.8 * 2**30 - 700 * 2**20 < worker_memory_per_task(client) < 0.8 * 2**30
     assert_same(single, fk.compute(retail, features, client=client))
 
 

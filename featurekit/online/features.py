@@ -1,0 +1,206 @@
+"""``OnlineFeatures``: features of a few instances at a fresh cutoff, in milliseconds, from
+tables held in memory and indexed once, with the batch engine's values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from featurekit.arguments import check_items
+from featurekit.engine.api import compute
+from featurekit.engine.lazy_plan import _check_against_entityset, output_columns
+from featurekit.entityset import EntitySet
+from featurekit.errors import ComputeError, FeaturekitError
+from featurekit.feature import Feature
+from featurekit.online.new_rows import read_new_rows
+from featurekit.online.reach import gather
+from featurekit.online.rows import KeyLookup, Part, TableRows, key_values
+
+
+class OnlineFeatures:
+    """Serve features of one instance (or a few) from tables held in memory.
+
+    The historical tables are indexed once, here: each later call finds an instance's rows by
+    binary search over sorted keys instead of scanning whole tables. ``append`` adds rows as
+    they arrive (a new session, a new transaction), checked as ``EntitySet.add_table`` checks
+    a table; ``compute`` returns what :func:`featurekit.compute` returns for the same rows
+    (the same columns, dtypes and values), with a cutoff time frame of one row per instance::
+
+        fk.compute(entityset_with_those_rows, features,
+                   cutoff_time=pd.DataFrame({index: ids, "time": cutoffs}))
+
+    ``cutoff_time=None`` means *now*: every row known (a row without a time is never known,
+    as in the batch engine), time-relative primitives (AGE, TIME_SINCE) measured to the
+    current time, exactly what ``fk.compute(entityset, features)`` gives for those instances
+    (indexed by the instance only). The entity set given is never modified: appended rows
+    live in this object.
+
+    Examples
+    --------
+    >>> import pandas as pd, featurekit as fk
+    >>> es = fk.demo.load_retail(n_customers=50)
+    >>> features = fk.plan(es, target="customers", max_depth=2)
+    >>> online = OnlineFeatures(es, features)
+    >>> online.append("sessions", pd.DataFrame({
+    ...     "session_id": [10_000], "customer_id": [3], "device": ["mobile"],
+    ...     "session_start": [pd.Timestamp("2030-01-01 12:00")]}))
+    >>> online.append("transactions", pd.DataFrame({
+    ...     "transaction_id": [10_000_000], "session_id": [10_000],
+    ...     "transaction_time": [pd.Timestamp("2030-01-01 12:05")], "product_id": [7],
+    ...     "amount": [99.5], "fraud": [False]}))
+    >>> row = online.compute([3], cutoff_time="2030-01-02")
+    >>> row.index.names
+    FrozenList(['customer_id', 'time'])
+    >>> float(row["MAX(transactions.amount)"].iloc[0]) >= 99.5
+    True
+    >>> online.compute([3])["COUNT(sessions)"].tolist() == row["COUNT(sessions)"].tolist()
+    True
+    """
+
+    def __init__(self, entityset: EntitySet, features: Sequence[Feature]) -> None:
+        if not isinstance(entityset, EntitySet):
+            raise FeaturekitError(f"entityset must be an EntitySet, got {type(entityset).__name__}. "
+                                  "Fix: pass the entity set the features were planned on")
+        features = check_items("features", features, optional=False)
+        if not features:
+            raise ComputeError("no features to compute. Fix: pass the output of fk.plan or "
+                               "fk.load_features")
+        _check_against_entityset(entityset, features)
+        targets = sorted({f.table for f in features})
+        if len(targets) > 1:
+            raise ComputeError(f"features describe several tables {targets}. Fix: serve the "
+                               "features of one table per OnlineFeatures")
+        self.entityset = entityset
+        self.features = list(features)
+        self.target = entityset[targets[0]]
+        self.names = output_columns(self.features)
+        self.tables = {name: TableRows(table) for name, table in entityset.tables.items()}
+        self._order = list(nx.topological_sort(entityset.graph))  # parents before children
+        for part in self.tables[self.target.name].parts:
+            part.lookup(self.target.index)
+
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{name}={held.height}" for name, held in self.tables.items())
+        return f"OnlineFeatures({self.target.name!r}, features={len(self.features)}, {rows})"
+
+    # -------------------------------------------------------------- rows
+    def append(self, table: str, rows: Any) -> None:
+        """Add ``rows`` (pandas, polars or pyarrow, every column of the table) to ``table``
+        for every later call. They are checked as ``add_table`` checks a table (values that
+        do not parse are refused), their indexes must be new and their keys must name rows
+        already held (append parents before their children); nothing is added on error."""
+        frame = read_new_rows(self.entityset, table, rows, self._held_lookups({}))
+        self.tables[table].append(frame)
+
+    def _held_lookups(self, call: dict[str, Part]):
+        def lookups(table: str, column: str) -> list[KeyLookup]:
+            parts = [*self.tables[table].parts, *([call[table]] if table in call else [])]
+            return [part.lookup(column) for part in parts]
+        return lookups
+
+    def _call_parts(self, rows: Any) -> dict[str, Part]:
+        """The rows given to one call, read parents first (a new customer, its sessions, their
+        transactions may come together)."""
+        if rows is None:
+            return {}
+        if not isinstance(rows, dict):
+            raise FeaturekitError(f"rows must be a dict {{table: frame}}, got {type(rows).__name__}. "
+                                  "Fix: pass rows={'transactions': new_transactions}")
+        unknown = sorted(set(map(str, rows)) - set(self.entityset.tables))
+        if unknown:
+            raise FeaturekitError(f"rows names unknown table(s) {unknown}. Fix: use tables of the "
+                                  f"entity set: {sorted(self.entityset.tables)}")
+        call: dict[str, Part] = {}
+        for table in self._order:
+            if table in rows:
+                call[table] = Part(read_new_rows(self.entityset, table, rows[table],
+                                                 self._held_lookups(call)))
+        return call
+
+    # ----------------------------------------------------------- compute
+    def compute(self, ids: Any, cutoff_time: Any = None, rows: dict[str, Any] | None = None) -> Any:
+        """Features of the instances ``ids`` (one id or a sequence) of the target table.
+
+        ``cutoff_time``: None (now: every row known), one moment for every id, or a sequence
+        of moments, one per id. ``rows``: ``{table: frame}`` of rows for this call only (new
+        instances, or new child rows of held ones), checked like ``append``'s.
+
+        Returns the frame ``fk.compute`` returns for those rows: with a cutoff, one row per
+        id in the order given, indexed by (index, "time") ("cutoff_time" when a feature is
+        named "time"); without one, indexed by the index, in the order given.
+        """
+        call = self._call_parts(rows)
+        parts = {name: [*held.parts, *([call[name]] if name in call else [])]
+                 for name, held in self.tables.items()}
+        id_values = self._read_ids(ids, parts)
+        cutoffs = self._read_cutoffs(cutoff_time, len(id_values))
+        target = self.target
+        target_rows = tuple(part.lookup(target.index).rows_of(key_values(id_values))
+                            for part in parts[target.name])
+        small = gather(self.entityset, parts, self.features, target_rows)
+        if cutoffs is None:
+            return _in_order(compute(small, self.features), target.index, id_values)
+        time_column = "time" if "time" not in self.names else "cutoff_time"
+        frame = pd.DataFrame({target.index: id_values.to_pandas(), time_column: cutoffs})
+        return compute(small, self.features, cutoff_time=frame, time_column=time_column)
+
+    def _read_ids(self, ids: Any, parts: dict[str, list[Part]]) -> pl.Series:
+        """The ids as a series of the index's type, each known, none repeated."""
+        target = self.target
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__len__"):
+            ids = [ids]
+        try:
+            series = pl.Series(target.index, list(ids)).cast(target.frame.schema[target.index],
+                                                            strict=True)
+        except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
+            raise FeaturekitError(
+                f"ids must be values of {target.name!r}'s index {target.index!r} "
+                f"({target.frame.schema[target.index]}), got {list(ids)[:3]!r}. Fix: pass ids of "
+                "that type") from None
+        if series.len() == 0 or series.null_count():
+            raise FeaturekitError(f"ids must name at least one instance of {target.name!r}, none "
+                                  "missing. Fix: pass e.g. compute([42])")
+        if series.n_unique() < series.len():
+            raise FeaturekitError(f"ids repeat instance(s) {series.filter(series.is_duplicated()).unique().head(3).to_list()}."
+                                  " Fix: pass each instance once")
+        values = key_values(series)
+        known = np.zeros(len(values), bool)
+        for part in parts[target.name]:
+            known |= part.lookup(target.index).contains(values)
+        if not known.all():
+            raise FeaturekitError(
+                f"table {target.name!r} holds no instance {values[~known][:3].tolist()}. Fix: "
+                f"append it first, or pass its row in rows={{{target.name!r}: ...}}")
+        return series
+
+    def _read_cutoffs(self, cutoff_time: Any, count: int) -> list | None:
+        if cutoff_time is None:
+            return None
+        if isinstance(cutoff_time, (str, bytes, dt.date, np.datetime64, pd.Timestamp)) or \
+                not hasattr(cutoff_time, "__len__"):
+            return [cutoff_time] * count
+        if hasattr(cutoff_time, "columns"):
+            raise FeaturekitError("cutoff_time is one moment, or one moment per id, not a frame. "
+                                  "Fix: pass cutoff_time=frame['time'] with ids=frame[index]")
+        moments = list(cutoff_time)
+        if len(moments) != count:
+            raise FeaturekitError(f"cutoff_time gives {len(moments)} moments for {count} ids. Fix: "
+                                  "pass one moment, or one per id")
+        return moments
+
+
+def _in_order(matrix: Any, index: str, ids: pl.Series) -> Any:
+    """``matrix`` (sorted by ``index``) with its rows in the order of ``ids``."""
+    if ids.len() < 2 or ids.is_sorted():
+        return matrix
+    if isinstance(matrix, pd.DataFrame):
+        return matrix.loc[ids.to_list()]
+    if isinstance(matrix, pl.DataFrame):
+        return ids.to_frame(index).join(matrix, on=index, how="left", maintain_order="left")
+    return pl.from_arrow(matrix).pipe(_in_order, index, ids).to_arrow()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 
@@ -71,58 +72,85 @@ def kind_of(dtype: pl.DataType) -> str:
     return _kind(dtype)
 
 
-def column_series(values: list[Any], dtype: pl.DataType, where: str) -> pl.Series:
-    """JSON values as a series of ``dtype``; a value of another kind, or a time that does not
-    parse, is a RequestError naming ``where`` and the first such value."""
+_PYTHON_KINDS = {"integer": (int,), "number": (int, float), "boolean": (bool,), "text": (str,)}
+
+
+def column_series(values: list[Any], dtype: pl.DataType, rows: str, column: str) -> pl.Series:
+    """JSON values (one per row of ``rows``, e.g. "rows.sessions") as a series of ``dtype``
+    named ``column``; a value of another kind, or a time that does not parse, is a
+    RequestError naming the first such value's field (``rows[i].column``)."""
+    wanted = _kind(dtype)
+    temporal = isinstance(dtype, pl.Datetime) or dtype == pl.Date
+    accepted = (str,) if temporal else _PYTHON_KINDS.get(wanted, (int,))
     try:
-        raw = pl.Series(where, values, strict=True)
+        raw = pl.Series(column, values, strict=True)
     except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError):
-        raw = pl.Series(where, values, dtype=pl.Object)
-        kinds = {type(v).__name__ for v in values if v is not None}
-        raise RequestError(where, f"values of mixed kinds ({sorted(kinds)})",
-                           f"give every value as {_a(_kind(dtype))} (or null)") from None
+        raw = None
+    if raw is None or not _compatible(wanted, raw.dtype, temporal):
+        position = next(i for i, v in enumerate(values)  # the error path only
+                        if v is not None and not (isinstance(v, accepted) and (
+                            bool in accepted or not isinstance(v, bool))))
+        value = values[position]
+        raise RequestError(f"{rows}[{position}].{column}",
+                           f"expected {_a(wanted)}, got {_a(_python_kind(value))} ({value!r})",
+                           f"give {TIME_HINT}" if temporal else f"give {_a(wanted)}"
+                           + (" in quotes" if wanted == "text" else ""))
     if raw.dtype == pl.Null:
         return raw.cast(dtype)
-    temporal = isinstance(dtype, pl.Datetime) or dtype == pl.Date
     if temporal:
-        if raw.dtype != pl.String:
-            raise RequestError(where, f"expected {_a(_kind(dtype))}, got {_a(_kind(raw.dtype))} "
-                               f"({raw.drop_nulls()[0]!r})", f"give {TIME_HINT}")
-        return _parse_times(raw, dtype, where)
-    wanted, given = _kind(dtype), _kind(raw.dtype)
-    compatible = (wanted == given or (wanted == "number" and given == "integer")
-                  or (wanted == "text" and given == "text"))
-    if not compatible:
-        example = raw.drop_nulls()[0]
-        raise RequestError(where, f"expected {_a(wanted)}, got {_a(given)} ({example!r})",
-                           f"give {_a(wanted)}" + ("" if wanted != "text" else " in quotes"))
+        return _parse_times(raw, dtype, rows, column)
     try:
         return raw.cast(dtype, strict=True)
     except pl.exceptions.PolarsError:
         lost = raw.cast(dtype, strict=False).is_null() & raw.is_not_null()
-        example = raw.filter(lost)[0]
-        raise RequestError(where, f"value {example!r} does not fit the column's type {dtype}",
+        position = int(lost.arg_max())
+        raise RequestError(f"{rows}[{position}].{column}",
+                           f"value {raw[position]!r} does not fit the column's type {dtype}",
                            f"give {_a(wanted)} in the column's range") from None
 
 
-def _parse_times(text: pl.Series, dtype: pl.DataType, where: str) -> pl.Series:
+def _compatible(wanted: str, given: pl.DataType, temporal: bool) -> bool:
+    if given == pl.Null:
+        return True
+    if temporal:
+        return given == pl.String
+    have = _kind(given)
+    return have == wanted or (wanted == "number" and have == "integer")
+
+
+def _python_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "list" if isinstance(value, list) else "object"
+
+
+def _parse_times(text: pl.Series, dtype: pl.DataType, rows: str, column: str) -> pl.Series:
     """ISO 8601 strings as ``dtype`` (a datetime keeps the column's unit and time zone)."""
     aware = isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
     values = pd.Series(text.to_list(), dtype=object)
     try:
         parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=aware)
     except (ValueError, TypeError):  # offsets mixed with naive times
-        raise RequestError(where, "times with and without a UTC offset",
+        raise RequestError(f"{rows}.{column}", "times with and without a UTC offset",
                            f"give {TIME_HINT} " + ("with" if aware else "without") +
                            " an offset") from None
     if not aware and isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        raise RequestError(where, f"{text.drop_nulls()[0]!r} has a UTC offset but the column's "
-                           "times have none", f"give {TIME_HINT} without an offset")
+        position = int(text.is_not_null().arg_max())
+        raise RequestError(f"{rows}[{position}].{column}", f"{text[position]!r} has a UTC "
+                           "offset but the column's times have none",
+                           f"give {TIME_HINT} without an offset")
     bad = parsed.isna().to_numpy() & text.is_not_null().to_numpy()
     if bad.any():
-        raise RequestError(where, f"{text.filter(pl.Series(bad))[0]!r} is not a time",
+        position = int(np.argmax(bad))
+        raise RequestError(f"{rows}[{position}].{column}", f"{text[position]!r} is not a time",
                            f"give {TIME_HINT}")
-    series = pl.Series(where, parsed)
+    series = pl.Series(column, parsed)
     if aware:
         series = series.dt.convert_time_zone(dtype.time_zone)
     return series.cast(dtype)
@@ -145,7 +173,7 @@ def frame_of(records: Any, schema: dict[str, pl.DataType], where: str) -> pl.Dat
             extra = sorted(record.keys() - expected)
             raise RequestError(f"{where}[{position}].{extra[0]}", "unknown column",
                                f"send only the columns {list(schema)}")
-    return pl.DataFrame([column_series([r[c] for r in records], dtype, f"{where}.{c}").alias(c)
+    return pl.DataFrame([column_series([r[c] for r in records], dtype, where, c)
                          for c, dtype in schema.items()])
 
 
@@ -164,7 +192,7 @@ def read_instances(instances: Any, key_dtype: pl.DataType, time_dtype: pl.DataTy
         if extra:
             raise RequestError(f"instances[{position}].{extra[0]}", "unknown field",
                                f"use only {sorted(allowed)}")
-    ids = column_series([i["id"] for i in instances], key_dtype, "instances.id")
+    ids = column_series([i["id"] for i in instances], key_dtype, "instances", "id")
     if ids.null_count():
         position = ids.is_null().arg_max()
         raise RequestError(f"instances[{position}].id", "null", "give the instance's id")
@@ -176,7 +204,7 @@ def read_instances(instances: Any, key_dtype: pl.DataType, time_dtype: pl.DataTy
                                "cutoff time means nothing", "leave cutoff_time out")
         if time_dtype.is_numeric():
             cutoffs = column_series(given, pl.Float64 if time_dtype.is_float() else time_dtype,
-                                    "instances.cutoff_time")
+                                    "instances", "cutoff_time")
         else:
-            cutoffs = column_series(given, time_dtype, "instances.cutoff_time")
+            cutoffs = column_series(given, time_dtype, "instances", "cutoff_time")
     return ids, cutoffs

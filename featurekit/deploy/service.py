@@ -262,12 +262,16 @@ class Service:
         it has them; the features too unless ``return_features`` is false)."""
         request = self.read(body)
         matrix = self.compute(request)
-        rest = self.pipeline[1:]
+        transformed = matrix  # the steps between DFS and the model, once for both answers
+        for _, step in self.pipeline.steps[1:-1]:
+            if step is not None and step != "passthrough":
+                transformed = step.transform(transformed)
+        model = self.pipeline.steps[-1][1]
         answer: dict[str, Any] = {"ids": _plain(request.ids.to_numpy()),
-                                  "predictions": _plain(np.asarray(rest.predict(matrix)))}
-        if hasattr(rest, "predict_proba"):
-            answer["classes"] = _plain(np.asarray(self.pipeline.classes_))
-            answer["probabilities"] = np.asarray(rest.predict_proba(matrix)).tolist()
+                                  "predictions": _plain(np.asarray(model.predict(transformed)))}
+        if hasattr(model, "predict_proba"):
+            answer["classes"] = _plain(np.asarray(model.classes_))
+            answer["probabilities"] = np.asarray(model.predict_proba(transformed)).tolist()
         if request.return_features:
             answer["feature_names"] = self.feature_names
             answer["features"] = _rows(matrix)

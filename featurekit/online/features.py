@@ -4,6 +4,7 @@ tables held in memory and indexed once, with the batch engine's values."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,12 +14,18 @@ import pandas as pd
 import polars as pl
 
 from featurekit.arguments import check_items
-from featurekit.engine.api import compute
-from featurekit.engine.lazy_plan import _check_against_entityset, output_columns
+from featurekit.engine.api import _hand_back, compute
+from featurekit.engine.lazy_plan import _check_against_entityset, _cutoff_literal, output_columns
+from featurekit.engine.time_scale import DATETIME, read_moments, required_scale, ticks
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError, FeaturekitError
 from featurekit.feature import Feature
+from featurekit.frames import to_polars
+from featurekit.online.columns import concat
+from featurekit.online.fast import ArrayRunner, Unsupported, array_feature
 from featurekit.online.new_rows import read_new_rows
+from featurekit.online.output import hand_back
+from featurekit.online.program import Moment, Runner, TablePlan, fast_feature, table_plan
 from featurekit.online.reach import gather
 from featurekit.online.rows import KeyLookup, Part, TableRows, key_values
 
@@ -82,8 +89,29 @@ class OnlineFeatures:
         self.names = output_columns(self.features)
         self.tables = {name: TableRows(table) for name, table in entityset.tables.items()}
         self._order = list(nx.topological_sort(entityset.graph))  # parents before children
+        self._scale = required_scale(entityset)
+        # rows are compared with cutoffs in nanoseconds: exact for any cutoff's precision
+        self._ticks_scale = self._scale.refine("ns")
+        fast = [f for f in self.features if fast_feature(f)]
+        self._slow = [f for f in self.features if not fast_feature(f)]
+        self._fast = table_plan(entityset, self.target.name, fast) if fast else None
+        self._fast_names = output_columns(fast)
+        # the numpy path, when it computes every feature
+        self._arrays = all(array_feature(f) for f in self.features)
+        self._coders: dict = {}
+        self._moment_cache: dict[tuple, pl.Series] = {}
+        self._transforms: dict[str, dict[str, Feature]] = defaultdict(dict)
+        if self._arrays:
+            _collect_transforms(self._fast, self._transforms)
         for part in self.tables[self.target.name].parts:
             part.lookup(self.target.index)
+
+    @property
+    def slow_features(self) -> list[Feature]:
+        """The features the fast path leaves to the batch engine (on the gathered rows): those
+        reading a transform that looks at the table's other rows (ranks, running sums) or a
+        batch family of aggregations (the time-series calculators)."""
+        return list(self._slow)
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{name}={held.height}" for name, held in self.tables.items())
@@ -140,15 +168,119 @@ class OnlineFeatures:
                  for name, held in self.tables.items()}
         id_values = self._read_ids(ids, parts)
         cutoffs = self._read_cutoffs(cutoff_time, len(id_values))
+        time_column = "time" if "time" not in self.names else "cutoff_time"
+        frame = None if cutoffs is None else self._cutoff_frame(id_values, cutoffs, time_column)
+        if self._arrays:
+            try:
+                fast = self._compute_arrays(parts, id_values, frame, time_column)
+            except Unsupported:
+                fast = None
+            if fast is not None:
+                return fast
+        if self._fast is not None:
+            fast = self._compute_fast(parts, id_values, frame, time_column)
+            if fast is not None:
+                return fast
+        return self._compute_batch(parts, id_values, self.features, frame, time_column)
+
+    def _compute_batch(self, parts: dict[str, list[Part]], id_values: pl.Series,
+                       features: list[Feature], frame: pl.DataFrame | None, time_column: str,
+                       return_type: str | None = None) -> Any:
+        """The batch engine on the rows the features read (the reference the fast path equals)."""
         target = self.target
         target_rows = tuple(part.lookup(target.index).rows_of(key_values(id_values))
                             for part in parts[target.name])
-        small = gather(self.entityset, parts, self.features, target_rows)
-        if cutoffs is None:
-            return _in_order(compute(small, self.features), target.index, id_values)
-        time_column = "time" if "time" not in self.names else "cutoff_time"
-        frame = pd.DataFrame({target.index: id_values.to_pandas(), time_column: cutoffs})
-        return compute(small, self.features, cutoff_time=frame, time_column=time_column)
+        small = gather(self.entityset, parts, features, target_rows)
+        if frame is None:
+            return _in_order(compute(small, features, return_type=return_type), target.index,
+                             id_values)
+        return compute(small, features, cutoff_time=frame, time_column=time_column,
+                       return_type=return_type)
+
+    def _cutoff_frame(self, id_values: pl.Series, cutoffs: list, time_column: str) -> pl.DataFrame:
+        """The cutoff rows as ``fk.compute`` reads a cutoff frame: ids, then moments of the
+        entity set's time type (a value that is no time is refused there). One moment for
+        every id is read once and remembered (a server asks for the same moments often)."""
+        first = cutoffs[0]
+        if all(c is first for c in cutoffs) and isinstance(first, (str, pd.Timestamp, dt.datetime)):
+            key = (type(first), first, time_column)
+            moment = self._moment_cache.get(key)
+            if moment is None:
+                if len(self._moment_cache) > 1024:
+                    self._moment_cache.clear()
+                moment = self._moment_cache[key] = self._read_moments([first], time_column)
+            times = moment if len(cutoffs) == 1 else moment.gather([0] * len(cutoffs))
+        else:
+            times = self._read_moments(cutoffs, time_column)
+        return pl.DataFrame([id_values, times])
+
+    def _read_moments(self, cutoffs: list, time_column: str) -> pl.Series:
+        frame = to_polars(pd.DataFrame({time_column: cutoffs}), "cutoff_time")
+        return read_moments(self._scale, frame[time_column], f"the cutoff_time column {time_column!r}")
+
+    def _compute_fast(self, parts: dict[str, list[Part]], id_values: pl.Series,
+                      frame: pl.DataFrame | None, time_column: str) -> Any:
+        """The features by the fast path (see ``program``); None when an instance does not
+        exist yet at its cutoff (the batch engine gives its row of missing values)."""
+        target = self.target
+        plan = self._fast
+        rows = []
+        try:
+            moments = self._moments(frame, time_column, id_values.len())
+            for position, moment in enumerate(moments):
+                runner = Runner(self.entityset, parts, moment)
+                row = runner.rows(target, target.index, key_values(id_values.slice(position, 1)),
+                                  plan.columns)
+                if row.height == 0:
+                    return None
+                rows.append(runner.run(plan, row).select(self._fast_names))
+        except ComputeError:  # times beyond the nanosecond range: the batch engine says so
+            return None
+        computed = rows[0] if len(rows) == 1 else pl.concat(rows, how="vertical_relaxed")
+        keys = [target.index] if frame is None else [target.index, time_column]
+        columns = [id_values.to_frame(target.index) if frame is None else frame.select(keys), computed]
+        if self._slow:
+            slow = self._compute_batch(parts, id_values, self._slow, frame, time_column, "polars")
+            columns.append(slow.select(output_columns(self._slow)))
+        result = pl.concat(columns, how="horizontal").select(*keys, *self.names)
+        return _hand_back(result, target.source_kind, keys, self.features)
+
+    def _compute_arrays(self, parts: dict[str, list[Part]], id_values: pl.Series,
+                        frame: pl.DataFrame | None, time_column: str) -> Any:
+        """The features by the numpy path (see ``fast``); None when an instance does not
+        exist yet at its cutoff (the batch engine gives its row of missing values)."""
+        target = self.target
+        runner = ArrayRunner(self.entityset, parts, self._coders, self._transforms)
+        try:
+            moments = self._moments(frame, time_column, id_values.len())
+        except ComputeError:
+            return None
+        per_instance = []
+        for position, moment in enumerate(moments):
+            runner.moment = moment
+            rows = runner.rows_where(target, target.index, key_values(id_values.slice(position, 1)))
+            if not rows:
+                return None
+            per_instance.append(runner.run(self._fast, rows, self.names))
+        cols = {}
+        for name in self.names:
+            found = [instance[name] for instance in per_instance]
+            if any(c.names is not found[0].names for c in found):
+                raise Unsupported("codes of two versions of a category table")
+            cols[name] = concat(found)
+        keys = [id_values] if frame is None else [frame[target.index], frame[time_column]]
+        return hand_back(target.source_kind, keys, self.features, cols)
+
+    def _moments(self, frame: pl.DataFrame | None, time_column: str, count: int) -> list[Moment]:
+        """One ``Moment`` per instance: its cutoff (now when there is none)."""
+        if frame is None:
+            return [Moment(None, _cutoff_literal(self.entityset, None), self._ticks_scale)] * count
+        moments = frame[time_column]
+        cut = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
+        datetimes = self._scale.kind == DATETIME
+        now = None if datetimes else _cutoff_literal(self.entityset, None)
+        return [Moment(cut[i], pl.lit(moments.slice(i, 1)).first() if datetimes else now,
+                       self._ticks_scale) for i in range(count)]
 
     def _read_ids(self, ids: Any, parts: dict[str, list[Part]]) -> pl.Series:
         """The ids as a series of the index's type, each known, none repeated."""
@@ -166,7 +298,7 @@ class OnlineFeatures:
         if series.len() == 0 or series.null_count():
             raise FeaturekitError(f"ids must name at least one instance of {target.name!r}, none "
                                   "missing. Fix: pass e.g. compute([42])")
-        if series.n_unique() < series.len():
+        if series.len() > 1 and series.n_unique() < series.len():
             raise FeaturekitError(f"ids repeat instance(s) {series.filter(series.is_duplicated()).unique().head(3).to_list()}."
                                   " Fix: pass each instance once")
         values = key_values(series)
@@ -195,11 +327,21 @@ class OnlineFeatures:
         return moments
 
 
+def _collect_transforms(plan: TablePlan, found: dict[str, dict[str, Feature]]) -> None:
+    """Every transform of the plan and of the plans under it, by table and name."""
+    for level in plan.transforms:
+        for feature in level:
+            found[plan.table.name][feature.name] = feature
+    for *_, below in (*plan.paths, *plan.parents):
+        _collect_transforms(below, found)
+
+
 def _in_order(matrix: Any, index: str, ids: pl.Series) -> Any:
-    """``matrix`` (sorted by ``index``) with its rows in the order of ``ids``."""
-    if ids.len() < 2 or ids.is_sorted():
-        return matrix
+    """The rows of ``matrix`` (sorted by ``index``, possibly with other instances, read by
+    a transform over the whole table) for ``ids``, in their order."""
     if isinstance(matrix, pd.DataFrame):
+        if len(matrix) == ids.len() and (ids.len() < 2 or ids.is_sorted()):
+            return matrix
         return matrix.loc[ids.to_list()]
     if isinstance(matrix, pl.DataFrame):
         return ids.to_frame(index).join(matrix, on=index, how="left", maintain_order="left")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from featurekit.engine.time_scale import TimeScale, ticks
 from featurekit.entityset import Table
 
 COMPACT_MIN_ROWS = 4096  # appended rows are merged into the historical part beyond this share
@@ -77,6 +78,31 @@ class Part:
 
     frame: pl.DataFrame
     lookups: dict[str, KeyLookup] = field(default_factory=dict)
+    _times: tuple[np.ndarray, np.ndarray] | None = None
+    arrays: dict = field(default_factory=dict)  # the fast path's columns of this part (numpy)
+    keys: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
+
+    def key_array(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A key column in ``key_values``' form for every row (missing ones filled) and
+        where it is missing (None: nowhere), built once."""
+        found = self.keys.get(column)
+        if found is None:
+            series = self.frame[column]
+            missing = series.is_null().to_numpy() if series.null_count() else None
+            if missing is not None:
+                series = series.fill_null(series.drop_nulls().head(1).item() if
+                                          series.len() > series.null_count() else 0)
+            found = self.keys[column] = (_numbers(series), missing)
+        return found
+
+    def times(self, column: str, scale: TimeScale) -> tuple[np.ndarray, np.ndarray]:
+        """The time index as ticks of ``scale`` and whether each row has a time, built once."""
+        if self._times is None:
+            series = self.frame[column]
+            present = series.is_not_null().to_numpy()
+            values = ticks(scale, series, f"column {column!r}")
+            self._times = (values.fill_null(0).to_numpy(), present)
+        return self._times
 
     def lookup(self, column: str) -> KeyLookup:
         found = self.lookups.get(column)

@@ -1,0 +1,96 @@
+"""Columns of the online fast path as numpy arrays: floats with NaN for missing, integers
+and booleans with a mask of missing values, categories as codes (-1 missing) into the
+column's values in sorted order, so a code's order is its value's order (a mode's ties go
+to the smallest value, as in the batch kernels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+FLOAT, INTEGER, BOOLEAN, CODES, OTHER = "f", "i", "b", "c", "o"
+
+
+@dataclass
+class Col:
+    """One column's values for some rows: ``values`` and, for integers and booleans, the
+    rows where it is missing (None: none); ``names`` maps codes to values (CODES only)."""
+
+    kind: str
+    values: np.ndarray
+    missing: np.ndarray | None = None
+    names: np.ndarray | None = None
+    nan_is_value: bool = False  # a sum's NaN (+inf plus -inf) is a value, not a missing one
+
+    def take(self, positions: np.ndarray) -> Col:
+        return Col(self.kind, self.values[positions],
+                   None if self.missing is None else self.missing[positions], self.names,
+                   self.nan_is_value)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def concat(cols: list[Col]) -> Col:
+    """Rows of several parts one after another (their codes share one coder)."""
+    if len(cols) == 1:
+        return cols[0]
+    first = cols[-1]
+    missing = None
+    if any(c.missing is not None for c in cols):
+        missing = np.concatenate([c.missing if c.missing is not None else np.zeros(len(c), bool)
+                                  for c in cols])
+    return Col(first.kind, np.concatenate([c.values for c in cols]), missing, first.names,
+               first.nan_is_value)
+
+
+def kind_of(dtype: pl.DataType) -> str:
+    if dtype.is_float():
+        return FLOAT
+    if dtype.is_integer() and dtype != pl.UInt64:
+        return INTEGER
+    if dtype == pl.Boolean:
+        return BOOLEAN
+    if isinstance(dtype, (pl.Categorical, pl.Enum)) or dtype == pl.String:
+        return CODES
+    return OTHER
+
+
+class Coder:
+    """The sorted values of a categorical column over every part: codes are positions in it.
+    ``version`` grows when a part brings a new value (codes of older parts are then made again)."""
+
+    def __init__(self) -> None:
+        self.names = np.empty(0, dtype=object)
+        self.version = 0
+
+    def encode(self, series: pl.Series) -> np.ndarray:
+        text = series.cast(pl.String)
+        seen = text.drop_nulls().unique()
+        if seen.len():
+            new = seen.filter(~seen.is_in(pl.Series(self.names.tolist(), dtype=pl.String).implode()))
+            if new.len():
+                self.names = np.array(sorted([*self.names.tolist(), *new.to_list()]), dtype=object)
+                self.version += 1
+        if not len(self.names):
+            return np.full(series.len(), -1, np.int32)
+        enum = pl.Enum(self.names.tolist())
+        return text.cast(enum).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
+
+
+def to_col(series: pl.Series, coder: Coder | None = None) -> Col:
+    """A polars column as a ``Col`` (categories through ``coder``)."""
+    kind = kind_of(series.dtype)
+    if kind == FLOAT:
+        return Col(FLOAT, series.cast(pl.Float64).fill_null(np.nan).to_numpy())
+    if kind in (INTEGER, BOOLEAN):
+        missing = series.is_null().to_numpy() if series.null_count() else None
+        filled = series.fill_null(0 if kind == INTEGER else False) if missing is not None else series
+        values = filled.cast(pl.Int64).to_numpy() if kind == INTEGER else filled.to_numpy()
+        return Col(kind, values, missing)
+    if kind == CODES and coder is not None:
+        codes = coder.encode(series)
+        return Col(CODES, codes, None, coder.names)
+    return Col(OTHER, series.to_numpy())

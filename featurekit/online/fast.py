@@ -1,0 +1,262 @@
+"""The fastest online path: features computed in numpy over the rows of one instance, for
+plans made of identity columns, direct features, row-wise transforms of a table's own
+columns (computed once per held part, since they never depend on the cutoff) and the
+aggregations the batch engine computes with its kernel statistics (COUNT, SUM, MEAN, STD,
+MIN, MAX, SKEW, MODE, NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE, ...; see ``aggregate``).
+
+``array_feature`` tells which features it computes; a call meeting a case it does not
+handle (a mode of booleans, an aggregation of datetimes) raises ``Unsupported`` and is
+computed by the polars path of ``program`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import polars as pl
+
+from featurekit.engine.lazy_plan import _cutoff_literal, split_by_where
+from featurekit.entityset import EntitySet, Relationship, Table
+from featurekit.feature import (
+    AggregationFeature,
+    DirectFeature,
+    Feature,
+    IdentityFeature,
+    TransformFeature,
+)
+from featurekit.online.aggregate import CATEGORIES, MOMENTS, Groups, aggregate
+from featurekit.online.columns import (
+    BOOLEAN,
+    CODES,
+    FLOAT,
+    INTEGER,
+    OTHER,
+    Coder,
+    Col,
+    concat,
+    kind_of,
+    to_col,
+)
+from featurekit.online.program import Moment, TablePlan
+from featurekit.online.rows import Part
+from featurekit.primitives import ComputeContext
+
+Rows = list[tuple[Part, np.ndarray]]  # known rows of one table: positions in each part
+
+
+class Unsupported(Exception):
+    """A case the numpy path does not compute; the caller uses the polars path."""
+
+
+def precomputable(feature: Feature) -> bool:
+    """A row-wise transform of its table's own columns: the same for every cutoff."""
+    if isinstance(feature, IdentityFeature):
+        return True
+    if not isinstance(feature, TransformFeature):
+        return False
+    primitive = feature.primitive
+    return (primitive.row_wise and not primitive.ordered and not primitive.uses_cutoff
+            and all(precomputable(f) for f in feature.inputs))
+
+
+def array_feature(feature: Feature) -> bool:
+    """Whether the numpy path computes ``feature``."""
+    if precomputable(feature):
+        return True
+    if isinstance(feature, DirectFeature):
+        return array_feature(feature.base)
+    if isinstance(feature, AggregationFeature):
+        stat = feature.primitive.kernel_stat
+        return (stat in MOMENTS | CATEGORIES and len(feature.inputs) == 1
+                and all(array_feature(f) for f in feature.sources))
+    return False
+
+
+class ArrayRunner:
+    """Computes plans in numpy over the parts held for one call."""
+
+    def __init__(self, entityset: EntitySet, parts: dict[str, list[Part]], coders: dict,
+                 transforms: dict[str, dict[str, TransformFeature]]) -> None:
+        self.es = entityset
+        self.parts = parts
+        self.coders = coders
+        self.transforms = transforms  # table -> name -> transform feature (precomputed)
+        self.moment: Moment | None = None
+
+    # ------------------------------------------------------------- columns
+    def _series(self, table: Table, part: Part, name: str) -> pl.Series:
+        """A raw column, or a precomputed transform over the whole part (polars, once)."""
+        if name in part.frame.columns:
+            return part.frame[name]
+        feature = self.transforms[table.name][name]
+        context = ComputeContext(time=pl.col(table.time_index) if table.time_index else None,
+                                 cutoff=_cutoff_literal(self.es, None))
+
+        def expression(node: Feature) -> pl.Expr:
+            if isinstance(node, IdentityFeature):
+                return pl.col(node.column)
+            return node.primitive.transform_expr([expression(i) for i in node.inputs], context)
+
+        return part.frame.select(expression(feature).alias(name)).to_series()
+
+    def _part_col(self, table: Table, part: Part, name: str) -> Col:
+        coder = self.coders.get((table.name, name))
+        found = part.arrays.get(name)
+        if found is not None and (coder is None or found[0] == coder.version):
+            return found[1]
+        series = self._series(table, part, name)
+        if kind_of(series.dtype) == CODES:
+            coder = self.coders.setdefault((table.name, name), Coder())
+        col = to_col(series, coder)
+        part.arrays[name] = (coder.version if coder is not None else 0, col)
+        return col
+
+    def column(self, table: Table, rows: Rows, name: str) -> Col:
+        """``name`` for the rows (codes of every part against one coder version)."""
+        for _ in range(2):
+            cols = [self._part_col(table, part, name) for part, _ in rows]
+            coder = self.coders.get((table.name, name))
+            if coder is None or all(c.names is coder.names for c in cols):
+                break
+        taken = [col.take(positions) for col, (_, positions) in zip(cols, rows, strict=True)]
+        if not taken:
+            return self._empty(table, name)
+        return concat(taken)
+
+    def _empty(self, table: Table, name: str) -> Col:
+        part = self.parts[table.name][0]
+        return self._part_col(table, part, name).take(np.empty(0, np.int64))
+
+    def keys(self, rows: Rows, column: str) -> tuple[np.ndarray, np.ndarray | None]:
+        values, missing = [], []
+        for part, positions in rows:
+            array, absent = part.key_array(column)
+            values.append(array[positions])
+            missing.append(absent[positions] if absent is not None else np.zeros(len(positions), bool))
+        if not values:
+            return np.empty(0, np.int64), None
+        joined_missing = np.concatenate(missing)
+        return np.concatenate(values), joined_missing if joined_missing.any() else None
+
+    def rows_where(self, table: Table, column: str, values: np.ndarray) -> Rows:
+        """The known rows of ``table`` whose ``column`` is one of ``values``."""
+        found = []
+        for part in self.parts[table.name]:
+            positions = self.moment.known(table, part, part.lookup(column).rows_of(values))
+            if len(positions):
+                found.append((part, positions))
+        return found
+
+    # ----------------------------------------------------------- compute
+    def run(self, plan: TablePlan, rows: Rows, wanted: Iterable[str]) -> dict[str, Col]:
+        """The columns ``wanted`` (features of the plan's table) for ``rows``."""
+        table = plan.table
+        out: dict[str, Col] = {}
+        count = sum(len(p) for _, p in rows)
+        for path, group, child_plan in plan.paths:
+            out.update(self._aggregate(table, rows, count, path, group, child_plan))
+        for relationship, group, parent_plan in plan.parents:
+            out.update(self._direct(rows, relationship, group, parent_plan))
+        for name in wanted:
+            if name not in out:
+                out[name] = self.column(table, rows, name)
+        return out
+
+    def _aggregate(self, table: Table, rows: Rows, count: int, path: tuple[Relationship, ...],
+                   group: list[AggregationFeature], child_plan: TablePlan) -> dict[str, Col]:
+        owner_keys, _ = self.keys(rows, table.index)
+        owner_ids = np.arange(count)
+        reached: Rows = []
+        for step, relationship in enumerate(path):
+            child = self.es[relationship.child]
+            order = np.argsort(owner_keys, kind="stable")
+            sorted_keys = owner_keys[order]
+            reached = self.rows_where(child, relationship.child_key, np.unique(owner_keys))
+            child_keys, _ = self.keys(reached, relationship.child_key)
+            at = np.searchsorted(sorted_keys, child_keys) if len(sorted_keys) else child_keys[:0]
+            owner_ids = owner_ids[order][at] if len(at) else np.empty(0, np.int64)
+            if step < len(path) - 1:
+                owner_keys, _ = self.keys(reached, child.index)
+        inputs = list(dict.fromkeys(f.name for feature in group for f in feature.sources))
+        values = self.run(child_plan, reached, inputs)
+        results: dict[str, Col] = {}
+        for where, subgroup in split_by_where(group).values():
+            owners, selected = owner_ids, None
+            if where is not None:
+                flag = values[where.name]
+                if flag.kind != BOOLEAN:
+                    raise Unsupported("a where clause that is not boolean")
+                selected = flag.values if flag.missing is None else flag.values & ~flag.missing
+                owners = owner_ids[selected]
+            groups = Groups(owners, count)
+            for feature in subgroup:
+                source = feature.inputs[0]
+                col = values[source.name] if selected is None else values[source.name].take(selected)
+                if col.kind == OTHER or (col.kind == BOOLEAN and feature.primitive.kernel_stat in CATEGORIES):
+                    raise Unsupported(f"{feature.primitive.kernel_stat} of {col.kind} values")
+                result = aggregate(feature.primitive.kernel_stat, col, groups, source.name)
+                results[feature.name] = _with_default(feature, result, groups)
+        return results
+
+    def _direct(self, rows: Rows, relationship: Relationship, group: list[DirectFeature],
+                parent_plan: TablePlan) -> dict[str, Col]:
+        parent = self.es[relationship.parent]
+        child_keys, missing = self.keys(rows, relationship.child_key)
+        wanted = np.unique(child_keys if missing is None else child_keys[~missing])
+        parent_rows = self.rows_where(parent, parent.index, wanted)
+        bases = list(dict.fromkeys(f.base.name for f in group))
+        values = self.run(parent_plan, parent_rows, bases)
+        parent_keys, _ = self.keys(parent_rows, parent.index)
+        order = np.argsort(parent_keys, kind="stable")
+        sorted_keys = parent_keys[order]
+        at = np.minimum(np.searchsorted(sorted_keys, child_keys), max(len(sorted_keys) - 1, 0))
+        found = (sorted_keys[at] == child_keys) if len(sorted_keys) else np.zeros(len(child_keys), bool)
+        if missing is not None:
+            found &= ~missing
+        positions = order[at] if len(order) else np.zeros(len(child_keys), np.int64)
+        return {f.name: _take_or_missing(values[f.base.name], positions, found) for f in group}
+
+
+def _take_or_missing(col: Col, positions: np.ndarray, found: np.ndarray) -> Col:
+    if not len(col):
+        return _all_missing(col, len(positions))
+    taken = col.take(positions)
+    if found.all():
+        return taken
+    values = taken.values.copy()
+    if col.kind == FLOAT:
+        values[~found] = np.nan
+        return Col(FLOAT, values, None, None, col.nan_is_value)
+    if col.kind == CODES:
+        values[~found] = -1
+        return Col(CODES, values, None, col.names)
+    missing = ~found if taken.missing is None else taken.missing | ~found
+    return Col(col.kind, values, missing, col.names)
+
+
+def _all_missing(col: Col, count: int) -> Col:
+    if col.kind == FLOAT:
+        return Col(FLOAT, np.full(count, np.nan))
+    if col.kind == CODES:
+        return Col(CODES, np.full(count, -1, np.int32), None, col.names)
+    return Col(col.kind, np.zeros(count, dtype=col.values.dtype), np.ones(count, bool), col.names)
+
+
+def _with_default(feature: AggregationFeature, col: Col, groups: Groups) -> Col:
+    """A primitive's default where it gives no value, as the batch engine puts it in: for a
+    parent without rows, and for any missing value (NaN too, for a double result)."""
+    default = feature.primitive.default_value
+    if default is None:
+        return col
+    values = col.values.copy()
+    if col.kind == FLOAT:
+        if col.nan_is_value and feature.schema.logical_type != "double":
+            values[~groups.present] = default
+        else:
+            values[np.isnan(values)] = default
+        return Col(FLOAT, values, None, None, col.nan_is_value)
+    if col.kind == INTEGER and col.missing is not None:
+        values[col.missing] = default
+        return Col(INTEGER, values)
+    return col

@@ -49,19 +49,21 @@ class Request:
 
 def _kind(dtype: pl.DataType) -> str:
     """How a request spells a value of ``dtype`` (for messages and the /schema page)."""
+    if dtype == pl.Boolean:
+        return "boolean"
     if dtype.is_integer():
         return "integer"
     if dtype.is_float() or dtype.is_decimal():
         return "number"
-    if dtype == pl.Boolean:
-        return "boolean"
     if isinstance(dtype, pl.Datetime):
         return "time (ISO 8601 text)"
     if dtype == pl.Date:
         return "date (ISO 8601 text)"
     if isinstance(dtype, pl.Duration):
         return "duration in microseconds (integer)"
-    return "text"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Categorical | pl.Enum):
+        return "text"
+    return "list" if isinstance(dtype, pl.List | pl.Array) else "object"
 
 
 def _a(kind: str) -> str:

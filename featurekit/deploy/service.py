@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -295,12 +296,24 @@ def _plain(values: np.ndarray) -> list[Any]:
 
 
 def _rows(matrix: pd.DataFrame) -> list[list[Any]]:
-    """A feature matrix as JSON-ready rows: missing values as null, times as ISO text."""
-    frame = pl.from_pandas(matrix, include_index=False)
-    fixes = []
-    for name, dtype in frame.schema.items():
-        if dtype.is_float():
-            fixes.append(pl.col(name).fill_nan(None))
-        elif dtype.is_temporal() or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
-            fixes.append(pl.col(name).cast(pl.String))
-    return [list(row) for row in frame.with_columns(fixes).rows()]
+    """A feature matrix as JSON-ready rows: missing values as null, categories as their
+    values, times as ISO text (one conversion, then a pass over a request's few cells)."""
+    return [[_plain_value(v) for v in row] for row in matrix.to_numpy(dtype=object).tolist()]
+
+
+_JSON_READY = (int, str, bool)
+
+
+def _plain_value(value: Any) -> Any:
+    """One value as JSON takes it: missing as None, numpy scalars as Python's, times as text."""
+    if isinstance(value, _JSON_READY):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return _plain_value(value.item())
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime | dt.date):
+        return pd.Timestamp(value).isoformat()
+    return str(value)

@@ -135,6 +135,15 @@ def _python_kind(value: Any) -> str:
 def _parse_times(text: pl.Series, dtype: pl.DataType, rows: str, column: str) -> pl.Series:
     """ISO 8601 strings as ``dtype`` (a datetime keeps the column's unit and time zone)."""
     aware = isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    if isinstance(dtype, pl.Datetime):  # the usual case, ISO text of one form: polars parses
+        try:
+            parsed = text.str.to_datetime(time_unit=dtype.time_unit, strict=True)
+        except pl.exceptions.PolarsError:
+            parsed = None
+        if parsed is not None and (parsed.dtype.time_zone is not None) == aware:
+            if aware:
+                parsed = parsed.dt.convert_time_zone(dtype.time_zone)
+            return parsed.alias(column).cast(dtype)
     values = pd.Series(text.to_list(), dtype=object)
     try:
         parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=aware)

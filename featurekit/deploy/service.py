@@ -85,7 +85,10 @@ class Service:
         raise AssertionError("a time scale without a time index")
 
     def _schemas(self) -> dict[str, dict[str, pl.DataType]]:
-        return {name: dict(table.frame.schema) for name, table in self.entityset.tables.items()}
+        if not hasattr(self, "_table_schemas"):
+            self._table_schemas = {name: dict(table.frame.schema)
+                                   for name, table in self.entityset.tables.items()}
+        return self._table_schemas
 
     def schema(self) -> dict[str, Any]:
         """What a request must contain: the target and its id, the cutoff time's form, and
@@ -283,7 +286,10 @@ def _as_pandas(result: Any, names: list[str]) -> pd.DataFrame:
     """The online result as the pandas frame DeepFeatureSynthesis.transform hands the next
     step (its columns in the features' order, a fresh 0..n-1 index)."""
     frame = result.to_pandas() if isinstance(result, pl.DataFrame) else result
-    return frame[names].reset_index(drop=True)
+    if list(frame.columns) != names:
+        frame = frame[names]
+    frame.index = pd.RangeIndex(len(frame))  # a frame of our own: no copy needed
+    return frame
 
 
 def _plain(values: np.ndarray) -> list[Any]:

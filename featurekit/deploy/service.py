@@ -239,20 +239,31 @@ class Service:
         return matrix
 
     def _online(self, request: Request, rows: dict[str, pl.DataFrame] | None) -> pd.DataFrame:
-        """One call of the online path, or two when only some instances give a cutoff (the
-        others are computed with every held row); rows come back in the request's order."""
+        """The online path's features, one row per instance in the request's order. One call
+        when it can; instances without a cutoff, and an id asked for again (at another
+        cutoff), go to calls of their own (the online path takes each id once per call)."""
         ids, cutoffs = request.ids, request.cutoffs
-        if cutoffs is None or not cutoffs.null_count():
-            return _as_pandas(self.online.compute(ids, cutoff_time=cutoffs, rows=rows),
-                              self.feature_names)
-        timed = cutoffs.is_not_null()
-        parts = [_as_pandas(self.online.compute(ids.filter(timed), cutoff_time=cutoffs.filter(
-                     timed), rows=rows), self.feature_names),
-                 _as_pandas(self.online.compute(ids.filter(~timed), cutoff_time=None, rows=rows),
-                            self.feature_names)]
-        order = np.argsort(np.r_[np.flatnonzero(timed.to_numpy()),
-                                 np.flatnonzero(~timed.to_numpy())], kind="stable")
+        timed = (pl.repeat(False, ids.len(), eager=True) if cutoffs is None
+                 else cutoffs.is_not_null())
+        groups = pl.DataFrame({"id": ids, "timed": timed}).select(
+            group=pl.col("timed").cast(pl.Int64) + 2 * pl.int_range(pl.len()).over("id"))
+        group = groups["group"].to_numpy()
+        if (group == group[0]).all():
+            return self._online_call(ids, cutoffs if timed[0] else None, rows)
+        parts, positions = [], []
+        for number in np.unique(group):
+            chosen = np.flatnonzero(group == number)
+            subset = pl.Series(chosen)
+            parts.append(self._online_call(ids.gather(subset), cutoffs.gather(subset)
+                                           if number % 2 else None, rows))
+            positions.append(chosen)
+        order = np.argsort(np.concatenate(positions), kind="stable")
         return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+
+    def _online_call(self, ids: pl.Series, cutoffs: pl.Series | None,
+                     rows: dict[str, pl.DataFrame] | None) -> pd.DataFrame:
+        return _as_pandas(self.online.compute(ids, cutoff_time=cutoffs, rows=rows),
+                          self.feature_names)
 
     def features(self, body: Any) -> dict[str, Any]:
         """POST /features: the features of each instance, with their names."""

@@ -271,3 +271,23 @@ def test_schema_health_and_docs_describe_the_api(fitted, server):
     assert {"/features", "/predict", "/health", "/schema"} <= set(paths)
     assert "instances" in paths["/predict"]["post"]["requestBody"]["content"][
         "application/json"]["schema"]["properties"]
+
+
+def test_an_instance_may_come_at_several_cutoffs_and_without_one(fitted, server):
+    pipeline, entityset, _ = fitted
+    asked = [(5, "2021-06-01T00:00:00"), (9, None), (5, "2022-06-01T00:00:00"), (5, None),
+             (9, "2021-01-01T00:00:00")]
+    answer = server.post("/features", json={"instances": [
+        {"id": i} if t is None else {"id": i, "cutoff_time": t} for i, t in asked]})
+    assert answer.status_code == 200, answer.text
+    now = fk.compute(entityset, pipeline[0].features_)
+    got = answer.json()["features"]
+    for position, (instance, moment) in enumerate(asked):
+        if moment is None:
+            expected = now.loc[[instance]]
+        else:
+            expected = fk.compute(entityset, pipeline[0].features_, cutoff_time=pd.DataFrame(
+                {"customer_id": [instance], "time": [pd.Timestamp(moment)]}))
+        assert_matches({"feature_names": answer.json()["feature_names"],
+                        "features": [got[position]]}, expected)
+    assert got[0] != got[2]  # a year apart, customer 5's features differ

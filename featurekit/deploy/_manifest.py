@@ -27,6 +27,22 @@ class DeploymentError(FeaturekitError):
     """A saved pipeline cannot be written, or a directory cannot be loaded as one."""
 
 
+def check_path(name: str, value: Any) -> Path:
+    """A path argument (str or os.PathLike) as a Path, else a DeploymentError."""
+    import os
+
+    if isinstance(value, bytes) or not isinstance(value, str | os.PathLike) or not str(value):
+        raise DeploymentError(f"{name} must be a directory path, got {value!r}. Fix: pass e.g. "
+                              f"{name}='churn_model'")
+    return Path(value)
+
+
+def check_entityset(value: Any) -> None:
+    if value is not None and not isinstance(value, EntitySet):
+        raise DeploymentError(f"entityset must be an EntitySet or None, got "
+                              f"{type(value).__name__}. Fix: pass the entity set to serve")
+
+
 def sha256(path: Path) -> str:
     """The hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()

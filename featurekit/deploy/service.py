@@ -38,11 +38,14 @@ class Service:
 
     def __init__(self, path: str | os.PathLike, max_rows: int = MAX_ROWS,
                  max_bytes: int = MAX_BYTES, trusted: tuple[str, ...] = ()):
+        from featurekit.arguments import check_count
         from featurekit.deploy.store import load_parts
         from featurekit.engine.lazy_plan import output_columns
         from featurekit.engine.time_scale import time_scale
         from featurekit.online import OnlineFeatures
 
+        check_count("max_rows", max_rows, low=1, optional=False)
+        check_count("max_bytes", max_bytes, low=1, optional=False)
         parts = load_parts(path, trusted=trusted)
         self.path = Path(path)
         self.pipeline = parts["pipeline"]

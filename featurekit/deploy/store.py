@@ -25,7 +25,9 @@ from featurekit.deploy._manifest import (
     FORMAT,
     FORMAT_VERSION,
     DeploymentError,
+    check_entityset,
     check_files,
+    check_path,
     frame_schema,
     read_manifest,
     schema_differences,
@@ -68,6 +70,11 @@ def save(pipeline: Any, path: str | os.PathLike, entityset: EntitySet | None = N
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
+    from featurekit.arguments import check_flag
+
+    target = check_path("path", path)
+    check_entityset(entityset)
+    check_flag("overwrite", overwrite)
     sio = require_skops()
     if not isinstance(pipeline, Pipeline):
         raise DeploymentError(f"save takes a fitted sklearn.pipeline.Pipeline, got "
@@ -78,7 +85,6 @@ def save(pipeline: Any, path: str | os.PathLike, entityset: EntitySet | None = N
     except Exception:
         raise DeploymentError("the pipeline is not fitted. Fix: call pipeline.fit(X, y) before "
                               "fk.deploy.save") from None
-    target = Path(path)
     if target.exists() and not (overwrite and target.is_dir()):
         raise DeploymentError(f"{str(target)!r} already exists. Fix: pick a new path, or pass "
                               "overwrite=True to replace a saved pipeline")
@@ -232,12 +238,18 @@ def load(path: str | os.PathLike, entityset: EntitySet | None = None,
 def load_parts(path: str | os.PathLike, entityset: EntitySet | None = None,
                trusted: Iterable[str] = ()) -> dict[str, Any]:
     """``load``'s work: the pipeline, its entity set, the name of the DFS step and the manifest."""
+    from featurekit.arguments import check_names
     from featurekit.feature_files import features_from_dict
     from featurekit.primitives import registered_class
     from featurekit.sklearn import DeepFeatureSynthesis
 
+    directory = check_path("path", path)
+    check_entityset(entityset)
+    if hasattr(trusted, "columns"):  # a frame iterates its column names: not what is meant
+        raise DeploymentError("trusted takes type names such as ['my_package.MyStep'], got a "
+                              "frame. Fix: pass a list of the names load's error listed")
+    trusted = check_names("trusted", trusted, optional=False)
     sio = require_skops()
-    directory = Path(path)
     manifest = read_manifest(directory)
     check_files(directory, manifest)
     where = f"saved pipeline {str(directory)!r}"

@@ -148,10 +148,14 @@ def test_an_unlisted_or_missing_file_is_refused(saved, tmp_path):
 
 
 def test_a_missing_custom_primitive_is_refused(retail_frames, tmp_path, monkeypatch):
-    import custom_primitives  # noqa: F401  (registers second_largest)
+    import custom_primitives
 
     from featurekit import primitives
 
+    # registered again: another test may have cleaned the registry since the module's import
+    monkeypatch.setitem(primitives._REGISTRY, "second_largest", custom_primitives.SecondLargest)
+    monkeypatch.setitem(primitives._BY_IDENTITY, "custom_primitives:SecondLargest",
+                        custom_primitives.SecondLargest)
     entityset = retail_entityset({k: v.copy() for k, v in retail_frames.items()})
     X = pd.DataFrame({"customer_id": retail_frames["customers"]["customer_id"]})
     with warnings.catch_warnings():
@@ -226,3 +230,29 @@ def test_a_missing_extra_names_it(monkeypatch, saved):
 
     with pytest.raises(DeploymentError, match=r"pip install 'featurekit\[serve\]'"):
         require_serving()
+
+
+WRONG = [None, 0, 1.5, "", b"x", [], [1], {}, {"a": 1}, True, object(), pd.DataFrame()]
+
+
+@pytest.mark.parametrize("value", WRONG, ids=lambda v: type(v).__name__ + repr(v)[:8])
+def test_wrong_kinds_of_arguments_get_featurekit_errors(fitted, saved, tmp_path, value):
+    calls = {  # call -> the values of WRONG that are right for it
+        "save path": (lambda: deploy.save(fitted[0], value), ()),
+        "save entityset": (lambda: deploy.save(fitted[0], tmp_path / "a", entityset=value),
+                           (None,)),
+        "save overwrite": (lambda: deploy.save(fitted[0], tmp_path / "b", overwrite=value),
+                           (True,)),
+        "save pipeline": (lambda: deploy.save(value, tmp_path / "c"), ()),
+        "load path": (lambda: deploy.load(value), ()),
+        "load entityset": (lambda: deploy.load(saved, entityset=value), (None,)),
+        "load trusted": (lambda: deploy.load(saved, trusted=value), ([], {})),
+        "max_rows": (lambda: deploy.Service(saved, max_rows=value), ()),
+        "max_bytes": (lambda: deploy.Service(saved, max_bytes=value), ()),
+    }
+    for name, (call, right) in calls.items():
+        if any(value is r or (type(value) is type(r) and value == r) for r in right):
+            continue
+        with pytest.raises(fk.FeaturekitError):
+            call()
+            pytest.fail(f"{name} accepted {value!r}")

@@ -65,3 +65,15 @@ def test_serve_refuses_a_directory_it_cannot_load(tmp_path):
 
 def test_the_command_line_defaults_are_the_service_defaults():
     assert (cli.MAX_ROWS, cli.MAX_BYTES) == (service.MAX_ROWS, service.MAX_BYTES)
+
+
+def test_each_worker_builds_the_app_from_the_environment(saved, monkeypatch):
+    import json
+
+    from featurekit.deploy import app
+
+    monkeypatch.setenv(app.PATH_VARIABLE, json.dumps({"path": str(saved), "max_rows": 7,
+                                                      "max_bytes": 900}))
+    built = app.app_from_environment()
+    assert built.state.service.max_rows == 7 and built.state.service.max_bytes == 900
+    assert built.state.service.path == saved

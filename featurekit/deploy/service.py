@@ -132,12 +132,13 @@ class Service:
         known = {"instances", "rows", "keep_rows", "return_features"}
         extra = sorted(body.keys() - known)
         if extra:
-            raise RequestError(extra[0], "unknown field", f"use only {sorted(known)}")
+            raise RequestError(extra[0] or '""', "unknown field", f"use only {sorted(known)}")
         rows = body.get("rows") or {}
         if not isinstance(rows, dict):
             raise RequestError("rows", "expected an object {table: [rows]}",
                                'send {"sessions": [{...}], ...}')
-        count = len(body.get("instances") or []) + sum(
+        instances = body.get("instances")
+        count = (len(instances) if isinstance(instances, list) else 0) + sum(
             len(r) if isinstance(r, list) else 0 for r in rows.values())
         if count > self.max_rows:
             raise RequestError("rows", f"{count} rows and instances, more than the limit of "

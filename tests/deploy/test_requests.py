@@ -86,3 +86,20 @@ def test_the_size_limit_counts_rows_and_instances(service):
         service.read(body)
     assert caught.value.status == 413 and str(service.max_rows) in caught.value.problems[0][
         "problem"]
+
+
+BODIES = JSON | st.fixed_dictionaries({}, optional={
+    "instances": JSON | st.lists(JSON | st.fixed_dictionaries({"id": JSON}), max_size=3),
+    "rows": JSON | st.dictionaries(st.sampled_from(["sessions", "customers", "x"]),
+                                   JSON | st.lists(JSON, max_size=2), max_size=2),
+    "keep_rows": JSON, "return_features": JSON})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BODIES)
+def test_any_json_body_is_read_or_refused_with_a_field(service, body):
+    try:
+        service.read(body)
+    except RequestError as error:
+        assert error.status in (413, 422)
+        assert error.problems[0]["field"] and error.problems[0]["fix"]

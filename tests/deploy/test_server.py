@@ -175,6 +175,11 @@ def bad_requests(retail_frames):
         ({"instances": one, "rows": held}, 422, "rows.sessions[0].session_id", "already held"),
         ({"instances": one, "rows": {"refunds": []}}, 422, "rows.refunds", "no such table"),
         ({"instances": []}, 422, "instances", "non-empty"),
+        ({"instances": 5}, 422, "instances", "non-empty list"),
+        ({"instances": [5]}, 422, "instances[0].id", "missing"),
+        ({"instances": one, "rows": [1]}, 422, "rows", "expected an object"),
+        ({"instances": one, "rows": {"sessions": 3}}, 422, "rows.sessions", "list of objects"),
+        ([1, 2], 422, "body", "expected a JSON object"),
         ({"instance": one}, 422, "instance", "unknown field"),
         ({"instances": one, "keep_rows": "yes"}, 422, "keep_rows", "true or false"),
     ]

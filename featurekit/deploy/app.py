@@ -125,6 +125,12 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     async def bad_input(request: Any, error: FeaturekitError) -> JSONResponse:
         return JSONResponse(_problems("body", str(error), "see the problem"), status_code=422)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Any, error: Exception) -> JSONResponse:
+        return JSONResponse(_problems("body", f"unexpected error: {type(error).__name__}: "
+                                      f"{str(error)[:300]}", "please report it; the server goes "
+                                      "on serving"), status_code=500)
+
     async def read_body(request: Any) -> Any:
         raw = await request.body()
         try:

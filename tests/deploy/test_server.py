@@ -296,3 +296,20 @@ def test_an_instance_may_come_at_several_cutoffs_and_without_one(fitted, server)
         assert_matches({"feature_names": answer.json()["feature_names"],
                         "features": [got[position]]}, expected)
     assert got[0] != got[2]  # a year apart, customer 5's features differ
+
+
+def test_an_unexpected_error_answers_500_and_the_server_goes_on(saved, monkeypatch):
+    app = deploy.create_app(saved)
+    service = app.state.service
+
+    def fails(*args, **kwargs):  # a fault injected into the online path, for one request
+        raise RuntimeError("disk on fire")
+
+    with running(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        monkeypatch.setattr(service.online, "compute", fails)
+        answer = client.post("/features", json={"instances": [{"id": 1}]})
+        assert answer.status_code == 500
+        assert "RuntimeError: disk on fire" in answer.json()["detail"][0]["problem"]
+        monkeypatch.undo()
+        assert client.post("/features", json={"instances": [{"id": 1}]}).status_code == 200
+        assert client.get("/health").json()["status"] == "ok"

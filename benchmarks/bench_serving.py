@@ -171,6 +171,32 @@ def _later(body: dict, shift: int) -> dict:
     return {**body, "instances": instances}
 
 
+def in_process(folder: Path, bodies: dict[str, list[tuple[str, dict]]]) -> dict:
+    """The same /features requests without HTTP, after the server stopped: the service's
+    own work (checks, online features, JSON values), and OnlineFeatures.compute alone."""
+    from featurekit.deploy import Service
+
+    service = Service(folder)
+    sequence = [body for _, body in bodies["/features: held customer, fresh cutoff"]]
+    requests = [service.read(body) for body in sequence]
+    results = {}
+    for name, call in (
+            ("in-process Service.features (no HTTP)", lambda n: service.features(sequence[n])),
+            ("in-process OnlineFeatures.compute",
+             lambda n: service.online.compute(requests[n].ids, cutoff_time=requests[n].cutoffs))):
+        for n in range(WARMUP):
+            call(n)
+        seconds = []
+        begin = time.perf_counter()
+        for n in range(WARMUP, len(sequence)):
+            start = time.perf_counter()
+            call(n)
+            seconds.append(time.perf_counter() - start)
+        results[name] = {**percentiles(seconds), "late_sends": 0,
+                         "throughput_per_s": len(seconds) / (time.perf_counter() - begin)}
+    return results
+
+
 def featurekit_side(customers: int, seed: int, requests: int, rate: float, port: int) -> dict:
     import httpx
 
@@ -193,6 +219,7 @@ def featurekit_side(customers: int, seed: int, requests: int, rate: float, port:
         finally:
             server.terminate()
             server.wait(timeout=30)
+        results.update(in_process(folder, scenarios(info, requests + WARMUP)))
     return {"features": info["features"], "tables": info["tables"], "latest": info["latest"],
             "transactions_per_customer": info["transactions_per_customer"], "results": results}
 
@@ -251,15 +278,16 @@ def report(ours: dict, peer: dict | None, customers: int, rate: float) -> str:
              f"{ours['transactions_per_customer']} per customer); featurekit: "
              f"{ours['features']} features" + (f", Featuretools: {peer['features']} features"
                                                if peer else ""),
-             "", f"{'scenario':<58} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} "
+             "", f"{'scenario':<66} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} "
                  f"{'n':>5} {'late':>5}"]
     for name, row in ours["results"].items():
-        paced = "" if "back to back" in name else f" @ {rate:g}/s"
-        lines.append(f"{('featurekit serve: ' + name + paced)[:58]:<58} {row['p50_ms']:>8.2f} "
+        paced = "" if "back to back" in name or "in-process" in name else f" @ {rate:g}/s"
+        where = "" if "in-process" in name else "serve "
+        lines.append(f"{(where + name + paced)[:66]:<66} {row['p50_ms']:>8.2f} "
                      f"{row['p95_ms']:>8.2f} {row['p99_ms']:>8.2f} "
                      f"{row['throughput_per_s']:>8.1f} {row['count']:>5} {row['late_sends']:>5}")
     if peer:
-        lines.append(f"{(peer['tool'] + ' calculate_feature_matrix, 1 instance')[:58]:<58} "
+        lines.append(f"{(peer['tool'] + ' calculate_feature_matrix, 1 instance')[:66]:<66} "
                      f"{peer['p50_ms']:>8.2f} {peer['p95_ms']:>8.2f} {peer['p99_ms']:>8.2f} "
                      f"{peer['throughput_per_s']:>8.1f} {peer['count']:>5} {'-':>5}")
         ratio = peer["p50_ms"] / ours["results"]["/features: held customer, fresh cutoff"]["p50_ms"]

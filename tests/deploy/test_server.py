@@ -313,3 +313,29 @@ def test_an_unexpected_error_answers_500_and_the_server_goes_on(saved, monkeypat
         monkeypatch.undo()
         assert client.post("/features", json={"instances": [{"id": 1}]}).status_code == 200
         assert client.get("/health").json()["status"] == "ok"
+
+
+def test_a_pipeline_fitted_at_cutoffs_predicts_at_the_requests_cutoffs(retail_frames, tmp_path):
+    import warnings
+
+    from deploy_support import build_pipeline, labels
+
+    entityset = retail_entityset({k: v.copy() for k, v in retail_frames.items()})
+    ids = retail_frames["customers"]["customer_id"].tolist()
+    moments = pd.to_datetime(["2021-06-01", "2022-06-01"])
+    X = pd.DataFrame({"customer_id": ids * 2, "when": np.repeat(moments, len(ids))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline = build_pipeline(entityset, cutoff_time_column="when").fit(
+            X, np.tile(labels(entityset, ids), 2))
+    folder = deploy.save(pipeline, tmp_path / "at_cutoffs")
+    asked = X.sample(12, random_state=2).reset_index(drop=True)
+    with running(deploy.create_app(folder)) as url, httpx.Client(base_url=url,
+                                                                  timeout=60) as client:
+        answer = client.post("/predict", json={"instances": [
+            {"id": int(i), "cutoff_time": t.isoformat()} for i, t in zip(
+                asked.customer_id, asked.when, strict=True)]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"] == pipeline.predict(asked).tolist()
+    np.testing.assert_allclose(answer.json()["probabilities"], pipeline.predict_proba(asked),
+                               rtol=0, atol=1e-12)

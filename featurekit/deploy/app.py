@@ -135,8 +135,8 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
         raw = await request.body()
         try:
             return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as problem:
-            raise RequestError("body", f"not JSON ({problem})",
+        except (ValueError, RecursionError) as problem:  # not JSON, not UTF-8, nested too deep
+            raise RequestError("body", f"not JSON we can read ({str(problem)[:200]})",
                                "send a JSON object with Content-Type application/json") from None
 
     body_spec = {"requestBody": {"required": True, "content": {"application/json": {

@@ -200,6 +200,9 @@ def test_bad_requests_get_422_naming_the_field_and_the_server_keeps_serving(
     not_json = server.post("/predict", content=b"{not json", headers={
         "content-type": "application/json"})
     assert not_json.status_code == 422 and not_json.json()["detail"][0]["field"] == "body"
+    for raw in (b"[" * 100_000, b"\xff\xfe", b"NaN"):
+        answer = server.post("/predict", content=raw, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and answer.json()["detail"][0]["field"] == "body", raw[:9]
     # nothing of the refused requests was kept (their valid rows included)
     after = server.post("/features", json={"instances": [{"id": HELD_CUSTOMER}]}).json()
     assert after == before

@@ -147,7 +147,13 @@ def _write(directory: Path, parts: dict[str, Any], sio: Any) -> None:
     from featurekit.feature_files import features_to_dict
 
     files = {}
-    sio.dump(parts["pipeline"], directory / PIPELINE_FILE)
+    try:
+        sio.dump(parts["pipeline"], directory / PIPELINE_FILE)
+    except Exception as problem:  # skops names the object it cannot write
+        raise DeploymentError(f"a step of the pipeline cannot be saved in skops' format "
+                              f"({type(problem).__name__}: {str(problem)[:300]}). Fix: keep only "
+                              "plain settings in the steps (names, numbers, lists), or frames, "
+                              "which are saved as parquet") from None
     files[PIPELINE_FILE] = PIPELINE_FILE
     (directory / "features").mkdir()
     custom: dict[str, str] = {}

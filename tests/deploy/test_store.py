@@ -256,3 +256,22 @@ def test_wrong_kinds_of_arguments_get_featurekit_errors(fitted, saved, tmp_path,
         with pytest.raises(fk.FeaturekitError):
             call()
             pytest.fail(f"{name} accepted {value!r}")
+
+
+class Holder(TransformerMixin, BaseEstimator):
+    """A step holding an object skops cannot write (a frame inside a dict)."""
+
+    def fit(self, X, y=None):
+        self.tables_ = {"seen": pd.DataFrame({"a": [1, 2]})}
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_a_step_skops_cannot_write_is_refused_whole(tmp_path):
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    pipeline = make_pipeline(Holder(), LogisticRegression()).fit(X, [0, 0, 1, 1])
+    with pytest.raises(DeploymentError, match="cannot be saved in skops' format"):
+        deploy.save(pipeline, tmp_path / "held")
+    assert not list(tmp_path.iterdir())  # nothing half written

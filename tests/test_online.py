@@ -193,3 +193,68 @@ def test_random_instances_cutoffs_and_rows_match_compute(retail_es, retail_frame
     got = online.compute(customers, cutoff_time=cutoffs, rows=extra)
     expected = batch(with_rows(retail_frames, extra), default_features, customers, cutoffs)
     pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.parametrize("module", ["featurekit.online.features", "featurekit.online.series"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert tried and not failures
+
+
+def test_an_instance_without_rows_yet_has_the_batch_dtypes(retail_es, retail_frames, default_features):
+    """Categorical features that are all missing keep the category dtypes of fk.compute."""
+    online = OnlineFeatures(retail_es, default_features)
+    for customer, cutoff in ((1, "2000-01-01"), (2, "2020-09-01")):  # before joining; no sessions
+        got = online.compute([customer], cutoff_time=cutoff)
+        pd.testing.assert_frame_equal(got, batch(retail_frames, default_features, [customer], [cutoff]))
+
+
+@pytest.mark.parametrize("kind", ["polars", "pyarrow"])
+def test_polars_and_arrow_tables_get_the_batch_matrix_of_their_kind(kind):
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    es = fk.demo.load_retail(n_customers=25, seed=4, return_type="polars")
+    if kind == "pyarrow":
+        for table in es.tables.values():
+            table.source_kind = "pyarrow"  # as if the tables had been given as arrow tables
+    features = fk.plan(es, target="customers", max_depth=2)
+    online = OnlineFeatures(es, features)
+    ids, cutoffs = [4, 2, 9], ["2021-05-01", "2030-01-01", "2019-01-01"]
+    got = online.compute(ids, cutoff_time=cutoffs)
+    want = fk.compute(es, features, cutoff_time=pd.DataFrame({"customer_id": ids, "time": cutoffs}))
+    if kind == "pyarrow":
+        got, want = pl.from_arrow(got), pl.from_arrow(want)
+    assert_frame_equal(got, want)
+    now = online.compute([4, 2])
+    whole = fk.compute(es, features)
+    whole = pl.from_arrow(whole) if kind == "pyarrow" else whole
+    now = pl.from_arrow(now) if kind == "pyarrow" else now
+    expected = pl.DataFrame({"customer_id": [4, 2]}).join(whole, on="customer_id", how="left",
+                                                          maintain_order="left")
+    assert_frame_equal(now, expected)
+
+
+def test_appended_rows_are_merged_into_the_held_rows_when_many(retail_es, retail_frames,
+                                                               default_features, monkeypatch):
+    """Past a share of the held rows, appended rows join them (one lookup per table again);
+    the features do not change."""
+    from featurekit.online import rows as held_rows
+
+    monkeypatch.setattr(held_rows, "COMPACT_MIN_ROWS", 2)
+    monkeypatch.setattr(held_rows, "COMPACT_SHARE", 10**9)
+    online = OnlineFeatures(retail_es, default_features)
+    extra = [new_session(97_000 + i, 3, f"2024-0{i + 1}-01", [9_700_000 + 10 * i, 9_700_001 + 10 * i],
+                         [1.5 * i, -2.0]) for i in range(4)]
+    for rows in extra:
+        online.append("sessions", rows["sessions"])
+        online.append("transactions", rows["transactions"])
+    held = online.tables["sessions"].parts
+    assert held[0].frame.height > len(retail_frames["sessions"]) and len(held) <= 2  # merged
+    merged = {name: pd.concat([r[name] for r in extra], ignore_index=True) for name in extra[0]}
+    got = online.compute([3], cutoff_time="2024-12-01")
+    pd.testing.assert_frame_equal(got, batch(with_rows(retail_frames, merged), default_features, [3],
+                                             ["2024-12-01"]))

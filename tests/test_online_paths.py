@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import featurekit as fk
@@ -143,7 +143,7 @@ def test_numpy_path_covers_the_kernel_statistics_of_the_default_set(target):
     check(online, es, features, ids, [START + pd.Timedelta(days=d) for d in (30, 150, 260, 600)])
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(seed=st.integers(0, 10_000), target=st.sampled_from(["customers", "sessions"]),
        path=st.sampled_from(["numpy", "expressions", "batch"]), numpy_only=st.booleans(),
        picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=3, unique=True),
@@ -166,3 +166,37 @@ def test_transforms_over_a_whole_table_go_to_the_batch_engine():
     assert "PERCENTILE(amount)" in slow and not online._arrays
     assert all("PERCENTILE" in name for name in slow)
     check(online, es, features, [3, 40, 77], [START + pd.Timedelta(days=d) for d in (100, 200, 390)])
+
+
+@settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(seed=st.integers(0, 10_000), path=st.sampled_from(["numpy", "expressions", "batch"]),
+       window=st.sampled_from([None, "30d", "120d", "2mo"]), include=st.booleans(),
+       picks=st.lists(st.integers(0, 10_000), min_size=1, max_size=3, unique=True),
+       days=st.lists(st.integers(0, 400), min_size=3, max_size=3))
+def test_training_window_and_strict_cutoffs_match_compute(seed, path, window, include, picks, days):
+    """Rows older than the window drop out of event tables only; with
+    include_cutoff_time=False a row at the very cutoff does not count either."""
+    es = entityset(seed)
+    features = plan(es, "customers", numpy_only=path == "numpy")
+    online = forced(OnlineFeatures(es, features, training_window=window,
+                                   include_cutoff_time=include), path)
+    index = es["customers"].frame["customer_id"]
+    ids = list(dict.fromkeys(int(index[p % index.len()]) for p in picks))
+    times = es["sessions"].frame["session_start"].to_list()
+    # some cutoffs fall exactly on a session's start: inclusivity decides whether it counts
+    cutoffs = [times[d % len(times)] if d % 2 else START + pd.Timedelta(days=d) for d in days[:len(ids)]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = online.compute(ids, cutoff_time=cutoffs)
+        want = fk.compute(es, features, cutoff_time=pd.DataFrame({"customer_id": ids, "time": cutoffs}),
+                          training_window=window, include_cutoff_time=include)
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_window_needs_a_cutoff():
+    es = entityset(2)
+    online = OnlineFeatures(es, plan(es, "customers", numpy_only=True), training_window="30d")
+    with pytest.raises(fk.ComputeError, match="training_window needs a cutoff_time"):
+        online.compute([1])
+    with pytest.raises(fk.FeaturekitError, match="training_window"):
+        OnlineFeatures(es, plan(es, "customers", numpy_only=True), training_window=30)

@@ -37,35 +37,71 @@ class Groups:
         return values if self.order is None else values[self.order]
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        """``ufunc`` over each present group's values (one value per present group)."""
-        return ufunc.reduceat(values, self.starts) if len(values) else values[:0]
+        """``ufunc`` over each present group's values (one row per present group; columns
+        of a 2-d block reduced side by side)."""
+        return ufunc.reduceat(values, self.starts, axis=0) if len(values) else values[:0]
 
     def spread(self, present_values: np.ndarray, fill: object) -> np.ndarray:
         """Present groups' values in a per-group array, ``fill`` for the others."""
         if self.present.all():
             return present_values
-        out = np.full(self.n_groups, fill, dtype=present_values.dtype if fill is not np.nan
-                      else np.float64)
+        out = np.full((self.n_groups, *present_values.shape[1:]), fill,
+                      dtype=present_values.dtype if fill is not np.nan else np.float64)
         out[self.present] = present_values
         return out
 
 
-def aggregate(stat: str, col: Col, groups: Groups, column: str) -> Col:
-    """One kernel statistic of ``col`` per group; groups without rows are missing."""
-    if stat == "rows":
-        return Col(INTEGER, groups.counts.astype(np.int64), ~groups.present if not groups.present.all() else None)
-    if stat in CATEGORIES:
-        return _categories(stat, col, groups)
-    if col.kind == BOOLEAN and stat in ("true_count", "true_share"):
+BLOCK = frozenset({"count", "sum", "mean", "std", "var", "min", "max", "skew"})
+
+
+def moment_stats(stats: set[str], col: Col) -> set[str]:
+    """The statistics of ``stats`` that ``col`` gets from float moments (``aggregate_block``):
+    not counts of rows, categories, exact integer sums and extremes nor truth shares."""
+    if col.kind not in (FLOAT, INTEGER, BOOLEAN):
+        return set()
+    rest = stats - CATEGORIES - {"rows"}
+    if col.kind == BOOLEAN and rest <= {"true_count", "true_share"}:
+        return set()
+    if col.kind == INTEGER:
+        rest = rest - {"sum", "min", "max"}
+    return rest if rest <= BLOCK else set()
+
+
+def aggregate_block(stats: set[str], cols: list[Col], groups: Groups) -> list[dict[str, Col]]:
+    """Float moments of several columns at once, side by side in one 2-d block (one numpy
+    call per step for all of them): per column, its statistics."""
+    block = np.column_stack([_as_floats(col) for col in cols]) if cols else np.empty((0, 0))
+    found = _moments(stats, block, groups)
+    return [{stat: Col(FLOAT, np.ascontiguousarray(col.values[:, position]), None, None,
+                       col.nan_is_value) for stat, col in found.items()}
+            for position in range(len(cols))]
+
+
+def aggregate(stats: set[str], col: Col, groups: Groups, column: str) -> dict[str, Col]:
+    """Kernel statistics of ``col`` per group (the shared work done once); groups without
+    rows are missing."""
+    out: dict[str, Col] = {}
+    if "rows" in stats:
+        out["rows"] = Col(INTEGER, groups.counts.astype(np.int64),
+                          None if groups.present.all() else ~groups.present)
+    for stat in stats & CATEGORIES:
+        out[stat] = _categories(stat, col, groups)
+    rest = stats - CATEGORIES - {"rows"}
+    if col.kind == BOOLEAN and rest and rest <= {"true_count", "true_share"}:
         truth = col.values if col.missing is None else col.values & ~col.missing
         true = groups.reduce(np.add, groups.laid_out(truth.astype(np.int64)))
-        rows = groups.counts[groups.present]
-        if stat == "true_count":
-            return _ints(groups, true)
-        return _floats(groups, true / rows)
-    if col.kind == INTEGER and stat in ("sum", "min", "max"):
-        return _exact_integers(stat, col, groups, column)
-    return _moments(stat, _as_floats(col), groups)
+        if "true_count" in rest:
+            out["true_count"] = _ints(groups, true)
+        if "true_share" in rest:
+            out["true_share"] = _floats(groups, true / groups.counts[groups.present])
+        return out
+    if col.kind == INTEGER:
+        for stat in rest & {"sum", "min", "max"}:
+            out[stat] = _exact_integers(stat, col, groups, column)
+        rest = rest - {"sum", "min", "max"}
+    if rest:
+        out.update(_moments(rest, _as_floats(col), groups))
+    return out
 
 
 def _as_floats(col: Col) -> np.ndarray:
@@ -114,48 +150,76 @@ def _exact_integers(stat: str, col: Col, groups: Groups, column: str) -> Col:
     return Col(INTEGER, out.values, missing if missing.any() else None)
 
 
-def _moments(stat: str, values: np.ndarray, groups: Groups) -> Col:
+def _moments(stats: set[str], values: np.ndarray, groups: Groups) -> dict[str, Col]:
     x = groups.laid_out(values)
     valid = ~np.isnan(x)
-    finite = np.isfinite(x)
+    out: dict[str, Col] = {}
     count = groups.reduce(np.add, valid.astype(np.int64))
-    if stat == "count":
-        return _floats(groups, count.astype(np.float64))
-    if stat in ("min", "max"):
-        with np.errstate(invalid="ignore"):
-            found = (groups.reduce(np.minimum, np.where(valid, x, np.inf)) if stat == "min"
-                     else groups.reduce(np.maximum, np.where(valid, x, -np.inf)))
-        return _floats(groups, np.where(count > 0, found, np.nan))
-    n_finite = groups.reduce(np.add, finite.astype(np.int64))
-    above = groups.reduce(np.add, (x == np.inf).astype(np.int64))
-    below = groups.reduce(np.add, (x == -np.inf).astype(np.int64))
+    if "count" in stats:
+        out["count"] = _floats(groups, count.astype(np.float64))
+    if stats & {"min", "max", "skew"}:
+        low = groups.reduce(np.minimum, np.where(valid, x, np.inf))
+        high = groups.reduce(np.maximum, np.where(valid, x, -np.inf))
+        if "min" in stats:
+            out["min"] = _floats(groups, np.where(count > 0, low, np.nan))
+        if "max" in stats:
+            out["max"] = _floats(groups, np.where(count > 0, high, np.nan))
+    if stats & {"true_count", "true_share"}:  # of numbers read as 0/1 (NaN: no value)
+        total = groups.reduce(np.add, np.where(valid, x, 0.0))
+        if "true_count" in stats:
+            out["true_count"] = _ints(groups, total.astype(np.int64))
+        if "true_share" in stats:
+            out["true_share"] = _floats(groups, total / groups.counts[groups.present])
+    if not stats & {"sum", "mean", "var", "std", "skew"}:
+        return out
+    finite = np.isfinite(x)
     total = groups.reduce(np.add, np.where(finite, x, 0.0))
-    infinite = (above > 0) | (below > 0)
-    signed = np.where((above > 0) & (below > 0), np.nan, np.where(above > 0, np.inf, -np.inf))
-    if stat == "sum":
-        return _floats(groups, np.where(infinite, signed, total), nan_is_value=True)
+    n_finite = groups.reduce(np.add, finite.astype(np.int64))
+    infinite = n_finite < count
+    if infinite.any():
+        above = groups.reduce(np.add, (x == np.inf).astype(np.int64)) > 0
+        below = groups.reduce(np.add, (x == -np.inf).astype(np.int64)) > 0
+        signed = np.where(above & below, np.nan, np.where(above, np.inf, -np.inf))
+    else:
+        signed = total
+    if "sum" in stats:
+        out["sum"] = _floats(groups, np.where(infinite, signed, total), nan_is_value=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(n_finite > 0, total / np.maximum(n_finite, 1), np.nan)
     mean = np.where(infinite, signed, mean)
-    if stat == "mean":
-        return _floats(groups, mean)
-    centre = np.repeat(np.where(infinite, 0.0, mean), groups.counts[groups.present])
+    if "mean" in stats:
+        out["mean"] = _floats(groups, mean)
+    if not stats & {"var", "std", "skew"}:
+        return out
+    centre = np.repeat(np.where(infinite, 0.0, mean), groups.counts[groups.present], axis=0)
     deviation = np.where(finite, x - centre, 0.0)
     square = deviation * deviation
     m2 = np.where(infinite, np.nan, groups.reduce(np.add, square))
     with np.errstate(all="ignore"):
         variance = np.where(count > 1, m2 / (count - 1.0), np.nan)
-        if stat == "var":
-            return _floats(groups, variance)
-        if stat == "std":
-            return _floats(groups, np.sqrt(variance))
-        m3 = np.where(infinite, np.nan, groups.reduce(np.add, square * deviation))
-        n = count.astype(np.float64)
-        skew = (n * np.sqrt(n - 1.0) / (n - 2.0)) * (m3 / m2 ** 1.5)
-        low = groups.reduce(np.minimum, np.where(valid, x, np.inf))
-        high = groups.reduce(np.maximum, np.where(valid, x, -np.inf))
-    skew = np.where(low == high, 0.0, skew)
-    return _floats(groups, np.where((count < 3) | np.isnan(m2), np.nan, skew))
+        if "var" in stats:
+            out["var"] = _floats(groups, variance)
+        if "std" in stats:
+            out["std"] = _floats(groups, np.sqrt(variance))
+        if "skew" in stats:
+            m3 = np.where(infinite, np.nan, groups.reduce(np.add, square * deviation))
+            n = count.astype(np.float64)
+            skew = (n * np.sqrt(n - 1.0) / (n - 2.0)) * (m3 / m2 ** 1.5)
+            skew = np.where(low == high, 0.0, skew)
+            out["skew"] = _floats(groups, np.where((count < 3) | np.isnan(m2), np.nan, skew))
+    return out
+
+
+def _one_mode(col: Col, distinct: np.ndarray, counts: np.ndarray) -> Col:
+    """The mode of one group's values (sorted distinct values and their counts)."""
+    found = len(distinct) > 0
+    value = distinct[int(np.argmax(counts))] if found else None  # the first maximum: smallest
+    if col.kind == CODES:
+        return Col(CODES, np.array([value if found else -1], dtype=col.values.dtype), None, col.names)
+    if col.kind == FLOAT:
+        return Col(FLOAT, np.array([value if found else np.nan]))
+    return Col(col.kind, np.array([value if found else 0], dtype=col.values.dtype),
+               None if found else np.ones(1, bool))
 
 
 def _categories(stat: str, col: Col, groups: Groups) -> Col:
@@ -169,6 +233,12 @@ def _categories(stat: str, col: Col, groups: Groups) -> Col:
     else:
         valid = np.ones(len(values), bool) if col.missing is None else ~groups.laid_out(col.missing)
     values, owners = values[valid], owners[valid]
+    if groups.n_groups == 1:  # one parent: a sorted count of its values
+        distinct, counts = np.unique(values, return_counts=True)
+        if stat == "nunique":
+            return Col(INTEGER, np.array([len(distinct)], np.int64),
+                       None if groups.present.all() else ~groups.present)
+        return _one_mode(col, distinct, counts)
     order = np.lexsort((values, owners))
     values, owners = values[order], owners[order]
     if len(values):

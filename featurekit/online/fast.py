@@ -25,7 +25,14 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
-from featurekit.online.aggregate import CATEGORIES, MOMENTS, Groups, aggregate
+from featurekit.online.aggregate import (
+    CATEGORIES,
+    MOMENTS,
+    Groups,
+    aggregate,
+    aggregate_block,
+    moment_stats,
+)
 from featurekit.online.columns import (
     BOOLEAN,
     CODES,
@@ -155,7 +162,7 @@ class ArrayRunner:
         out: dict[str, Col] = {}
         count = sum(len(p) for _, p in rows)
         for path, group, child_plan in plan.paths:
-            out.update(self._aggregate(table, rows, count, path, group, child_plan))
+            out.update(self._aggregate(plan, table, rows, count, path, group, child_plan))
         for relationship, group, parent_plan in plan.parents:
             out.update(self._direct(rows, relationship, group, parent_plan))
         for name in wanted:
@@ -163,8 +170,9 @@ class ArrayRunner:
                 out[name] = self.column(table, rows, name)
         return out
 
-    def _aggregate(self, table: Table, rows: Rows, count: int, path: tuple[Relationship, ...],
-                   group: list[AggregationFeature], child_plan: TablePlan) -> dict[str, Col]:
+    def _aggregate(self, plan: TablePlan, table: Table, rows: Rows, count: int,
+                   path: tuple[Relationship, ...], group: list[AggregationFeature],
+                   child_plan: TablePlan) -> dict[str, Col]:
         owner_keys, _ = self.keys(rows, table.index)
         owner_ids = np.arange(count)
         reached: Rows = []
@@ -178,10 +186,10 @@ class ArrayRunner:
             owner_ids = owner_ids[order][at] if len(at) else np.empty(0, np.int64)
             if step < len(path) - 1:
                 owner_keys, _ = self.keys(reached, child.index)
-        inputs = list(dict.fromkeys(f.name for feature in group for f in feature.sources))
+        inputs, splits = _layout(plan, path, group)
         values = self.run(child_plan, reached, inputs)
         results: dict[str, Col] = {}
-        for where, subgroup in split_by_where(group).values():
+        for where, subgroup, wanted in splits:
             owners, selected = owner_ids, None
             if where is not None:
                 flag = values[where.name]
@@ -190,12 +198,25 @@ class ArrayRunner:
                 selected = flag.values if flag.missing is None else flag.values & ~flag.missing
                 owners = owner_ids[selected]
             groups = Groups(owners, count)
+            computed: dict[tuple[str, str], Col] = {}
+            block, block_stats = [], set()
+            for source, stats in wanted.items():
+                col = values[source] if selected is None else values[source].take(selected)
+                if col.kind == OTHER or (col.kind == BOOLEAN and stats & CATEGORIES):
+                    raise Unsupported(f"{sorted(stats)} of {col.kind} values")
+                moments = moment_stats(stats, col)
+                if moments:
+                    block.append((source, col, moments))
+                    block_stats |= moments
+                for stat, result in aggregate(stats - moments, col, groups, source).items():
+                    computed[source, stat] = result
+            if block:
+                found = aggregate_block(block_stats, [col for _, col, _ in block], groups)
+                for (source, _, moments), results_of_column in zip(block, found, strict=True):
+                    for stat in moments:
+                        computed[source, stat] = results_of_column[stat]
             for feature in subgroup:
-                source = feature.inputs[0]
-                col = values[source.name] if selected is None else values[source.name].take(selected)
-                if col.kind == OTHER or (col.kind == BOOLEAN and feature.primitive.kernel_stat in CATEGORIES):
-                    raise Unsupported(f"{feature.primitive.kernel_stat} of {col.kind} values")
-                result = aggregate(feature.primitive.kernel_stat, col, groups, source.name)
+                result = computed[feature.inputs[0].name, feature.primitive.kernel_stat]
                 results[feature.name] = _with_default(feature, result, groups)
         return results
 
@@ -216,6 +237,23 @@ class ArrayRunner:
             found &= ~missing
         positions = order[at] if len(order) else np.zeros(len(child_keys), np.int64)
         return {f.name: _take_or_missing(values[f.base.name], positions, found) for f in group}
+
+
+def _layout(plan: TablePlan, path: tuple[Relationship, ...], group: list[AggregationFeature]
+            ) -> tuple[list[str], list[tuple]]:
+    """A path's inputs and, per where clause, its features and the statistics wanted of
+    each input column: derived from the plan once."""
+    found = plan.memo.get(path)
+    if found is None:
+        inputs = list(dict.fromkeys(f.name for feature in group for f in feature.sources))
+        splits = []
+        for where, subgroup in split_by_where(group).values():
+            wanted: dict[str, set[str]] = {}
+            for feature in subgroup:
+                wanted.setdefault(feature.inputs[0].name, set()).add(feature.primitive.kernel_stat)
+            splits.append((where, subgroup, wanted))
+        found = plan.memo[path] = (inputs, splits)
+    return found
 
 
 def _take_or_missing(col: Col, positions: np.ndarray, found: np.ndarray) -> Col:

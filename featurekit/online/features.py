@@ -13,10 +13,17 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from featurekit.arguments import check_items
+from featurekit.arguments import check_flag, check_items
 from featurekit.engine.api import _hand_back, compute
 from featurekit.engine.lazy_plan import _check_against_entityset, _cutoff_literal, output_columns
-from featurekit.engine.time_scale import DATETIME, read_moments, required_scale, ticks
+from featurekit.engine.time_scale import (
+    DATETIME,
+    read_moments,
+    required_scale,
+    ticks,
+    window_floors,
+    window_ticks,
+)
 from featurekit.entityset import EntitySet
 from featurekit.errors import ComputeError, FeaturekitError
 from featurekit.feature import Feature
@@ -33,20 +40,50 @@ from featurekit.online.rows import KeyLookup, Part, TableRows, key_values
 class OnlineFeatures:
     """Serve features of one instance (or a few) from tables held in memory.
 
-    The historical tables are indexed once, here: each later call finds an instance's rows by
-    binary search over sorted keys instead of scanning whole tables. ``append`` adds rows as
-    they arrive (a new session, a new transaction), checked as ``EntitySet.add_table`` checks
-    a table; ``compute`` returns what :func:`featurekit.compute` returns for the same rows
-    (the same columns, dtypes and values), with a cutoff time frame of one row per instance::
+    Made once per entity set and feature list (``fk.plan``'s output, or ``fk.load_features``
+    of a saved list), it keeps the tables' rows and finds an instance's rows by binary search
+    over sorted keys (built on first use), instead of scanning whole tables as a batch does.
+
+    ``compute(ids, cutoff_time=None, rows=None)`` returns exactly what :func:`featurekit.compute`
+    returns for the same rows (the same columns, dtypes and values) with a cutoff frame of
+    one row per instance::
 
         fk.compute(entityset_with_those_rows, features,
-                   cutoff_time=pd.DataFrame({index: ids, "time": cutoffs}))
+                   cutoff_time=pd.DataFrame({index: ids, "time": cutoffs}),
+                   training_window=training_window, include_cutoff_time=include_cutoff_time)
 
-    ``cutoff_time=None`` means *now*: every row known (a row without a time is never known,
-    as in the batch engine), time-relative primitives (AGE, TIME_SINCE) measured to the
-    current time, exactly what ``fk.compute(entityset, features)`` gives for those instances
-    (indexed by the instance only). The entity set given is never modified: appended rows
-    live in this object.
+    - ``ids``: one id or a sequence of distinct ids of the target table (held, appended or in
+      ``rows``); an unknown id is an error naming it.
+    - ``cutoff_time``: one moment for every id, one per id, or None for *now*: every row
+      known (a row without a time never is, as in the batch engine), time-relative
+      primitives (AGE, TIME_SINCE...) measured to the current time; the values of
+      ``fk.compute(entityset, features)`` for those instances, indexed by the instance
+      alone. A cutoff gives the (index, "time") index of a cutoff frame's matrix.
+    - ``rows``: ``{table: frame}`` of rows for this call only (a new customer, its session,
+      the transactions of a basket), checked like ``append``'s; parents may come with their
+      children.
+    - An instance not yet created at its cutoff keeps its row, with every feature missing.
+
+    ``append(table, rows)`` adds rows for every later call, checked as
+    ``EntitySet.add_table`` checks a table (the table's columns, values that parse as their
+    types), with indexes that must be new and keys that must name rows already held (append
+    parents before their children); nothing is added when a check fails. The entity set
+    given is never modified: appended rows live in this object. Calls are not meant to run
+    concurrently with ``append`` (serve from one thread, or guard ``append`` with a lock).
+
+    How features are computed (every path equals the batch engine, tested on random data):
+    identity columns, direct features, row-wise transforms of a table's own columns (made
+    once per held table: no cutoff changes them) and the aggregations the batch engine
+    computes with kernel statistics (COUNT, SUM, MEAN, STD, VAR, MIN, MAX, SKEW, MODE,
+    NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE: the default DFS set) run in numpy over the instance's
+    rows; when a feature list has others (ordered or time-relative aggregations, ...), they
+    run as the primitives' own polars expressions over those rows; transforms that read a
+    whole table (PERCENTILE, CUM_SUM, ...) and batch families of aggregations go to the batch
+    engine on the gathered rows (``slow_features`` lists them), which is slower.
+
+    ``training_window`` and ``include_cutoff_time`` are those of :func:`featurekit.compute`:
+    event rows older than the window, and with ``include_cutoff_time=False`` rows at the
+    cutoff itself, do not count (a window needs a cutoff).
 
     Examples
     --------
@@ -70,7 +107,8 @@ class OnlineFeatures:
     True
     """
 
-    def __init__(self, entityset: EntitySet, features: Sequence[Feature]) -> None:
+    def __init__(self, entityset: EntitySet, features: Sequence[Feature],
+                 training_window: Any = None, include_cutoff_time: bool = True) -> None:
         if not isinstance(entityset, EntitySet):
             raise FeaturekitError(f"entityset must be an EntitySet, got {type(entityset).__name__}. "
                                   "Fix: pass the entity set the features were planned on")
@@ -89,9 +127,16 @@ class OnlineFeatures:
         self.names = output_columns(self.features)
         self.tables = {name: TableRows(table) for name, table in entityset.tables.items()}
         self._order = list(nx.topological_sort(entityset.graph))  # parents before children
+        check_flag("include_cutoff_time", include_cutoff_time)
+        self.training_window = training_window
+        self.include_cutoff_time = include_cutoff_time
         self._scale = required_scale(entityset)
         # rows are compared with cutoffs in nanoseconds: exact for any cutoff's precision
         self._ticks_scale = self._scale.refine("ns")
+        self._window = window_ticks(self._ticks_scale, training_window)
+        # the window limits event rows, not the target's own table nor the tables it refers to
+        self._unwindowed = frozenset({self.target.name, *nx.descendants(
+            entityset.graph.reverse(copy=False), self.target.name)})
         fast = [f for f in self.features if fast_feature(f)]
         self._slow = [f for f in self.features if not fast_feature(f)]
         self._fast = table_plan(entityset, self.target.name, fast) if fast else None
@@ -100,6 +145,7 @@ class OnlineFeatures:
         self._arrays = all(array_feature(f) for f in self.features)
         self._coders: dict = {}
         self._moment_cache: dict[tuple, pl.Series] = {}
+        self._tick_cache: dict[Any, int] = {}  # a cutoff -> its ticks
         self._transforms: dict[str, dict[str, Feature]] = defaultdict(dict)
         if self._arrays:
             _collect_transforms(self._fast, self._transforms)
@@ -168,6 +214,9 @@ class OnlineFeatures:
                  for name, held in self.tables.items()}
         id_values = self._read_ids(ids, parts)
         cutoffs = self._read_cutoffs(cutoff_time, len(id_values))
+        if cutoffs is None and self.training_window is not None:
+            raise ComputeError("a training_window needs a cutoff_time: the window ends at the "
+                               "cutoff. Fix: pass cutoff_time= (e.g. the current time)")
         time_column = "time" if "time" not in self.names else "cutoff_time"
         frame = None if cutoffs is None else self._cutoff_frame(id_values, cutoffs, time_column)
         if self._arrays:
@@ -191,11 +240,16 @@ class OnlineFeatures:
         target_rows = tuple(part.lookup(target.index).rows_of(key_values(id_values))
                             for part in parts[target.name])
         small = gather(self.entityset, parts, features, target_rows)
-        if frame is None:
-            return _in_order(compute(small, features, return_type=return_type), target.index,
-                             id_values)
+        if frame is None:  # the instances' rows of the matrix, typed as a matrix of them
+            matrix = compute(small, features, return_type="polars")
+            matrix = id_values.to_frame(target.index).join(matrix, on=target.index, how="left",
+                                                           maintain_order="left")
+            if return_type == "polars":
+                return matrix
+            return _hand_back(matrix, return_type or target.source_kind, [target.index], features)
         return compute(small, features, cutoff_time=frame, time_column=time_column,
-                       return_type=return_type)
+                       return_type=return_type, training_window=self.training_window,
+                       include_cutoff_time=self.include_cutoff_time)
 
     def _cutoff_frame(self, id_values: pl.Series, cutoffs: list, time_column: str) -> pl.DataFrame:
         """The cutoff rows as ``fk.compute`` reads a cutoff frame: ids, then moments of the
@@ -276,11 +330,22 @@ class OnlineFeatures:
         if frame is None:
             return [Moment(None, _cutoff_literal(self.entityset, None), self._ticks_scale)] * count
         moments = frame[time_column]
-        cut = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
+        values = moments.to_list()
+        if any(value not in self._tick_cache for value in values):
+            if len(self._tick_cache) > 1024:
+                self._tick_cache.clear()
+            found = ticks(self._ticks_scale, moments, "cutoff_time").to_list()
+            self._tick_cache.update(zip(values, found, strict=True))
+        cut = [self._tick_cache[value] for value in values]
+        floors = [None] * count
+        if self._window is not None:
+            floors = window_floors(self._ticks_scale, moments, pl.Series(cut, dtype=pl.Int64),
+                                   self._window).to_list()
         datetimes = self._scale.kind == DATETIME
         now = None if datetimes else _cutoff_literal(self.entityset, None)
         return [Moment(cut[i], pl.lit(moments.slice(i, 1)).first() if datetimes else now,
-                       self._ticks_scale) for i in range(count)]
+                       self._ticks_scale, self.include_cutoff_time, floors[i], self._unwindowed)
+                for i in range(count)]
 
     def _read_ids(self, ids: Any, parts: dict[str, list[Part]]) -> pl.Series:
         """The ids as a series of the index's type, each known, none repeated."""
@@ -334,15 +399,3 @@ def _collect_transforms(plan: TablePlan, found: dict[str, dict[str, Feature]]) -
             found[plan.table.name][feature.name] = feature
     for *_, below in (*plan.paths, *plan.parents):
         _collect_transforms(below, found)
-
-
-def _in_order(matrix: Any, index: str, ids: pl.Series) -> Any:
-    """The rows of ``matrix`` (sorted by ``index``, possibly with other instances, read by
-    a transform over the whole table) for ``ids``, in their order."""
-    if isinstance(matrix, pd.DataFrame):
-        if len(matrix) == ids.len() and (ids.len() < 2 or ids.is_sorted()):
-            return matrix
-        return matrix.loc[ids.to_list()]
-    if isinstance(matrix, pl.DataFrame):
-        return ids.to_frame(index).join(matrix, on=index, how="left", maintain_order="left")
-    return pl.from_arrow(matrix).pipe(_in_order, index, ids).to_arrow()

@@ -18,6 +18,7 @@ from featurekit.online.columns import BOOLEAN, CODES, FLOAT, INTEGER, Col
 from featurekit.types import CATEGORY_TYPES
 
 _DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # categories seen -> their dtype (made once)
+_COLUMNS: dict[int, tuple[pd.Index, object]] = {}  # a feature list's column index (made once)
 
 
 def hand_back(kind: str, keys: list[pl.Series], features: Sequence[Feature],
@@ -28,7 +29,10 @@ def hand_back(kind: str, keys: list[pl.Series], features: Sequence[Feature],
     names = [name for f in features for name in f.output_names]
     if kind == "pandas" and all(_pandas_ready(cols[n], n in categorical) for n in names):
         arrays = [_categorical(cols[n]) if n in categorical else _numbers(cols[n]) for n in names]
-        return _frame(arrays, pd.Index(names), _index(keys))
+        columns = _COLUMNS.get(id(features))
+        if columns is None or list(columns[0]) != names:
+            columns = _COLUMNS[id(features)] = (pd.Index(names), features)
+        return _frame(arrays, columns[0], _index(keys))
     result = pl.DataFrame([*keys, *[_series(cols[n], n) for n in names]])
     return _hand_back(result, kind, [key.name for key in keys], features)
 
@@ -74,6 +78,8 @@ def _numbers(col: Col) -> np.ndarray:
 
 
 def _categorical(col: Col) -> pd.Categorical:
+    if len(col) == 1:  # one instance: its value is the only category
+        return _one_categorical(col)
     if col.kind == CODES:
         present = np.unique(col.values[col.values >= 0])
         labels: tuple = tuple(col.names[present].tolist())
@@ -98,10 +104,31 @@ def _categorical(col: Col) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
+def _one_categorical(col: Col) -> pd.Categorical:
+    value = col.values[0]
+    if (col.kind == CODES and value < 0) or (col.missing is not None and col.missing[0]):
+        key: tuple = ("text" if col.kind == CODES else "int", ())
+        codes = np.array([-1], np.int8)
+    else:
+        key = ("text", (col.names[value],)) if col.kind == CODES else ("int", (int(value),))
+        codes = np.zeros(1, np.int8)
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        if len(_DTYPES) > 100_000:
+            _DTYPES.clear()
+        categories = (pd.Index(list(key[1])) if key[0] == "text"
+                      else pd.Index(np.array(key[1], dtype=np.int64)))
+        dtype = _DTYPES[key] = pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
 def _frame(arrays: list, columns: pd.Index, index: pd.Index) -> pd.DataFrame:
     """A frame of one block per column, without pandas' per-column checks."""
-    try:
-        return pd.DataFrame._from_arrays(arrays, columns=columns, index=index, verify_integrity=False)
+    try:  # numbered columns, then named: pandas reads text column names once instead of per block
+        frame = pd.DataFrame._from_arrays(arrays, columns=pd.RangeIndex(len(columns)), index=index,
+                                          verify_integrity=False)
+        frame.columns = columns
+        return frame
     except (AttributeError, TypeError):  # a pandas without the private constructor
         frame = pd.DataFrame(dict(zip(columns, arrays, strict=True)), copy=False)
         frame.index = index

@@ -1,7 +1,7 @@
-"""The fast online path: one instance's features computed from its own rows only, by the
-primitives' own polars expressions over frames of a few hundred rows, in the batch
-engine's order (aggregations per path, direct features per parent, transforms by depth) and
-with its rules (a kernel statistic's exact integers and missing values, defaults for parents
+"""The online polars path (used when the numpy path of ``fast`` does not cover every
+feature): one instance's features computed from its own rows only, by the primitives' own
+polars expressions over frames of a few hundred rows, in the batch engine's order
+(aggregations per path, direct features per parent, transforms by depth) and with its rules (a kernel statistic's exact integers and missing values, defaults for parents
 without rows, where clauses, rows in time order for ordered primitives, a row counts when
 its time is at or before the cutoff). No lazy plan, no scan of a whole table.
 
@@ -63,6 +63,7 @@ class TablePlan:
     paths: list[tuple[tuple[Relationship, ...], list[AggregationFeature], TablePlan]] = field(default_factory=list)
     parents: list[tuple[Relationship, list[DirectFeature], TablePlan]] = field(default_factory=list)
     transforms: list[list[TransformFeature]] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # what the numpy path derives from the plan, once
 
 
 def table_plan(entityset: EntitySet, table_name: str, features: Sequence[Feature]) -> TablePlan:
@@ -93,14 +94,21 @@ def table_plan(entityset: EntitySet, table_name: str, features: Sequence[Feature
 
 
 class Moment:
-    """One instance's cutoff: which rows of a part are known (time at or before it, a row
-    without a time never), and the literal time-relative primitives measure to. ``ticks``
-    is the cutoff in the unit of ``Part.times`` (None: now, every row with a time)."""
+    """One instance's cutoff: which rows of a part are known (time at or before it, or
+    before it without ``include``; after ``floor``, the training window's start, for event
+    tables; a row without a time never), and the literal time-relative primitives measure
+    to. ``ticks`` and ``floor`` are in the unit of ``Part.times`` (``ticks`` None: now,
+    every row with a time)."""
 
-    def __init__(self, cutoff_ticks: int | float | None, literal: pl.Expr, scale) -> None:
+    def __init__(self, cutoff_ticks: int | float | None, literal: pl.Expr, scale,
+                 include: bool = True, floor: int | float | None = None,
+                 unwindowed: frozenset[str] = frozenset()) -> None:
         self.ticks = cutoff_ticks
         self.literal = literal
         self.scale = scale
+        self.include = include
+        self.floor = floor
+        self.unwindowed = unwindowed  # the target and the tables it refers to
 
     def known(self, table: Table, part: Part, positions: np.ndarray) -> np.ndarray:
         if table.time_index is None or not len(positions):
@@ -108,7 +116,10 @@ class Moment:
         ticks, present = part.times(table.time_index, self.scale)
         keep = present[positions]
         if self.ticks is not None:
-            keep = keep & (ticks[positions] <= self.ticks)
+            times = ticks[positions]
+            keep = keep & ((times <= self.ticks) if self.include else (times < self.ticks))
+            if self.floor is not None and table.name not in self.unwindowed:
+                keep = keep & (times > self.floor)
         return positions if keep.all() else positions[keep]
 
 

@@ -12,7 +12,8 @@ import polars as pl
 from featurekit.engine.time_scale import TimeScale, ticks
 from featurekit.entityset import Table
 
-COMPACT_MIN_ROWS = 4096  # appended rows are merged into the historical part beyond this share
+COMPACT_MIN_ROWS = 4096  # appended rows are merged into the historical part beyond this many
+COMPACT_SHARE = 16  # ... and beyond this fraction of it (1/16)
 
 
 class KeyLookup:
@@ -131,7 +132,7 @@ class TableRows:
         else:
             self.parts[1] = Part(pl.concat([self.parts[1].frame, frame], how="vertical"))
         base, added = self.parts[0].frame, self.parts[1].frame
-        if added.height > max(COMPACT_MIN_ROWS, base.height // 16):
+        if added.height > max(COMPACT_MIN_ROWS, base.height // COMPACT_SHARE):
             self.parts = [Part(pl.concat([base, added], how="vertical").rechunk())]
 
     def frame(self) -> pl.DataFrame:

@@ -8,9 +8,10 @@ Featuretools 1.31's ``calculate_feature_matrix`` for one instance on the same re
 The driver fits a pipeline (DFS with the default primitives, max_depth=2, one-hot encoding,
 a logistic regression) on ``fk.demo.load_retail(n_customers)``, saves it with
 ``fk.deploy.save``, starts ``featurekit serve`` in a child process and sends exactly
-``--requests`` requests per scenario at ``--rate`` requests per second (each one waits for its
-scheduled moment; if the server falls behind, the late sends are counted), then stops the
-server. Latency is measured by the client around each HTTP call (connection kept alive).
+``--requests`` requests per scenario at ``--rate`` requests per second (an open load: each
+leaves at its scheduled moment whether or not earlier ones were answered), then the same
+requests back to back, then stops the server. Latency is measured by the client around each
+HTTP call, so it includes any wait in the server's queue.
 The Featuretools side (``--peer-worker``, run by the interpreter of ``--peer-python``) builds
 the same tables with ``ft_peer.py`` and times ``calculate_feature_matrix`` for one customer at
 a time at the same kind of cutoff. Its top level imports only the standard library, so both
@@ -109,26 +110,62 @@ def start_server(folder: Path, port: int) -> subprocess.Popen:
 
 
 def load_test(client, bodies: list[tuple[str, dict]], rate: float | None) -> dict:
-    """Send each (path, body) at its scheduled moment (``rate`` per second; None: back to
-    back); every answer must be 200. Returns latency percentiles and throughput."""
-    latencies, late = [], 0
-    begin = time.perf_counter()
-    for number, (path, body) in enumerate(bodies):
-        if rate is not None:
-            due = begin + number / rate
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            elif wait < -1e-3:
-                late += 1
-        sent = time.perf_counter()
-        answer = client.post(path, json=body)
-        latencies.append(time.perf_counter() - sent)
-        if answer.status_code != 200:
-            raise SystemExit(f"request {number} got {answer.status_code}: {answer.text[:300]}")
-    elapsed = time.perf_counter() - begin
+    """Send each (path, body) and time its answer; every answer must be 200. With ``rate``
+    the load is open: request n leaves at its scheduled moment n / rate whether or not the
+    ones before it were answered (asyncio, one connection per request in flight), so a slow
+    answer shows as latency instead of slowing the schedule; ``late_sends`` counts requests
+    that left more than 1 ms after their moment. Without ``rate``, back to back on one
+    connection. Returns latency percentiles and throughput."""
+    import asyncio
+
+    import httpx
+
+    if rate is None:
+        latencies = []
+        begin = time.perf_counter()
+        for number, (path, body) in enumerate(bodies):
+            sent = time.perf_counter()
+            answer = client.post(path, json=body)
+            latencies.append(time.perf_counter() - sent)
+            _check(number, answer)
+        elapsed = time.perf_counter() - begin
+        return {**percentiles(latencies), "throughput_per_s": len(bodies) / elapsed,
+                "late_sends": 0}
+
+    async def run() -> tuple[list[float], int, float]:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60,
+                                     limits=limits) as session:
+            # open the connections first (concurrent GET /health): a connection opened
+            # during the measurement would be timed
+            await asyncio.gather(*(session.get("/health") for _ in range(32)))
+            begin = time.perf_counter()
+            late = 0
+
+            async def one(number: int, path: str, body: dict) -> float:
+                nonlocal late
+                delay = begin + number / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                elif delay < -1e-3:
+                    late += 1
+                sent = time.perf_counter()
+                answer = await session.post(path, json=body)
+                _check(number, answer)
+                return time.perf_counter() - sent
+
+            latencies = await asyncio.gather(*(one(n, path, body)
+                                               for n, (path, body) in enumerate(bodies)))
+            return list(latencies), late, time.perf_counter() - begin
+
+    latencies, late, elapsed = asyncio.run(run())
     return {**percentiles(latencies), "throughput_per_s": len(bodies) / elapsed,
             "late_sends": late}
+
+
+def _check(number: int, answer) -> None:
+    if answer.status_code != 200:
+        raise SystemExit(f"request {number} got {answer.status_code}: {answer.text[:300]}")
 
 
 def scenarios(info: dict, requests: int) -> dict[str, list[tuple[str, dict]]]:

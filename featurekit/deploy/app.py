@@ -125,11 +125,20 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     async def bad_input(request: Any, error: FeaturekitError) -> JSONResponse:
         return JSONResponse(_problems("body", str(error), "see the problem"), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Any, error: Exception) -> JSONResponse:
+    def unexpected(error: Exception) -> JSONResponse:
         return JSONResponse(_problems("body", f"unexpected error: {type(error).__name__}: "
                                       f"{str(error)[:300]}", "please report it; the server goes "
                                       "on serving"), status_code=500)
+
+    async def answer(work: Any, body: Any) -> JSONResponse:
+        """The service's answer; an unexpected error becomes a 500 answer here, so that the
+        connection stays open (an error escaping the app makes uvicorn drop it)."""
+        try:
+            return JSONResponse(await run_in_threadpool(work, body))
+        except FeaturekitError:
+            raise
+        except Exception as error:
+            return unexpected(error)
 
     async def read_body(request: Any) -> Any:
         raw = await request.body()
@@ -145,14 +154,12 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     @app.post("/features", openapi_extra=body_spec,
               summary="features of instances (held, or sent with their rows)")
     async def features(request: fastapi.Request) -> JSONResponse:
-        body = await read_body(request)
-        return JSONResponse(await run_in_threadpool(service.features, body))
+        return await answer(service.features, await read_body(request))
 
     @app.post("/predict", openapi_extra=body_spec,
               summary="the model's predictions for instances (and their features)")
     async def predict(request: fastapi.Request) -> JSONResponse:
-        body = await read_body(request)
-        return JSONResponse(await run_in_threadpool(service.predict, body))
+        return await answer(service.predict, await read_body(request))
 
     @app.get("/health", summary="liveness: the pipeline is loaded and answering")
     def health() -> dict[str, Any]:

@@ -228,16 +228,15 @@ class Service:
         them (a pandas frame, one row per instance in order); appends the rows it keeps."""
         with self.lock:
             self._check_against_held(request)
-            if request.keep_rows:
-                for table in self._parents_first(list(request.rows)):
-                    frame = request.rows[table]
+            rows = request.rows or None  # for this call only, unless they are kept
+            if request.keep_rows and rows:
+                for table in self._parents_first(list(rows)):
+                    frame = rows[table]
                     if frame.height:
                         self.online.append(table, frame)
                         self._held_keys(table).update(
                             frame[self.entityset[table].index].to_list())
                 rows = None
-            else:
-                rows = request.rows or None
             matrix = self._online(request, rows)
             self.requests_served += 1
         return matrix
@@ -247,6 +246,9 @@ class Service:
         when it can; instances without a cutoff, and an id asked for again (at another
         cutoff), go to calls of their own (the online path takes each id once per call)."""
         ids, cutoffs = request.ids, request.cutoffs
+        if (cutoffs is None or not cutoffs.null_count()) and (
+                ids.len() == 1 or ids.n_unique() == ids.len()):  # the usual case: one call
+            return self._online_call(ids, cutoffs, rows)
         timed = (pl.repeat(False, ids.len(), eager=True) if cutoffs is None
                  else cutoffs.is_not_null())
         groups = pl.DataFrame({"id": ids, "timed": timed}).select(

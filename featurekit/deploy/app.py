@@ -170,7 +170,7 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     def schema() -> dict[str, Any]:
         return service.schema()
 
-    app.add_middleware(_SizeLimit, limit=max_bytes)
+    app.add_middleware(_SizeLimit, limit=service.max_bytes)
     return app
 
 

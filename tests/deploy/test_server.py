@@ -342,3 +342,12 @@ def test_a_pipeline_fitted_at_cutoffs_predicts_at_the_requests_cutoffs(retail_fr
     assert answer.json()["predictions"] == pipeline.predict(asked).tolist()
     np.testing.assert_allclose(answer.json()["probabilities"], pipeline.predict_proba(asked),
                                rtol=0, atol=1e-12)
+
+
+def test_an_app_made_from_a_service_keeps_the_services_limits(saved):
+    service = deploy.Service(saved, max_bytes=3_000)
+    with running(deploy.create_app(service)) as url, httpx.Client(base_url=url,
+                                                                   timeout=60) as client:
+        padded = {"instances": [{"id": 1}], "pad": "x" * 4_000}
+        assert client.post("/features", json=padded).status_code == 413
+        assert client.get("/schema").json()["max_bytes"] == 3_000

@@ -43,7 +43,8 @@ _ATTRIBUTES = {
 # public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
-    "arguments", "automl", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
+    "arguments", "automl", "cli", "coercion", "demo", "demo_data", "deploy", "describe",
+    "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
     "normalize", "online", "plot", "prep", "primitive_options", "primitive_table",
     "primitives", "scale", "selection", "sklearn", "splits", "timeseries", "types",

@@ -267,4 +267,17 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-COMMANDS = {"demo": demo, "dfs": dfs, "extract": extract}
+def serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from featurekit.deploy.app import serve as run
+
+    for flag, value, least in (("--port", arguments.port, 0), ("--workers", arguments.workers, 1),
+                               ("--max-rows", arguments.max_rows, 1),
+                               ("--max-bytes", arguments.max_bytes, 1)):
+        if value < least:
+            parser.error(f"{flag} must be at least {least}")
+    run(arguments.path, host=arguments.host, port=arguments.port, workers=arguments.workers,
+        max_rows=arguments.max_rows, max_bytes=arguments.max_bytes)
+    return 0
+
+
+COMMANDS = {"demo": demo, "dfs": dfs, "extract": extract, "serve": serve}

@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     _add_dfs(commands)
     _add_extract(commands)
+    _add_serve(commands)
     commands.add_parser("primitives", help="print the primitive reference (markdown)",
                         description="Print the reference table of every built-in primitive "
                                     "(markdown), as in docs/primitives.md.",
@@ -225,6 +226,43 @@ def _add_extract(commands: Any) -> None:
     output.add_argument("--quiet", action="store_true",
                         help="no progress bar and no summary (default: a progress bar on a "
                              "terminal and a summary line)")
+
+
+SERVE_DESCRIPTION = """\
+Serve a pipeline saved with fk.deploy.save over HTTP (FastAPI on uvicorn; needs
+pip install 'featurekit[serve]'): POST /features and POST /predict for instances held or sent
+with their new rows, GET /health, GET /schema (what a request holds), OpenAPI pages at /docs.
+The server holds the saved tables in memory and keeps the rows requests send."""
+
+SERVE_EPILOG = """\
+examples:
+  featurekit serve churn_model --port 8000
+  curl -s localhost:8000/predict -H 'content-type: application/json' \\
+      -d '{"instances": [{"id": 3, "cutoff_time": "2024-03-01T00:00:00"}]}'"""
+
+
+# featurekit.deploy.service's defaults, written here so that parsing imports nothing heavy
+# (tests/deploy/test_cli_serve.py checks they agree)
+MAX_ROWS, MAX_BYTES = 10_000, 5_000_000
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve a saved pipeline's features and predictions "
+                                              "over HTTP",
+                                description=SERVE_DESCRIPTION, epilog=SERVE_EPILOG,
+                                formatter_class=_HelpFormatter)
+    serve.add_argument("path", type=Path, metavar="PATH",
+                       help="the directory fk.deploy.save wrote")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes; each holds its own copy of the tables, so rows a "
+                            "request keeps are seen by its worker only")
+    serve.add_argument("--max-rows", type=int, default=MAX_ROWS,
+                       help="rows plus instances one request may send (more: 413)")
+    serve.add_argument("--max-bytes", type=int, default=MAX_BYTES,
+                       help="the largest request body in bytes (larger: 413)")
 
 
 def _flag(parse: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -1,0 +1,342 @@
+"""The serving state behind the HTTP API: a loaded pipeline, the historical tables it holds
+(growing with the rows requests send) and the online feature path, used under one lock.
+
+``Service`` works in-process too (no HTTP): ``Service(path).predict({...})``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from featurekit.deploy._manifest import DeploymentError
+from featurekit.deploy.requests import (
+    Request,
+    RequestError,
+    frame_of,
+    kind_of,
+    read_instances,
+)
+
+MAX_ROWS = 10_000  # rows and instances in one request, beyond which it is refused with 413
+MAX_BYTES = 5_000_000  # request body size, beyond which it is refused with 413
+
+
+class Service:
+    """A saved pipeline ready to answer feature and prediction requests.
+
+    ``path`` is a directory written by ``fk.deploy.save`` whose pipeline starts with a
+    DeepFeatureSynthesis step. ``max_rows`` bounds the rows plus instances of one request.
+    """
+
+    def __init__(self, path: str | os.PathLike, max_rows: int = MAX_ROWS,
+                 max_bytes: int = MAX_BYTES, trusted: tuple[str, ...] = ()):
+        from featurekit.arguments import check_count
+        from featurekit.deploy.store import load_parts
+        from featurekit.engine.lazy_plan import output_columns
+        from featurekit.engine.time_scale import time_scale
+        from featurekit.online import OnlineFeatures
+
+        check_count("max_rows", max_rows, low=1, optional=False)
+        check_count("max_bytes", max_bytes, low=1, optional=False)
+        parts = load_parts(path, trusted=trusted)
+        self.path = Path(path)
+        self.pipeline = parts["pipeline"]
+        self.manifest = parts["manifest"]
+        first_name, first = self.pipeline.steps[0]
+        if parts["dfs_step"] != first_name:
+            raise DeploymentError(f"saved pipeline {str(path)!r}: serving computes features from "
+                                  "the held tables, so the pipeline's first step must be "
+                                  f"DeepFeatureSynthesis (it is {type(first).__name__}). Fix: put "
+                                  "the DeepFeatureSynthesis step first")
+        self.dfs = first
+        self.entityset = parts["entityset"]
+        self.definitions = self.dfs.features_
+        self.feature_names = output_columns(self.definitions)
+        own = [c for c in getattr(self.dfs, "feature_names_in_", [])
+               if c not in (self.dfs._index_name(), self.dfs.cutoff_time_column)]
+        if own:
+            raise DeploymentError(f"saved pipeline {str(path)!r}: its X had columns besides the "
+                                  f"ids and cutoff times ({own}), which a request cannot send. "
+                                  "Fix: fit the pipeline on ids (and cutoff times) only")
+        if self.dfs.training_window is not None:
+            raise DeploymentError("serving does not apply DeepFeatureSynthesis' training_window "
+                                  "yet. Fix: fit without training_window to serve the pipeline")
+        self.target = self.dfs.target
+        self.key = self.entityset[self.target].index
+        scale = time_scale(self.entityset)
+        self.time_dtype = None if scale is None else self._time_dtype()
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.online = OnlineFeatures(self.entityset, self.definitions)
+        self.lock = threading.Lock()
+        self._keys: dict[str, set] = {}
+        self.requests_served = 0
+
+    # ------------------------------------------------------------------ description
+    def _time_dtype(self) -> pl.DataType:
+        for table in self.entityset.tables.values():
+            if table.time_index is not None:
+                return table.frame.schema[table.time_index]
+        raise AssertionError("a time scale without a time index")
+
+    def _schemas(self) -> dict[str, dict[str, pl.DataType]]:
+        if not hasattr(self, "_table_schemas"):
+            self._table_schemas = {name: dict(table.frame.schema)
+                                   for name, table in self.entityset.tables.items()}
+        return self._table_schemas
+
+    def schema(self) -> dict[str, Any]:
+        """What a request must contain: the target and its id, the cutoff time's form, and
+        per table the columns every new row needs (kind and logical type) and its keys."""
+        tables = {}
+        for name, table in self.entityset.tables.items():
+            tables[name] = {
+                "index": table.index, "time_index": table.time_index,
+                "parents": {r.child_key: r.parent for r in self.entityset.parent_relationships(name)},
+                "columns": {c: {"kind": kind_of(d), "logical_type": table.schemas[c].logical_type,
+                                "nullable": c != table.index and c != table.time_index
+                                and c not in {r.child_key for r in
+                                              self.entityset.parent_relationships(name)}}
+                            for c, d in table.frame.schema.items()},
+            }
+        return {
+            "target": self.target, "id": {"column": self.key, "kind": kind_of(
+                self.entityset[self.target].frame.schema[self.key])},
+            "cutoff_time": None if self.time_dtype is None else kind_of(self.time_dtype),
+            "tables": tables, "feature_names": self.feature_names,
+            "prediction": self._prediction_kind(), "max_rows": self.max_rows,
+            "max_bytes": self.max_bytes,
+        }
+
+    def _prediction_kind(self) -> dict[str, Any]:
+        model = self.pipeline.steps[-1][1]
+        classes = getattr(model, "classes_", None)
+        return {"model": type(model).__name__,
+                "classes": None if classes is None else _plain(np.asarray(classes)),
+                "probabilities": hasattr(self.pipeline, "predict_proba")}
+
+    # ------------------------------------------------------------------ requests
+    def read(self, body: Any) -> Request:
+        """Check a request's shape and types (no held data is touched)."""
+        if not isinstance(body, dict):
+            raise RequestError("body", "expected a JSON object",
+                               'send {"instances": [{"id": ...}], "rows": {...}}')
+        known = {"instances", "rows", "keep_rows", "return_features"}
+        extra = sorted(body.keys() - known)
+        if extra:
+            raise RequestError(extra[0] or '""', "unknown field", f"use only {sorted(known)}")
+        rows = body.get("rows") or {}
+        if not isinstance(rows, dict):
+            raise RequestError("rows", "expected an object {table: [rows]}",
+                               'send {"sessions": [{...}], ...}')
+        instances = body.get("instances")
+        count = (len(instances) if isinstance(instances, list) else 0) + sum(
+            len(r) if isinstance(r, list) else 0 for r in rows.values())
+        if count > self.max_rows:
+            raise RequestError("rows", f"{count} rows and instances, more than the limit of "
+                               f"{self.max_rows}", "split the request", status=413)
+        for flag in ("keep_rows", "return_features"):
+            if not isinstance(body.get(flag, True), bool):
+                raise RequestError(flag, f"expected true or false, got {body[flag]!r}",
+                                   f"send \"{flag}\": true or false")
+        key_dtype = self.entityset[self.target].frame.schema[self.key]
+        ids, cutoffs = read_instances(body.get("instances"), key_dtype, self.time_dtype)
+        ids = ids.alias(self.key)
+        schemas = self._schemas()
+        frames = {}
+        for table, records in rows.items():
+            if table not in schemas:
+                raise RequestError(f"rows.{table}", "no such table",
+                                   f"send rows of {sorted(schemas)}")
+            frames[table] = frame_of(records, schemas[table], f"rows.{table}")
+            self._check_required(table, frames[table])
+        return Request(ids, cutoffs, frames, body.get("keep_rows", True),
+                       body.get("return_features", True))
+
+    def _check_required(self, table: str, frame: pl.DataFrame) -> None:
+        """Index, foreign keys and time index of new rows must be present."""
+        held = self.entityset[table]
+        required = [held.index, *(r.child_key for r in self.entityset.parent_relationships(table))]
+        if held.time_index is not None:
+            required.append(held.time_index)
+        for column in required:
+            if frame[column].null_count():
+                position = int(frame[column].is_null().arg_max())
+                raise RequestError(f"rows.{table}[{position}].{column}", "null",
+                                   "give every new row its id, its parents' ids and its time")
+        repeated = frame[held.index].is_duplicated()
+        if repeated.any():
+            position = int(repeated.arg_max())
+            raise RequestError(f"rows.{table}[{position}].{held.index}",
+                               f"id {frame[held.index][position]!r} appears twice in the request",
+                               "give each new row its own id")
+
+    def _held_keys(self, table: str) -> set:
+        if table not in self._keys:
+            held = self.entityset[table]
+            self._keys[table] = set(held.frame[held.index].to_list())
+        return self._keys[table]
+
+    def _check_against_held(self, request: Request) -> None:
+        """Under the lock: new ids are new, keys refer to held or sent rows, instances exist."""
+        sent = {table: set(frame[self.entityset[table].index].to_list())
+                for table, frame in request.rows.items()}
+        for table, frame in request.rows.items():
+            index = self.entityset[table].index
+            clash = sent[table] & self._held_keys(table)
+            if clash:
+                position = int(frame[index].is_in(list(clash)).arg_max())
+                raise RequestError(f"rows.{table}[{position}].{index}",
+                                   f"id {frame[index][position]!r} is already held",
+                                   "send only new rows (a held row cannot be changed)")
+            for relationship in self.entityset.parent_relationships(table):
+                known = self._held_keys(relationship.parent) | sent.get(relationship.parent, set())
+                unknown = set(frame[relationship.child_key].to_list()) - known
+                if unknown:
+                    position = int(frame[relationship.child_key].is_in(list(unknown)).arg_max())
+                    raise RequestError(
+                        f"rows.{table}[{position}].{relationship.child_key}",
+                        f"unknown {relationship.parent} id "
+                        f"{frame[relationship.child_key][position]!r}",
+                        f"send the {relationship.parent} row in rows.{relationship.parent}, or "
+                        f"use the id of a held {relationship.parent} row")
+        known = self._held_keys(self.target) | sent.get(self.target, set())
+        unknown = set(request.ids.to_list()) - known
+        if unknown:
+            position = int(request.ids.is_in(list(unknown)).arg_max())
+            raise RequestError(f"instances[{position}].id",
+                               f"unknown {self.target} id {request.ids[position]!r}",
+                               f"send its row in rows.{self.target}, or use a held id "
+                               f"(GET /schema lists the tables)")
+
+    def _parents_first(self, tables: list[str]) -> list[str]:
+        import networkx as nx
+
+        order = list(nx.topological_sort(self.entityset.graph))
+        return sorted(tables, key=order.index)
+
+    def compute(self, request: Request) -> pd.DataFrame:
+        """The features of the request's instances, as DeepFeatureSynthesis.transform gives
+        them (a pandas frame, one row per instance in order); appends the rows it keeps."""
+        with self.lock:
+            self._check_against_held(request)
+            rows = request.rows or None  # for this call only, unless they are kept
+            if request.keep_rows and rows:
+                for table in self._parents_first(list(rows)):
+                    frame = rows[table]
+                    if frame.height:
+                        self.online.append(table, frame)
+                        self._held_keys(table).update(
+                            frame[self.entityset[table].index].to_list())
+                rows = None
+            matrix = self._online(request, rows)
+            self.requests_served += 1
+        return matrix
+
+    def _online(self, request: Request, rows: dict[str, pl.DataFrame] | None) -> pd.DataFrame:
+        """The online path's features, one row per instance in the request's order. One call
+        when it can; instances without a cutoff, and an id asked for again (at another
+        cutoff), go to calls of their own (the online path takes each id once per call)."""
+        ids, cutoffs = request.ids, request.cutoffs
+        if (cutoffs is None or not cutoffs.null_count()) and (
+                ids.len() == 1 or ids.n_unique() == ids.len()):  # the usual case: one call
+            return self._online_call(ids, cutoffs, rows)
+        timed = (pl.repeat(False, ids.len(), eager=True) if cutoffs is None
+                 else cutoffs.is_not_null())
+        groups = pl.DataFrame({"id": ids, "timed": timed}).select(
+            group=pl.col("timed").cast(pl.Int64) + 2 * pl.int_range(pl.len()).over("id"))
+        group = groups["group"].to_numpy()
+        if (group == group[0]).all():
+            return self._online_call(ids, cutoffs if timed[0] else None, rows)
+        parts, positions = [], []
+        for number in np.unique(group):
+            chosen = np.flatnonzero(group == number)
+            subset = pl.Series(chosen)
+            parts.append(self._online_call(ids.gather(subset), cutoffs.gather(subset)
+                                           if number % 2 else None, rows))
+            positions.append(chosen)
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+
+    def _online_call(self, ids: pl.Series, cutoffs: pl.Series | None,
+                     rows: dict[str, pl.DataFrame] | None) -> pd.DataFrame:
+        return _as_pandas(self.online.compute(ids, cutoff_time=cutoffs, rows=rows),
+                          self.feature_names)
+
+    def features(self, body: Any) -> dict[str, Any]:
+        """POST /features: the features of each instance, with their names."""
+        request = self.read(body)
+        matrix = self.compute(request)
+        return {"ids": _plain(request.ids.to_numpy()), "feature_names": self.feature_names,
+                "features": _rows(matrix)}
+
+    def predict(self, body: Any) -> dict[str, Any]:
+        """POST /predict: the model's prediction per instance (and class probabilities when
+        it has them; the features too unless ``return_features`` is false)."""
+        request = self.read(body)
+        matrix = self.compute(request)
+        transformed = matrix  # the steps between DFS and the model, once for both answers
+        for _, step in self.pipeline.steps[1:-1]:
+            if step is not None and step != "passthrough":
+                transformed = step.transform(transformed)
+        model = self.pipeline.steps[-1][1]
+        answer: dict[str, Any] = {"ids": _plain(request.ids.to_numpy()),
+                                  "predictions": _plain(np.asarray(model.predict(transformed)))}
+        if hasattr(model, "predict_proba"):
+            answer["classes"] = _plain(np.asarray(model.classes_))
+            answer["probabilities"] = np.asarray(model.predict_proba(transformed)).tolist()
+        if request.return_features:
+            answer["feature_names"] = self.feature_names
+            answer["features"] = _rows(matrix)
+        return answer
+
+
+def _as_pandas(result: Any, names: list[str]) -> pd.DataFrame:
+    """The online result as the pandas frame DeepFeatureSynthesis.transform hands the next
+    step (its columns in the features' order, a fresh 0..n-1 index)."""
+    frame = result.to_pandas() if isinstance(result, pl.DataFrame) else result
+    if list(frame.columns) != names:
+        frame = frame[names]
+    frame.index = pd.RangeIndex(len(frame))  # a frame of our own: no copy needed
+    return frame
+
+
+def _plain(values: np.ndarray) -> list[Any]:
+    """numpy values as JSON-ready Python values (missing as None)."""
+    if values.dtype.kind == "f":
+        return [None if np.isnan(v) else float(v) for v in values]
+    if values.dtype.kind == "M":
+        return [None if np.isnat(v) else str(v) for v in values]
+    return values.tolist()
+
+
+def _rows(matrix: pd.DataFrame) -> list[list[Any]]:
+    """A feature matrix as JSON-ready rows: missing values as null, categories as their
+    values, times as ISO text (one conversion, then a pass over a request's few cells)."""
+    return [[_plain_value(v) for v in row] for row in matrix.to_numpy(dtype=object).tolist()]
+
+
+_JSON_READY = (int, str, bool)
+
+
+def _plain_value(value: Any) -> Any:
+    """One value as JSON takes it: missing as None, numpy scalars as Python's, times as text."""
+    if isinstance(value, _JSON_READY):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return _plain_value(value.item())
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime | dt.date):
+        return pd.Timestamp(value).isoformat()
+    return str(value)

@@ -87,9 +87,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder to write (created)")
     parser.add_argument("--chunk", type=int, default=50_000, help="customers per parquet file")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sessions-per-customer", type=int, default=10, help="mean")
+    parser.add_argument("--transactions-per-session", type=int, default=10,
+                        help="mean (11 gives over 100 M transactions for 1 M customers)")
     arguments = parser.parse_args()
     started = time.perf_counter()
-    counts = write_dataset(arguments.out, arguments.customers, arguments.chunk, arguments.seed)
+    counts = write_dataset(arguments.out, arguments.customers, arguments.chunk, arguments.seed,
+                           sessions_per_customer=arguments.sessions_per_customer,
+                           transactions_per_session=arguments.transactions_per_session)
     print(f"wrote {counts} to {arguments.out} in {time.perf_counter() - started:.1f} s")
 
 

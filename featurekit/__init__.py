@@ -46,7 +46,7 @@ _SUBMODULES = (
     "arguments", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
     "normalize", "plot", "primitive_options", "primitive_table",
-    "primitives", "selection", "sklearn", "splits", "timeseries", "types",
+    "primitives", "selection", "sklearn", "sources", "splits", "timeseries", "types",
 )
 
 

@@ -339,6 +339,42 @@ class EntitySet:
             table = dataframe_name
         add_interesting_values(self, max_values, verbose, table, values)
 
+    # --------------------------------------------------------------- sources
+    @classmethod
+    def from_database(cls, con: Any, tables: list[str] | None = None,
+                      time_indexes: dict[str, str] | None = None,
+                      types: dict[str, dict[str, str]] | None = None, validate: bool = True,
+                      name: str | None = None, indexes: dict[str, str] | None = None,
+                      schema: str | None = None) -> EntitySet:
+        """Read a SQL database: each table (``tables=`` picks some, views included), its
+        primary key as index, declared foreign keys as relationships, declared column types
+        as logical types (dates stored as text are parsed).
+
+        ``con`` is a SQLite file path or ``sqlite3`` connection (standard library), an
+        SQLAlchemy URL, engine or connection (``pip install 'featurekit[sql]'``), or an ADBC
+        DBAPI connection. ``time_indexes={"orders": "ordered_at"}`` names time indexes (none
+        is guessed); ``types={"products": {"description": "text"}}`` overrides types;
+        ``indexes=`` names the index of a table without a primary key (otherwise a column
+        named ``<table>_id``, ``<singular>_id`` or ``id``, else numbered rows).
+        ``validate=False`` keeps faulty data as it is, for ``es.check()``. Foreign keys
+        featurekit cannot link (composite, not to the parent's index, a self-reference, one
+        closing a cycle) are left out: ``es.source_report`` lists what was read, how each
+        key was found, and what was left out and why.
+
+        >>> import sqlite3, featurekit as fk
+        >>> con = sqlite3.connect(":memory:")
+        >>> _ = con.executescript("CREATE TABLE shops (shop_id INTEGER PRIMARY KEY);"
+        ...     "CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, sold_at DATETIME, "
+        ...     "shop_id INTEGER REFERENCES shops (shop_id));"
+        ...     "INSERT INTO shops VALUES (1); INSERT INTO sales VALUES (1, '2024-05-01', 1);")
+        >>> es = fk.EntitySet.from_database(con, time_indexes={"sales": "sold_at"})
+        >>> [str(r) for r in es.relationships], es["sales"].frame["sold_at"].dtype
+        (['shops.shop_id <- sales.shop_id'], Datetime(time_unit='us', time_zone=None))
+        """
+        from featurekit.sources.database import from_database
+
+        return from_database(con, tables, time_indexes, types, validate, name, indexes, schema)
+
     # --------------------------------------------------------------- queries
     def parent_relationships(self, table: str) -> list[Relationship]:
         """Relationships in which ``table`` is the child (its forward links), in added order."""

@@ -375,6 +375,37 @@ class EntitySet:
 
         return from_database(con, tables, time_indexes, types, validate, name, indexes, schema)
 
+    @classmethod
+    def from_directory(cls, path: Any, indexes: dict[str, str] | None = None,
+                       time_indexes: dict[str, str] | None = None,
+                       relationships: list | None = None, infer_relationships: bool = True,
+                       validate: bool = True, types: dict[str, dict[str, str]] | None = None,
+                       name: str | None = None) -> EntitySet:
+        """Read a folder of parquet / CSV files, one table per file (or per sub-folder of
+        parts), named after the file.
+
+        Indexes are given (``indexes={"orders": "order_no"}``) or found by name: a column
+        ``<table>_id``, ``<singular>_id`` or ``id`` (a unique one first), else numbered
+        rows. Relationships are given as ``(parent, parent_key, child, child_key)`` tuples, or
+        inferred (``infer_relationships=True``): a child column named like a parent's index
+        whose values are at least 90% that parent's keys. ``es.source_report.relationships``
+        says what was inferred and why, and what was ambiguous or left out. Time indexes are
+        only taken from ``time_indexes=``; ``validate=False`` keeps faulty data for
+        ``es.check()``.
+
+        >>> import tempfile, pathlib, pandas as pd, featurekit as fk
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> pd.DataFrame({"customer_id": [1, 2]}).to_parquet(folder / "customers.parquet")
+        >>> pd.DataFrame({"order_id": [1, 2, 3], "customer_id": [1, 1, 2]}).to_csv(
+        ...     folder / "orders.csv", index=False)
+        >>> [str(r) for r in fk.EntitySet.from_directory(folder).relationships]
+        ['customers.customer_id <- orders.customer_id']
+        """
+        from featurekit.sources.directory import from_directory
+
+        return from_directory(path, indexes, time_indexes, relationships, infer_relationships,
+                              validate, types, name)
+
     # --------------------------------------------------------------- queries
     def parent_relationships(self, table: str) -> list[Relationship]:
         """Relationships in which ``table`` is the child (its forward links), in added order."""

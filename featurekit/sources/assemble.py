@@ -112,6 +112,9 @@ def _add_link(entityset: EntitySet, link: LinkPlan, validate: bool) -> dict:
     if link.parent not in entityset or link.child not in entityset:
         missing = link.parent if link.parent not in entityset else link.child
         return {**row, "status": "left out", "reason": f"table {missing!r} was not read"}
+    if link.found_by == "given":  # asked for by name: what cannot be added is an error
+        entityset.add_relationship(link.parent, link.parent_key, link.child, link.child_key)
+        return _added(entityset, link, row)
     parent_index = entityset[link.parent].index
     if link.parent_key != parent_index:
         return {**row, "status": "left out",
@@ -134,6 +137,10 @@ def _add_link(entityset: EntitySet, link: LinkPlan, validate: bool) -> dict:
         if validate:
             raise
         return {**row, "status": "left out", "reason": str(error)}
+    return _added(entityset, link, row)
+
+
+def _added(entityset: EntitySet, link: LinkPlan, row: dict) -> dict:
     present = entityset[link.child].frame[link.child_key].drop_nulls()
     parent_keys = entityset[link.parent].frame[link.parent_key]
     found = count_found(present, parent_keys)

@@ -84,7 +84,12 @@ def open_source(con: Any, schema: str | None = None) -> DatabaseSource:
     if isinstance(con, sqlite3.Connection):
         return _sqlite_source(con, "a sqlite3 connection", close=lambda: None)
     if isinstance(con, str) and "://" in con:
-        engine = _sqlalchemy().create_engine(con)
+        try:
+            engine = _sqlalchemy().create_engine(con)
+        except ImportError as error:  # the dialect's driver (psycopg, ...)
+            raise FeaturekitError(f"from_database: the driver for {con.split('://')[0]!r} is "
+                                  f"not installed ({error}). Fix: {SQL_EXTRA}, or install "
+                                  "the database's driver") from None
         return _sqlalchemy_source(engine, schema, _safe_url(engine), close=engine.dispose)
     if isinstance(con, (str, os.PathLike)):
         path = Path(con)

@@ -45,7 +45,7 @@ _ATTRIBUTES = {
 _SUBMODULES = (
     "arguments", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
-    "normalize", "plot", "primitive_options", "primitive_table",
+    "normalize", "plot", "prep", "primitive_options", "primitive_table",
     "primitives", "selection", "sklearn", "sources", "splits", "timeseries", "types",
 )
 

@@ -126,6 +126,7 @@ def plan(
     drop_contains = check_names("drop_contains", drop_contains) or []
     drop_exact = set(check_names("drop_exact", drop_exact) or [])
     ignore_tables = [*ignore_tables, *(check_names("ignore_dataframes", ignore_dataframes) or [])]
+    entityset.require_checked("fk.plan")
     if target not in entityset.tables:
         raise PlanError(f"target {target!r} is not a table of the entity set. "
                         f"Fix: use one of {sorted(entityset.tables)}")

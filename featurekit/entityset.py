@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -21,10 +21,17 @@ from featurekit.coercion import (
     is_present,
     parse_times,
 )
-from featurekit.errors import CoercionWarning, MissingTimeWarning, OrphanWarning, schema_error
+from featurekit.errors import (
+    CoercionWarning,
+    MissingTimeWarning,
+    OrphanWarning,
+    SchemaError,
+    schema_error,
+)
 from featurekit.frames import frame_kind, to_polars
 from featurekit.types import (
     NUMERIC_TYPES,
+    UNKNOWN,
     USER_TYPE_NAMES,
     ColumnSchema,
     infer_logical_type,
@@ -56,6 +63,19 @@ class Relationship:
         return f"{self.parent}.{self.parent_key} <- {self.child}.{self.child_key}"
 
 
+@dataclass(frozen=True)
+class ColumnNote:
+    """Why a column of an unchecked table is marked ``unknown``: its values do not all parse
+    as its type (``count`` of them, e.g. ``examples``), or the type cannot read the column."""
+
+    text: str
+    count: int
+    examples: tuple = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Table:
     """One table of an EntitySet: its rows (polars), keys and column schemas."""
@@ -68,14 +88,23 @@ class Table:
     source_kind: str
     # column -> values worth a where clause (``add_interesting_values``), most useful first
     interesting_values: dict[str, list] = field(default_factory=dict)
+    # the types= overrides the table was added with, by column
+    declared_types: dict[str, str] = field(default_factory=dict)
+    # Added with validate=False: the frame is the data as given, not yet checked or converted;
+    # ``errors`` is add_table's argument, kept for ``EntitySet.validate``.
+    checked: bool = True
+    errors: str = "raise"
+    # column -> why it was marked "unknown" (values that do not parse as its type), when unchecked
+    notes: dict[str, ColumnNote] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         return list(self.frame.columns)
 
     def __repr__(self) -> str:
+        unchecked = "" if self.checked else ", unchecked"
         return (f"Table({self.name!r}, rows={self.frame.height}, index={self.index!r}, "
-                f"time_index={self.time_index!r})")
+                f"time_index={self.time_index!r}{unchecked})")
 
 
 class EntitySet:
@@ -105,6 +134,9 @@ class EntitySet:
         # Facts the engine derives from the data once (e.g. whether parents precede their
         # children), keyed so that a table's new frame never meets an old fact.
         self.derived_facts: dict[tuple, object] = {}
+        # relationships added while a table they link was unchecked: their key checks wait
+        # for ``validate``
+        self.unchecked_relationships: list[Relationship] = []
 
     def __getitem__(self, name: str) -> Table:
         if name not in self.tables:
@@ -131,6 +163,7 @@ class EntitySet:
         types: dict[str, str] | None = None,
         errors: str = "raise",
         make_index: bool = False,
+        validate: bool = True,
     ) -> EntitySet:
         """Add a table given as pandas, polars, pyarrow or a parquet/CSV path; returns self.
 
@@ -150,6 +183,13 @@ class EntitySet:
 
         ``make_index=True`` adds the index column ``index`` (which the data must not have),
         numbering the rows 0, 1, 2, ... in their order, as Featuretools' ``make_index`` does.
+
+        ``validate=False`` keeps faulty data for inspection: the table is stored as given
+        (repeated keys, values that do not parse, missing times are neither refused nor
+        converted; a column whose values do not all parse as its type is marked ``unknown``
+        with a note). The entity set is then unchecked: ``es.check()`` reports what is wrong,
+        :mod:`featurekit.prep` fixes it, and ``es.validate()`` runs these checks before
+        ``fk.plan`` / ``fk.compute`` / ``fk.dfs`` accept it.
         """
         if not isinstance(name, str) or not name:
             raise schema_error(str(name), None, "a table name must be a non-empty string",
@@ -167,6 +207,9 @@ class EntitySet:
         if not isinstance(make_index, bool):
             raise schema_error(name, None, f"make_index must be True or False, got {make_index!r}",
                                "pass make_index=True to number the rows, or name an index column")
+        if not isinstance(validate, bool):
+            raise schema_error(name, None, f"validate must be True or False, got {validate!r}",
+                               "pass validate=False to keep faulty data for es.check()")
         kind = frame_kind(data)
         frame = to_polars(data, name, None if make_index else index)
         if make_index:
@@ -185,15 +228,97 @@ class EntitySet:
         if types is not None and not isinstance(types, dict):
             raise schema_error(name, None, f"types= must be a dict, got {type(types).__name__}",
                                "pass types={'column': 'categorical'} or similar")
-        overrides = _check_overrides(name, frame, time_index, {} if types is None else types)
-        frame, schemas = _typed_columns(name, frame, index, time_index, overrides, errors)
-        _check_index(name, frame[index])
-        frame = _nan_as_missing(frame)
-        if time_index is not None:
-            _report_missing_times(name, frame[time_index])
-        self.tables[name] = Table(name, frame, index, time_index, schemas, kind)
+        types = {} if types is None else dict(types)
+        overrides = _check_overrides(name, frame, time_index, types)
+        if validate:
+            table = _checked_table(name, frame, index, time_index, overrides, errors, kind)
+        else:
+            schemas, notes = _unchecked_schemas(name, frame, index, time_index, overrides)
+            table = Table(name, frame, index, time_index, schemas, kind, checked=False,
+                          errors=errors, notes=notes)
+        table.declared_types = types
+        self.tables[name] = table
         self.graph.add_node(name)
         return self
+
+    # ------------------------------------------------------------- validation
+    @property
+    def checked(self) -> bool:
+        """Whether every table and relationship passed add_table's and add_relationship's
+        checks (False after ``add_table(..., validate=False)`` until ``validate()``)."""
+        return not self.unchecked_relationships and all(t.checked for t in self.tables.values())
+
+    def require_checked(self, action: str) -> None:
+        """Raise a SchemaError naming the first unchecked table when the set is unchecked."""
+        if self.checked:
+            return
+        names = [t.name for t in self.tables.values() if not t.checked]
+        if not names:
+            names = [self.unchecked_relationships[0].child]
+        raise schema_error(
+            names[0], None,
+            f"the entity set holds unchecked tables {names} (added with validate=False), "
+            f"which {action} cannot use",
+            "run es.check() to see what is wrong, fix it with fk.prep (dedupe, parse_numbers, "
+            "parse_dates, drop_orphans), then es.validate()")
+
+    def validate(self) -> EntitySet:
+        """Run add_table's and add_relationship's checks on every unchecked table and
+        relationship; returns self, now checked. The first problem raises the usual
+        SchemaError (orphans warn, or raise with ``strict=True``) and leaves the set as it was.
+
+        >>> import pandas as pd, featurekit as fk
+        >>> es = fk.EntitySet().add_table("t", pd.DataFrame({"id": [1, 1]}), "id", validate=False)
+        >>> es.checked
+        False
+        >>> es.validate()
+        Traceback (most recent call last):
+        ...
+        featurekit.errors.SchemaError: table 't', column 'id': the index has 2 rows with repeated values (e.g. [1]). Fix: deduplicate the table or choose a column whose values are unique
+        """
+        tables = dict(self.tables)
+        for name, table in self.tables.items():
+            if table.checked:
+                continue
+            overrides = _check_overrides(name, table.frame, table.time_index, table.declared_types)
+            new = _checked_table(name, table.frame, table.index, table.time_index, overrides,
+                                 table.errors, table.source_kind)
+            new.declared_types = table.declared_types
+            new.interesting_values = dict(table.interesting_values)
+            for relationship in self.relationships:  # keep the foreign key tags
+                if relationship.child == name:
+                    key = relationship.child_key
+                    new.schemas[key] = new.schemas[key].with_tags({"foreign_key"})
+            tables[name] = new
+        frames = {}
+        for relationship in self.unchecked_relationships:
+            parent, child = tables[relationship.parent], tables[relationship.child]
+            child_frame = frames.get(child.name, child.frame)
+            frames[child.name] = child_frame.with_columns(
+                _checked_relationship_keys(relationship, child_frame, parent.frame))
+        for relationship in self.unchecked_relationships:
+            child_keys = frames[relationship.child][relationship.child_key]
+            self._report_orphans(relationship, child_keys, tables[relationship.parent].frame)
+        for name, frame in frames.items():
+            tables[name] = replace(tables[name], frame=frame)
+        self.tables = tables
+        self.unchecked_relationships = []
+        self.derived_facts.clear()
+        return self
+
+    def check(self, now: Any = None, pairs: Sequence[tuple[str, str]] | None = None) -> Any:
+        """What is wrong or suspicious in the data, as a :class:`featurekit.prep.CheckReport`
+        (a frame, a readable print and an HTML page); see :func:`featurekit.prep.check`.
+
+        >>> import pandas as pd, featurekit as fk
+        >>> es = fk.EntitySet().add_table("t", pd.DataFrame({"id": [1, 2], "x": ["5", "7"]}),
+        ...                               index="id", validate=False)
+        >>> es.check().frame[["check", "table", "column", "count"]].values.tolist()
+        [['numbers_as_text', 't', 'x', 2]]
+        """
+        from featurekit.prep.checks import check
+
+        return check(self, now=now, pairs=pairs)
 
     def normalize(self, base_table: str, new_table: str, index: str,
                   additional_columns: list[str] | None = None,
@@ -212,6 +337,7 @@ class EntitySet:
         """
         from featurekit.normalize import normalize
 
+        self.require_checked("es.normalize")
         return normalize(self, base_table, new_table, index, additional_columns, copy_columns,
                          make_time_index, make_secondary_time_index, new_table_time_index)
 
@@ -259,13 +385,15 @@ class EntitySet:
                                "model the hierarchy with a separate parent table")
         relationship = Relationship(parent, parent_key, child, child_key)
         self._check_graph_stays_acyclic(relationship)
-        _check_key_values(child, child_key, child_table.frame[child_key], "foreign key")
-        child_keys = _align_key_dtype(child_table.frame[child_key], parent_table.frame[parent_key],
-                                      relationship)
-        child_table.frame = child_table.frame.with_columns(child_keys)
+        if parent_table.checked and child_table.checked:
+            child_keys = _checked_relationship_keys(relationship, child_table.frame,
+                                                    parent_table.frame)
+            child_table.frame = child_table.frame.with_columns(child_keys)
+            self._report_orphans(relationship, child_keys, parent_table.frame)
+        else:  # keys as given: es.check() reports orphans, validate() checks the keys
+            self.unchecked_relationships.append(relationship)
         schema = child_table.schemas[child_key]
         child_table.schemas[child_key] = schema.with_tags({"foreign_key"})
-        self._report_orphans(relationship)
         self.relationships.append(relationship)
         self.graph.add_edge(parent, child, key=child_key, relationship=relationship)
         self._path_counts.clear()
@@ -290,9 +418,10 @@ class EntitySet:
             "(a table may reach another by several paths, but never itself)",
         )
 
-    def _report_orphans(self, relationship: Relationship) -> None:
-        child_keys = self.tables[relationship.child].frame[relationship.child_key].drop_nulls()
-        parent_keys = self.tables[relationship.parent].frame[relationship.parent_key]
+    def _report_orphans(self, relationship: Relationship, child_keys: pl.Series,
+                        parent_frame: pl.DataFrame) -> None:
+        child_keys = child_keys.drop_nulls()
+        parent_keys = parent_frame[relationship.parent_key]
         orphans = int((~child_keys.is_in(parent_keys.implode())).sum())
         if not orphans:
             return
@@ -459,6 +588,68 @@ class EntitySet:
             self._path_counts[key] = 1 if child == ancestor else sum(
                 self.count_paths(r.parent, ancestor) for r in self.parent_relationships(child))
         return self._path_counts[key]
+
+
+def _checked_table(name: str, frame: pl.DataFrame, index: str, time_index: str | None,
+                   overrides: dict[str, tuple[str, frozenset[str]]], errors: str,
+                   kind: str) -> Table:
+    """add_table's checks and conversions: typed columns, a usable index, times reported."""
+    frame, schemas = _typed_columns(name, frame, index, time_index, overrides, errors)
+    _check_index(name, frame[index])
+    frame = _nan_as_missing(frame)
+    if time_index is not None:
+        _report_missing_times(name, frame[time_index])
+    return Table(name, frame, index, time_index, schemas, kind)
+
+
+def _unchecked_schemas(name: str, frame: pl.DataFrame, index: str, time_index: str | None,
+                       overrides: dict[str, tuple[str, frozenset[str]]],
+                       ) -> tuple[dict[str, ColumnSchema], dict[str, ColumnNote]]:
+    """Schemas for data kept as given: a column's type as add_table would read it, or
+    ``unknown`` with a note when some of its values would not survive the conversion."""
+    schemas: dict[str, ColumnSchema] = {}
+    notes: dict[str, ColumnNote] = {}
+    for column in frame.columns:
+        original = frame[column]
+        logical, extra = overrides.get(column, (None, frozenset()))
+        try:
+            if column == time_index:
+                conversion = _time_index_conversion(name, original, logical)
+            elif logical is not None:
+                conversion = convert(original, logical, name, column)
+            else:
+                logical = infer_logical_type(original)
+                conversion = _inferred_conversion(original, logical)
+        except SchemaError as error:
+            conversion = None
+            note = ColumnNote(str(error), int(is_present(original).sum()))
+        else:
+            note = None
+            if conversion.lost_count:
+                what = WHAT.get(logical or "datetime", logical or "times")
+                examples = conversion.examples(original)
+                note = ColumnNote(f"{conversion.lost_count} values do not parse as {what} (e.g. "
+                                  f"{examples})", conversion.lost_count, tuple(examples))
+        roles = ({"index"} if column == index else set()) | (
+            {"time_index"} if column == time_index else set())
+        if note is not None:
+            notes[column] = note
+            schemas[column] = ColumnSchema(UNKNOWN, frozenset(roles))
+            continue
+        if logical is None or logical == "numeric" or column == time_index and \
+                logical in NUMERIC_TYPES:
+            logical = infer_logical_type(conversion.series)
+        schemas[column] = (ColumnSchema(logical, frozenset({"index"})) if column == index
+                           else schema_of(logical, frozenset(extra | roles)))
+    return schemas, notes
+
+
+def _checked_relationship_keys(relationship: Relationship, child: pl.DataFrame,
+                               parent: pl.DataFrame) -> pl.Series:
+    """The child's keys, checked and cast to the parent key's type."""
+    keys = child[relationship.child_key]
+    _check_key_values(relationship.child, relationship.child_key, keys, "foreign key")
+    return _align_key_dtype(keys, parent[relationship.parent_key], relationship)
 
 
 def _check_column_names(table: str, frame: pl.DataFrame) -> None:

@@ -88,6 +88,7 @@ def compute(
         raise ComputeError(f"unknown return_type {return_type!r}. Fix: use one of {FRAME_KINDS}")
     if not features:
         raise ComputeError("no features to compute. Fix: pass the output of fk.plan or fk.load_features")
+    entityset.require_checked("fk.compute")
     _check_against_entityset(entityset, features)  # every path: tables, columns, types, duplicates
     with progress_bar(verbose, planned_steps(features), "featurekit compute") as step:
         if is_cutoff_frame(cutoff_time):

@@ -341,6 +341,9 @@ def _plan_table(table: TableSchema, data: pd.DataFrame, time_indexes: dict[str, 
             continue  # keys keep the type they are read with, unless nothing says what it is
         if column == time_index and logical not in ("datetime", "integer", "double"):
             continue
+        if logical == "categorical" and data[column].notna().any() and \
+                pd.api.types.is_string_dtype(data[column]):
+            continue  # text is read as categories anyway; with validate=False it stays text
         if logical == "integer" and data[column].isna().any():
             logical = "integer_nullable"
         plan.types[column] = logical

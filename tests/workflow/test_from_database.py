@@ -351,3 +351,28 @@ def test_docstring_examples_run():
     for module in (sql_types, fk.entityset):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0
+
+
+CHECK_NAMES = {"two_date_formats": "mixed_date_formats", "scale": "scale_mismatch"}
+
+
+def test_validate_false_keeps_every_planted_fault_for_the_check(tmp_path):
+    path = tmp_path / "faulty.sqlite"
+    planted = fk.demo.write_retail_database(path, n_customers=40, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the orphans are planted
+        es = fk.EntitySet.from_database(path, validate=False, time_indexes=TIME_INDEXES)
+    assert {name: table.frame.height for name, table in es.tables.items()} == planted["rows"]
+    assert relationships(es) == RELATIONSHIPS
+    orphans = es.source_report.relationships.set_index("child_key")["orphans"]
+    assert orphans["session_id"] == next(fault["count"] for fault in planted["faults"]
+                                         if fault["kind"] == "orphans")
+    found = es.check().frame
+    for fault in planted["faults"]:
+        check = CHECK_NAMES.get(fault["kind"], fault["kind"])
+        rows = found[(found["check"] == check) & (found["table"] == fault["table"])]
+        if fault["column"] is not None:
+            rows = rows[rows["column"] == fault["column"]]
+        assert rows["count"].tolist() == [fault["count"]], fault
+    with pytest.raises(fk.SchemaError):
+        es.validate()

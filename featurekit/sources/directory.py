@@ -240,7 +240,7 @@ def _candidate(frames: dict[str, pl.DataFrame], parent: str, parent_key: str, ch
                        f"({share:.0%}) are keys of {parent!r} (an inferred relationship needs "
                        f"{KEY_SHARE:.0%})")
     else:
-        link.reason = (f"{column!r} is the name of {parent!r}'s index and {found} of "
+        link.reason = (f"{column!r} names the index of {parent!r}, and {found} of "
                        f"{keys.len()} values ({share:.1%}) are its keys")
     return link
 

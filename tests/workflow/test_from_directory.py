@@ -56,7 +56,7 @@ def test_reads_every_file_and_infers_keys_and_relationships(lake):
     assert report.relationships["key_share"].tolist() == [1.0, 1.0, 1.0]
     reason = links(es).loc[("sessions", "transactions", "session_id"), "reason"]
     n = len(tables["transactions"])
-    assert reason == (f"'session_id' is the name of 'sessions''s index and {n} of {n} values "
+    assert reason == (f"'session_id' names the index of 'sessions', and {n} of {n} values "
                       "(100.0%) are its keys")
     assert report.left_out.to_dict("records") == [
         {"kind": "table", "name": "README.txt", "status": "left out",

@@ -43,7 +43,7 @@ _ATTRIBUTES = {
 # public submodules, each an attribute (``featurekit.dfs`` the module is ``fk.plan``'s home:
 # the name ``fk.dfs`` is the function, as it always was)
 _SUBMODULES = (
-    "arguments", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
+    "arguments", "automl", "cli", "coercion", "demo", "demo_data", "describe", "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
     "normalize", "plot", "prep", "primitive_options", "primitive_table",
     "primitives", "selection", "sklearn", "sources", "splits", "timeseries", "types",

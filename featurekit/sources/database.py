@@ -413,7 +413,10 @@ def _plan_links(table: TableSchema | None, known: dict[str, TableSchema],
             parent_columns = known[parent].primary_key
         link = LinkPlan(parent, ", ".join(parent_columns) or "?", table.name,
                         ", ".join(child_columns), "declared foreign key")
-        if len(child_columns) != 1 or len(parent_columns) != 1:
+        if not parent_columns:
+            link.status, link.reason = "left out", (
+                f"it names no column of {parent!r}, and {parent!r} declares no primary key")
+        elif len(child_columns) != 1 or len(parent_columns) != 1:
             link.status, link.reason = "left out", (
                 "a composite foreign key; featurekit links one child column to its parent's "
                 "one-column index")

@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workflow.sql_servers import postgres_binaries, temporary_postgres
 
 import featurekit as fk
-from featurekit.sources.sql_types import logical_type_of
+from featurekit.sources.sql_types import SQL_TYPE_RULES, logical_type_of
 
 TIME_INDEXES = {"customers": "join_date", "sessions": "session_start",
                 "transactions": "transaction_time"}
@@ -160,10 +162,20 @@ def test_postgresql_server_through_sqlalchemy(retail):
                     if "fraud" in frame:
                         frame["fraud"] = frame["fraud"].astype(bool)
                     frame.to_sql(table, connection, if_exists="append", index=False)
+                connection.exec_driver_sql("CREATE SCHEMA shop")
+                connection.exec_driver_sql(
+                    "CREATE TABLE shop.shelves (shelf_id INTEGER PRIMARY KEY, label TEXT)")
+                connection.exec_driver_sql(
+                    "CREATE TABLE shop.items (item_id INTEGER PRIMARY KEY, "
+                    "shelf_id INTEGER REFERENCES shop.shelves (shelf_id), added DATE)")
+                connection.exec_driver_sql("INSERT INTO shop.shelves VALUES (1, 'a'), (2, 'b')")
+                connection.exec_driver_sql(
+                    "INSERT INTO shop.items VALUES (7, 1, '2024-01-02'), (8, 1, NULL)")
             raw = read_sql_all(engine)
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # no orphan, no coercion
                 es = fk.EntitySet.from_database(url, time_indexes=TIME_INDEXES)
+                shop = fk.EntitySet.from_database(engine, schema="shop")
         finally:
             engine.dispose()
     check_retail(es, raw)
@@ -172,6 +184,10 @@ def test_postgresql_server_through_sqlalchemy(retail):
     assert types["sessions", "session_start"] == "datetime"
     assert types["transactions", "fraud"] == "boolean"
     assert es["products"].frame["price"].dtype.is_float()
+    assert sorted(shop.tables) == ["items", "shelves"]  # only the schema asked for
+    assert relationships(shop) == {("shelves", "shelf_id", "items", "shelf_id")}
+    assert shop["items"].frame["added"].to_list()[0].isoformat() == "2024-01-02T00:00:00"
+    assert shop["items"].schemas["added"].logical_type == "datetime"
 
 
 # ------------------------------------------------------------------ awkward schemas
@@ -341,6 +357,18 @@ def test_the_caller_connection_sees_no_change(retail):
         after = read_sql_all(connection)
     for table, frame in before.items():
         pd.testing.assert_frame_equal(frame, after[table])
+
+
+@settings(max_examples=60, deadline=None)
+@given(rule=st.sampled_from(SQL_TYPE_RULES), case=st.sampled_from([str.upper, str.lower,
+                                                                    str.title]),
+       size=st.one_of(st.none(), st.integers(1, 255)))
+def test_type_mapping_ignores_case_and_parameters(rule, case, size):
+    example = rule[2].split(",")[0].split(" (")[0].strip()  # the first name the rule covers
+    if example.startswith("any name"):
+        example = "INTEGER"
+    declared = case(example) + (f"({size})" if size is not None else "")
+    assert logical_type_of(declared) == rule[1]
 
 
 def test_docstring_examples_run():

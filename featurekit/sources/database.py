@@ -57,6 +57,12 @@ def from_database(con: Any, tables: list[str] | None = None,
     try:
         known = {table.name: table for table in source.tables}
         wanted = _wanted_tables(known, source.views, tables)
+        for argument, given in (("time_indexes", time_indexes), ("types", types),
+                                ("indexes", indexes)):
+            unread = sorted(set(given or {}) - set(wanted))
+            if unread:
+                raise schema_error(unread[0], None, f"{argument}= names a table that is not "
+                                   "read", f"use one of {wanted}, or name it in tables=")
         plans, links = [], []
         for table_name in wanted:
             data = source.read(table_name)

@@ -329,6 +329,12 @@ def test_bad_input_gets_clear_errors(tmp_path, retail):
         fk.EntitySet.from_database(retail, tables=["orders"])
     with pytest.raises(fk.SchemaError, match="'sessions', column 'started'.*time index"):
         fk.EntitySet.from_database(retail, time_indexes={"sessions": "started"})
+    with pytest.raises(fk.SchemaError, match="'orders'.*time_indexes= names a table that is "
+                                             "not read"):
+        fk.EntitySet.from_database(retail, time_indexes={"orders": "time"})
+    with pytest.raises(fk.SchemaError, match="'products'.*types= names a table that is not"):
+        fk.EntitySet.from_database(retail, tables=["customers"],
+                                   types={"products": {"brand": "text"}})
     with pytest.raises(fk.FeaturekitError, match="tables= must be a list"):
         fk.EntitySet.from_database(retail, tables="customers")
     with pytest.raises(fk.FeaturekitError, match="cannot read from a dict"):

@@ -200,3 +200,15 @@ def test_inference_adds_exactly_the_relationships_with_enough_parent_keys(
     assert row["key_share"] == pytest.approx(share)
     if share >= KEY_SHARE:
         assert row["orphans"] == int((~np.isin(keys, parents["shop_id"])).sum())
+
+
+def test_validate_false_keeps_faulty_files_for_the_check(tmp_path):
+    write(tmp_path, orders=pd.DataFrame({"order_id": [1, 1, 2], "total": ["5", "6", "7"]}),
+          lines=pd.DataFrame({"line_id": range(10), "order_id": [1, 2] * 4 + [1, 9]}))
+    es = fk.EntitySet.from_directory(tmp_path, validate=False)
+    assert es["orders"].frame.height == 3 and not es.checked
+    assert relationships(es) == {("orders", "order_id", "lines", "order_id")}
+    assert links(es).loc[("orders", "lines", "order_id"), "orphans"] == 1
+    found = es.check().frame.set_index(["check", "table"])["count"]
+    assert found["duplicate_keys", "orders"] == 1
+    assert found["orphans", "lines"] == 1

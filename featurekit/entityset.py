@@ -469,6 +469,10 @@ class EntitySet:
         add_interesting_values(self, max_values, verbose, table, values)
 
     # --------------------------------------------------------------- sources
+    # What from_database / from_directory read, inferred and left out (a SourceReport);
+    # None for an entity set built table by table.
+    source_report: Any = None
+
     @classmethod
     def from_database(cls, con: Any, tables: list[str] | None = None,
                       time_indexes: dict[str, str] | None = None,

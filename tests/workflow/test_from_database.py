@@ -410,3 +410,18 @@ def test_validate_false_keeps_every_planted_fault_for_the_check(tmp_path):
         assert rows["count"].tolist() == [fault["count"]], fault
     with pytest.raises(fk.SchemaError):
         es.validate()
+
+
+def test_names_that_need_quoting_are_read(tmp_path):
+    path = tmp_path / "quoted.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            'CREATE TABLE "order items" ("item id" INTEGER PRIMARY KEY, "say ""hi""" TEXT);'
+            """INSERT INTO "order items" VALUES (1, 'a'), (2, 'b');""")
+    connection.close()
+    for con in (path, f"sqlite:///{path}"):
+        es = fk.EntitySet.from_database(con)
+        assert es["order items"].index == "item id"
+        assert es["order items"].frame['say "hi"'].cast(str).to_list() == ["a", "b"]
+    with adbc_sqlite.connect(str(path)) as connection:
+        assert fk.EntitySet.from_database(connection)["order items"].frame.height == 2

@@ -66,11 +66,13 @@ class Relationship:
 @dataclass(frozen=True)
 class ColumnNote:
     """Why a column of an unchecked table is marked ``unknown``: its values do not all parse
-    as its type (``count`` of them, e.g. ``examples``), or the type cannot read the column."""
+    as its type (``count`` of them, e.g. ``examples``), or the type cannot read the column;
+    or why it was read as text (a pandas column mixing strings and numbers)."""
 
     text: str
     count: int
     examples: tuple = ()
+    refused: bool = True  # whether es.validate() refuses the column as it is
 
     def __str__(self) -> str:
         return self.text
@@ -211,6 +213,9 @@ class EntitySet:
             raise schema_error(name, None, f"validate must be True or False, got {validate!r}",
                                "pass validate=False to keep faulty data for es.check()")
         kind = frame_kind(data)
+        mixed: dict[str, ColumnNote] = {}
+        if not validate and kind == "pandas":
+            data, mixed = _mixed_columns_as_text(data)
         frame = to_polars(data, name, None if make_index else index)
         if make_index:
             if index in frame.columns:
@@ -235,7 +240,7 @@ class EntitySet:
         else:
             schemas, notes = _unchecked_schemas(name, frame, index, time_index, overrides)
             table = Table(name, frame, index, time_index, schemas, kind, checked=False,
-                          errors=errors, notes=notes)
+                          errors=errors, notes={**mixed, **notes})
         table.declared_types = types
         self.tables[name] = table
         self.graph.add_node(name)
@@ -648,6 +653,33 @@ def _unchecked_schemas(name: str, frame: pl.DataFrame, index: str, time_index: s
     return schemas, notes
 
 
+def _mixed_columns_as_text(data: Any) -> tuple[Any, dict[str, ColumnNote]]:
+    """A pandas frame whose object columns mix strings with numbers (a database column of
+    numbers with some text) has those columns as text, each with a note; a shallow copy,
+    the caller's frame untouched. Other columns are left to ``to_polars``."""
+    import pandas as pd
+
+    mixed = {}
+    if data.columns.duplicated().any():  # to_polars names the repeated column
+        return data, {}
+    for column in data.columns:
+        values = data[column]
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+                "mixed", "mixed-integer"):
+            kinds = sorted({type(v).__name__ for v in values.dropna().head(10_000)})
+            mixed[column] = (values.astype("string"), kinds)
+    if not mixed:
+        return data, {}
+    data = data.copy(deep=False)
+    notes = {}
+    for column, (text, kinds) in mixed.items():
+        data[column] = text
+        notes[str(column)] = ColumnNote(
+            f"values of several Python types ({', '.join(kinds)}) were read as text",
+            int(text.notna().sum()), refused=False)
+    return data, notes
+
+
 def _checked_relationship_keys(relationship: Relationship, child: pl.DataFrame,
                                parent: pl.DataFrame) -> pl.Series:
     """The child's keys, checked and cast to the parent key's type."""
@@ -771,7 +803,7 @@ def _settle(table: str, column: str, original: pl.Series, conversion: Conversion
                            f"correct or remove those values, {other}, or pass errors='coerce' "
                            "to make them missing (with a warning)")
     warnings.warn(f"table {table!r}, column {column!r}: {problem}. They became missing "
-                  "(errors='coerce')", CoercionWarning, stacklevel=4)
+                  "(errors='coerce')", CoercionWarning, stacklevel=5)
 
 
 def _check_index(table: str, keys: pl.Series) -> None:
@@ -826,7 +858,7 @@ def _report_missing_times(table: str, times: pl.Series) -> None:
             f"table {table!r}, time index {times.name!r}: {missing} of {times.len()} rows have no "
             "time. They are kept but never counted by any feature, with or without cutoff "
             "times (a row with no time is never known). Fix: fill the times, or drop those "
-            "rows", MissingTimeWarning, stacklevel=3)
+            "rows", MissingTimeWarning, stacklevel=4)
 
 
 def _nan_as_missing(frame: pl.DataFrame) -> pl.DataFrame:

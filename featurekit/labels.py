@@ -70,6 +70,7 @@ def make_labels(
     check_text("label_name", label_name, optional=True)
     check_text("time_column", time_column)
     check_count("max_per_instance", max_per_instance, low=1)
+    entityset.require_checked("fk.make_labels")
     if target not in entityset.tables:
         raise FeaturekitError(f"target table {target!r} is not in the entity set. "
                               f"Fix: use one of {sorted(entityset.tables)}")

@@ -1,7 +1,6 @@
 """``es.check()``: find what is wrong or suspicious in an entity set's data, each finding with
 its table, column, count and an example row. Every check is a few polars expressions over
-whole columns (text columns are read once per distinct value), so a million rows take about
-a second. Nothing here changes the data: :mod:`featurekit.prep.fixes` does, on request."""
+whole columns, so a million rows take about a second. Nothing here changes the data: :mod:`featurekit.prep.fixes` does, on request."""
 
 from __future__ import annotations
 
@@ -17,10 +16,12 @@ from featurekit.coercion import is_present
 from featurekit.entityset import EntitySet, Relationship, Table
 from featurekit.errors import FeaturekitError, schema_error
 from featurekit.prep.formats import (
+    LEADING_ZERO,
     date_values,
     is_text,
-    looks_like_code,
-    number_values,
+    looks_like_dates,
+    mostly_numbers,
+    read_numbers,
     stripped_text,
 )
 from featurekit.prep.report import CheckReport, Finding
@@ -53,7 +54,7 @@ def check(entityset: EntitySet, now: Any = None,
           pairs: Sequence[tuple[str, str]] | None = None) -> CheckReport:
     """Check every table and relationship of ``entityset``; returns a CheckReport.
 
-    Checks: duplicate rows (equal in every column but the index), duplicate keys, orphans
+    Checks: duplicate rows (equal in every column), duplicate keys, orphans
     per relationship, missing values per column, numbers stored as text, numbers written
     with currency signs, decimal commas or thousands separators, dates in several formats,
     values that parse as nothing, units or scales that differ between two columns of the
@@ -172,17 +173,25 @@ def _hashable_columns(frame: pl.DataFrame) -> list[str]:
     return [name for name, dtype in frame.schema.items() if dtype != pl.Object]
 
 
+def _repeated_rows(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """Rows equal to an earlier row in ``columns``. Equal rows hash equally, so when no two
+    row hashes repeat (the usual case) no row repeats; otherwise rows are compared exactly."""
+    hashes = frame.select(pl.struct(columns).hash(seed=0)).to_series()
+    if hashes.is_unique().all():
+        return pl.repeat(False, frame.height, eager=True)
+    return ~frame.select(pl.struct(columns).is_first_distinct()).to_series()
+
+
 def _duplicates(table: Table) -> list[Finding]:
     frame, findings = table.frame, []
-    columns = [c for c in _hashable_columns(frame) if c != table.index]
-    if columns and frame.height > 1:
-        repeated = ~frame.select(pl.struct(columns).is_first_distinct()).to_series()
+    columns = _hashable_columns(frame)
+    if frame.height > 1:
+        repeated = _repeated_rows(frame, columns)
         count = int(repeated.sum())
         if count:
             findings.append(_finding(
                 "duplicate_rows", "warning", table.name, None, count,
-                f"{count} rows repeat an earlier row in every column but the index "
-                f"{table.index!r}", _example(frame, repeated),
+                f"{count} rows repeat an earlier row in every column", _example(frame, repeated),
                 f"fk.prep.dedupe(es, table={table.name!r})"))
     keys = frame[table.index]
     if keys.dtype != pl.Object and frame.height > 1:
@@ -268,42 +277,43 @@ def _column_formats(table: Table, column: str) -> tuple[list[Finding], _Column]:
         return [], _Column(numbers=series.cast(pl.Float64))
     if not is_text(dtype):
         return [], _Column()
-    text, distinct, present = distinct_text(series)
+    text = stripped_text(series)
+    present = text.len() - text.null_count()
     if present == 0:
         return [], _Column()
     declared = _declared_type(table.declared_types.get(column))
     if column != table.time_index:
-        read = _read_numbers(distinct, present, declared)
+        read = _read_numbers(text, present, declared)
         if read is not None:
-            return _number_findings(table, column, text, read, present)
-    dates = pl.concat([distinct, date_values(distinct["text"])], how="horizontal")
-    parsed = int(dates.filter(pl.col("value").is_not_null())["len"].sum())
-    if parsed >= PARSED_SHARE * present:
-        return _date_findings(table, column, text, dates)
+            return _number_findings(table, column, read, present)
+    read = _read_dates(text, present)
+    if read is not None:
+        return _date_findings(table, column, read)
     return [], _Column()
 
 
-def distinct_text(series: pl.Series) -> tuple[pl.Series, pl.DataFrame, int]:
-    """A column's stripped text, its distinct present values with their counts (most common
-    first) and how many values are present."""
-    text = stripped_text(series)
-    distinct = (pl.DataFrame({"text": text}).drop_nulls().group_by("text").len()
-                .sort("len", descending=True, maintain_order=True))
-    return text, distinct, int(distinct["len"].sum())
-
-
-def _read_numbers(distinct: pl.DataFrame, present: int, declared: str | None
-                  ) -> pl.DataFrame | None:
-    """Each distinct value's number and how it is written, when the column holds numbers:
-    at least PARSED_SHARE of its values parse, and none is a code with a leading zero
-    (``02116``) unless its declared type is numeric; a column declared as categories never."""
-    if present == 0 or declared in CATEGORY_TYPES:
+def _read_numbers(text: pl.Series, present: int, declared: str | None) -> pl.DataFrame | None:
+    """Each value's number and how it is written (one row per row), when the column holds
+    numbers: at least PARSED_SHARE of its values parse, and none is a code with a leading
+    zero (``02116``) unless its declared type is numeric; a column declared as categories
+    never."""
+    if present == 0 or declared in CATEGORY_TYPES or not mostly_numbers(text):
         return None
-    value, kind = number_values(pl.col("text"))
-    read = distinct.with_columns(value.alias("value"), kind.alias("kind"),
-                                 looks_like_code(pl.col("text")).alias("code"))
-    parsed = int(read.filter(pl.col("kind") != "unparsed")["len"].sum())
-    if parsed < PARSED_SHARE * present or (declared not in NUMERIC_TYPES and read["code"].any()):
+    read = read_numbers(text)
+    parsed = int(read["value"].is_not_null().sum())
+    if parsed < PARSED_SHARE * present or (declared not in NUMERIC_TYPES
+                                           and text.str.contains(LEADING_ZERO).any()):
+        return None
+    return read
+
+
+def _read_dates(text: pl.Series, present: int) -> pl.DataFrame | None:
+    """Each value's time and format (one row per row), when at least PARSED_SHARE of the
+    values parse as dates; a first look at a sample spares columns of words the full parse."""
+    if present == 0 or not looks_like_dates(text):
+        return None
+    read = pl.concat([pl.DataFrame({"text": text}), date_values(text)], how="horizontal")
+    if read["value"].is_not_null().sum() < PARSED_SHARE * present:
         return None
     return read
 
@@ -312,20 +322,17 @@ def reads_as_numbers(series: pl.Series, declared: Any = None) -> bool:
     """Whether a text column holds numbers, by the rule ``check`` uses."""
     if not is_text(series.dtype):
         return False
-    _, distinct, present = distinct_text(series)
-    return _read_numbers(distinct, present, _declared_type(declared)) is not None
+    text = stripped_text(series)
+    present = text.len() - text.null_count()
+    return _read_numbers(text, present, _declared_type(declared)) is not None
 
 
 def reads_as_dates(series: pl.Series) -> bool:
     """Whether a text column holds dates, by the rule ``check`` uses."""
     if not is_text(series.dtype):
         return False
-    _, distinct, present = distinct_text(series)
-    if present == 0:
-        return False
-    values = date_values(distinct["text"])
-    return int(distinct.filter(values["value"].is_not_null())["len"].sum()) >= \
-        PARSED_SHARE * present
+    text = stripped_text(series)
+    return _read_dates(text, text.len() - text.null_count()) is not None
 
 
 def _declared_type(type_name: Any) -> str | None:
@@ -345,54 +352,51 @@ _NUMBER_KINDS = {
 }
 
 
-def _per_row(text: pl.Series, read: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """The per-distinct-value results in ``read`` spread back to one row per row."""
-    return (pl.DataFrame({"text": text}).join(read.select("text", *columns), on="text",
-                                              how="left", maintain_order="left")
-            .select(columns))
+def _examples(read: pl.DataFrame, mask: pl.Series, limit: int = 3) -> list:
+    return read["text"].filter(mask).unique(maintain_order=True).head(limit).to_list()
 
 
-def _number_findings(table: Table, column: str, text: pl.Series, read: pl.DataFrame,
+def _number_findings(table: Table, column: str, read: pl.DataFrame,
                      present: int) -> tuple[list[Finding], _Column]:
-    rows = _per_row(text, read, ["value", "kind"])
     frame = table.frame
     fix = f"fk.prep.parse_numbers(es, table={table.name!r}, columns=[{column!r}])"
+    stored = read["text"].is_not_null()
+    examples = _examples(read, stored)
     findings = [_finding(
         "numbers_as_text", "warning", table.name, column, present,
-        f"{present} numbers are stored as text (e.g. {read['text'].head(3).to_list()})",
-        _example(frame, rows["kind"].is_not_null()), fix, read["text"].head(3).to_list())]
+        f"{present} numbers are stored as text (e.g. {examples})",
+        _example(frame, stored), fix, examples)]
     for kind, (name, words) in _NUMBER_KINDS.items():
-        of_kind = rows["kind"] == kind
+        of_kind = (read["kind"] == kind).fill_null(False)
         count = int(of_kind.sum())
         if count:
-            examples = read.filter(pl.col("kind") == kind)["text"].head(3).to_list()
+            examples = _examples(read, of_kind)
             findings.append(_finding(name, "warning", table.name, column, count,
                                      f"{count} values {words} (e.g. {examples})",
                                      _example(frame, of_kind), fix, examples))
-    unparsed = rows["kind"] == "unparsed"
+    unparsed = (read["kind"] == "unparsed").fill_null(False)
     count = int(unparsed.sum())
     if count:
-        examples = read.filter(pl.col("kind") == "unparsed")["text"].head(5).to_list()
+        examples = _examples(read, unparsed, 5)
         findings.append(_finding(
             "unparseable_numbers", "error", table.name, column, count,
             f"{count} values of a column of numbers are no number (e.g. {examples})",
             _example(frame, unparsed),
             "correct them at the source; parse_numbers would leave them missing (and say so)",
             examples))
-    return findings, _Column(numbers=rows["value"], from_text=True)
+    return findings, _Column(numbers=read["value"], from_text=True)
 
 
-def _date_findings(table: Table, column: str, text: pl.Series,
-                   dates: pl.DataFrame) -> tuple[list[Finding], _Column]:
-    rows = _per_row(text, dates, ["value", "family"])
+def _date_findings(table: Table, column: str,
+                   read: pl.DataFrame) -> tuple[list[Finding], _Column]:
     frame, findings = table.frame, []
     fix = f"fk.prep.parse_dates(es, table={table.name!r}, columns=[{column!r}])"
-    families = (dates.drop_nulls("family").group_by("family", maintain_order=True)
-                .agg(pl.col("len").sum(), pl.col("text").first())
-                .sort("len", descending=True, maintain_order=True))
+    families = (read.drop_nulls("family").group_by("family")
+                .agg(pl.len().alias("len"), pl.col("text").first())
+                .sort(["len", "family"], descending=[True, False]))
     if families.height > 1:
         main = families["family"][0]
-        other = rows["family"].is_not_null() & (rows["family"] != main)
+        other = (read["family"] != main).fill_null(False)
         count = int(other.sum())
         described = ", ".join(f"{f} ({n}, e.g. {t!r})" for f, n, t in families.iter_rows())
         findings.append(_finding(
@@ -400,17 +404,17 @@ def _date_findings(table: Table, column: str, text: pl.Series,
             f"dates are written in {families.height} formats: {described}; {count} are not "
             f"in the most common one ({main})", _example(frame, other), fix,
             families["text"][1:].to_list()))
-    unparsed = rows["value"].is_null() & text.is_not_null()
+    unparsed = read["value"].is_null() & read["text"].is_not_null()
     count = int(unparsed.sum())
     if count:
-        examples = text.filter(unparsed).unique(maintain_order=True).head(5).to_list()
+        examples = _examples(read, unparsed, 5)
         findings.append(_finding(
             "unparseable_dates", "error", table.name, column, count,
             f"{count} values of a column of dates are no date (e.g. {examples})",
             _example(frame, unparsed),
             "correct them at the source, or give parse_dates their formats=; values that "
             "still do not parse are left missing (and counted)", examples))
-    return findings, _Column(times=rows["value"], from_text=True)
+    return findings, _Column(times=read["value"], from_text=True)
 
 
 def _type_notes(table: Table, facts: _TableFacts) -> list[Finding]:
@@ -424,11 +428,17 @@ def _type_notes(table: Table, facts: _TableFacts) -> list[Finding]:
         if note.examples:
             mask = mask & table.frame[column].cast(pl.String, strict=False).is_in(
                 [str(e) for e in note.examples])
-        findings.append(_finding(
-            "type_errors", "error", table.name, column, note.count, note.text,
-            _example(table.frame, mask),
-            "correct those values, choose another type in types=, or convert the column "
-            "yourself; es.validate() refuses them", note.examples))
+        if note.refused:
+            findings.append(_finding(
+                "type_errors", "error", table.name, column, note.count, note.text,
+                _example(table.frame, mask),
+                "correct those values, choose another type in types=, or convert the column "
+                "yourself; es.validate() refuses them", note.examples))
+        else:
+            findings.append(_finding(
+                "mixed_types", "warning", table.name, column, note.count, note.text,
+                _example(table.frame, mask), "convert the column to one type at the source "
+                "(or with fk.prep.parse_numbers / parse_dates)", note.examples))
     return findings
 
 

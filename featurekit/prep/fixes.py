@@ -18,14 +18,14 @@ import pyarrow as pa
 from featurekit.entityset import EntitySet
 from featurekit.errors import FeaturekitError, schema_error
 from featurekit.frames import frame_kind, to_polars
-from featurekit.prep.checks import (
-    _aligned_keys,
-    _key_columns,
-    distinct_text,
-    reads_as_dates,
-    reads_as_numbers,
+from featurekit.prep.checks import _aligned_keys, _key_columns, reads_as_dates, reads_as_numbers
+from featurekit.prep.formats import (
+    date_values,
+    is_text,
+    read_numbers,
+    slash_order,
+    stripped_text,
 )
-from featurekit.prep.formats import date_values, is_text, number_values, slash_order
 from featurekit.types import ROLE_TAGS, ColumnSchema, infer_logical_type, schema_of
 
 KEEP = ("first", "last", "latest")
@@ -106,19 +106,42 @@ def _columns_replaced(data: Any, columns: dict[str, pl.Series]) -> Any:
 
 
 def replace_frames(entityset: EntitySet, frames: dict[str, pl.DataFrame]) -> EntitySet:
-    """A new entity set: ``entityset``'s tables with ``frames`` in place of theirs. A column
-    whose dtype changed gets the type read from its new values (keeping its key roles) and
-    loses its note; nothing of the old entity set is shared that could be changed."""
+    """A new entity set: ``entityset``'s tables with ``frames`` (polars) in place of theirs,
+    for fixes of your own. A column whose dtype changed gets the type read from its new
+    values (keeping its key roles) and loses its note; nothing of the old entity set is
+    shared that could be changed. The tables keep their checked state: after changing a
+    checked table's keys, run ``check()``.
+
+    >>> import polars as pl, featurekit as fk
+    >>> es = fk.demo.load_retail(n_customers=3, return_type="polars")
+    >>> products = es["products"].frame.with_columns(pl.col("brand").cast(pl.String) + "!")
+    >>> fk.prep.replace_frames(es, {"products": products})["products"].frame["brand"][0]
+    'A!'
+    """
+    for name, frame in frames.items():
+        if name not in entityset.tables:
+            raise schema_error(str(name), None, "replace_frames: no such table",
+                               f"use one of {sorted(entityset.tables)}")
+        if not isinstance(frame, pl.DataFrame):
+            raise schema_error(name, None, f"replace_frames takes polars frames, got "
+                               f"{type(frame).__name__}", "pass pl.from_pandas(frame) or the "
+                               "table's .frame changed with polars expressions")
+        missing = [c for c in entityset[name].columns if c not in frame.columns]
+        if missing:
+            raise schema_error(name, missing[0], "replace_frames: the new frame lacks this "
+                               "column", "keep every column of the table (change values, "
+                               "not the columns)")
     new = EntitySet(entityset.name, strict=entityset.strict)
     for name, table in entityset.tables.items():
         schemas, notes = dict(table.schemas), dict(table.notes)
         frame = frames.get(name, table.frame)
         if name in frames:
             for column in frame.columns:
-                if frame[column].dtype == table.frame[column].dtype:
+                known = column in table.frame.columns
+                if known and frame[column].dtype == table.frame[column].dtype:
                     continue
                 logical = infer_logical_type(frame[column])
-                roles = table.schemas[column].tags & ROLE_TAGS
+                roles = table.schemas[column].tags & ROLE_TAGS if known else frozenset()
                 schemas[column] = (ColumnSchema(logical, frozenset({"index"}))
                                    if column == table.index else schema_of(logical, roles))
                 notes.pop(column, None)
@@ -139,8 +162,8 @@ def dedupe(data: Any, table: str | None = None, subset: Sequence[str] | str | No
            keep: str = "first", time_column: str | None = None) -> tuple[Any, pd.DataFrame]:
     """Remove rows that repeat an earlier row; returns ``(cleaned, report)``.
 
-    Rows repeat when they are equal in ``subset`` (default: every column; for a table of an
-    entity set every column but its index, so that a row copied under a new key counts).
+    Rows repeat when they are equal in ``subset`` (default: every column, as ``check``
+    counts duplicate rows; ``subset=[index]`` removes repeated keys).
     ``keep`` chooses the row kept in each group: ``"first"`` or ``"last"`` in row order, or
     ``"latest"``: the one with the latest time in ``time_column`` (default: the table's time
     index; ties and missing times go to the later row, missing times count as earliest).
@@ -178,7 +201,7 @@ def _dedupe_frame(frame: pl.DataFrame, table: str | None, index: str | None, sub
                   keep: str, time_column: str | None) -> tuple[np.ndarray, dict | None]:
     columns = _columns_argument("dedupe", "subset", subset, frame.columns, table)
     if columns is None:
-        columns = [c for c in frame.columns if c != index and frame.schema[c] != pl.Object]
+        columns = [c for c in frame.columns if frame.schema[c] != pl.Object]
     if not columns or frame.height < 2:
         return np.ones(frame.height, dtype=bool), None
     rows = frame.select(columns).with_row_index(_ROW)
@@ -204,8 +227,7 @@ def _dedupe_frame(frame: pl.DataFrame, table: str | None, index: str | None, sub
         return kept, None
     shown = index if index is not None else columns[0]
     examples = frame.filter(pl.Series(~kept))[shown].head(5).to_list()
-    described = "every column but the index" if subset is None and index is not None else (
-        "every column" if subset is None else f"{columns}")
+    described = "every column" if subset is None else f"{columns}"
     return kept, _change(table, None if subset is None else ", ".join(columns),
                          f"removed rows equal to another row in {described} (keep={keep!r}; "
                          f"examples: their {shown!r})", removed, examples)
@@ -217,11 +239,7 @@ def _sortable_times(series: pl.Series, table: str | None, column: str) -> pl.Ser
     if dtype.is_numeric() or dtype == pl.Date or isinstance(dtype, pl.Datetime):
         return series
     if is_text(dtype):
-        text, distinct, _ = distinct_text(series)
-        values = pl.concat([distinct.select("text"), date_values(distinct["text"])],
-                           how="horizontal")
-        return pl.DataFrame({"text": text}).join(values, on="text", how="left",
-                                                 maintain_order="left")["value"]
+        return date_values(stripped_text(series))["value"]
     raise schema_error(table or "frame", column, f"dedupe: a column of type {dtype} cannot "
                        "order rows by time", "pass time_column= a column of times or numbers")
 
@@ -248,7 +266,7 @@ def parse_numbers(data: Any, table: str | None = None,
 
     >>> import pandas as pd, featurekit as fk
     >>> prices = pd.DataFrame({"price": ["$12.50", "7,25", "1,200", "n/a"]})
-    >>> cleaned, report = fk.prep.parse_numbers(prices)
+    >>> cleaned, report = fk.prep.parse_numbers(prices, columns=["price"])
     >>> cleaned["price"].tolist()[:3], report["what"].tolist()[-1]
     ([12.5, 7.25, 1200.0], 'did not parse: left missing')
     """
@@ -260,11 +278,11 @@ def parse_numbers(data: Any, table: str | None = None,
         return _columns_replaced(data, parsed), _report(changes)
     frames, changes = {}, []
     keys = _key_columns(entityset)
-    for name in tables:
+    for name, wanted in _columns_by_table("parse_numbers", entityset, tables, columns):
         t = entityset[name]
-        names = _text_columns("parse_numbers", t.frame, name, columns,
+        names = _text_columns("parse_numbers", t.frame, name, wanted,
                               lambda s, t=t: reads_as_numbers(s, t.declared_types.get(s.name)),
-                              skip=keys[name] if columns is None else set())
+                              skip=keys[name] if wanted is None else set())
         parsed, found = _parse_columns(t.frame, name, names, _numbers_of)
         if parsed:
             frames[name] = t.frame.with_columns(list(parsed.values()))
@@ -312,16 +330,28 @@ def parse_dates(data: Any, table: str | None = None, columns: Sequence[str] | st
         parsed, changes = _parse_columns(frame, None, names, read)
         return _columns_replaced(data, parsed), _report(changes)
     frames, changes = {}, []
-    for name in tables:
+    for name, wanted in _columns_by_table("parse_dates", entityset, tables, columns):
         t = entityset[name]
         others = {r.child_key for r in entityset.relationships if r.child == name} | {t.index}
-        names = _text_columns("parse_dates", t.frame, name, columns, reads_as_dates,
-                              skip=others if columns is None else set())
+        names = _text_columns("parse_dates", t.frame, name, wanted, reads_as_dates,
+                              skip=others if wanted is None else set())
         parsed, found = _parse_columns(t.frame, name, names, read)
         if parsed:
             frames[name] = t.frame.with_columns(list(parsed.values()))
         changes += found
     return replace_frames(entityset, frames), _report(changes)
+
+
+def _columns_by_table(function: str, entityset: EntitySet, tables: list[str],
+                      columns: Any) -> list[tuple[str, Any]]:
+    """Each table with the columns to parse in it: with several tables, a column named in
+    ``columns`` applies to the tables that have it (and must be in one of them)."""
+    if columns is None or len(tables) == 1:
+        return [(name, columns) for name in tables]
+    names = _columns_argument(function, "columns", columns,
+                              sorted({c for t in tables for c in entityset[t].columns}), None)
+    return [(t, [c for c in names if c in entityset[t].columns]) for t in tables
+            if any(c in entityset[t].columns for c in names)]
 
 
 def _text_columns(function: str, frame: pl.DataFrame, table: str | None, columns: Any,
@@ -355,50 +385,45 @@ def _parse_columns(frame: pl.DataFrame, table: str | None, names: list[str], rea
     return parsed, changes
 
 
+def _counted(read: pl.DataFrame, mask: pl.Series) -> tuple[int, list]:
+    """How many rows ``mask`` holds, and up to five of their distinct texts."""
+    mask = mask.fill_null(False)
+    return int(mask.sum()), read["text"].filter(mask).unique(maintain_order=True).head(5).to_list()
+
+
 def _numbers_of(series: pl.Series, table: str | None) -> tuple[pl.Series, list[dict]]:
-    text, distinct, _ = distinct_text(series)
-    value, kind = number_values(pl.col("text"))
-    read = distinct.with_columns(value.alias("value"), kind.alias("kind"))
-    rows = pl.DataFrame({"text": text}).join(read.select("text", "value", "kind"), on="text",
-                                             how="left", maintain_order="left")
+    read = read_numbers(stripped_text(series))
     changes = []
-    for kind_name, what in _NUMBER_CHANGES.items():
-        of_kind = read.filter(pl.col("kind") == kind_name)
-        if of_kind.height:
-            changes.append(_change(table, series.name, what, int(of_kind["len"].sum()),
-                                   of_kind["text"].head(5).to_list()))
-    unparsed = read.filter(pl.col("kind") == "unparsed")
-    if unparsed.height:
-        changes.append(_change(table, series.name, "did not parse: left missing",
-                               int(unparsed["len"].sum()), unparsed["text"].head(5).to_list()))
-    return rows["value"], changes
+    for kind_name, what in [*_NUMBER_CHANGES.items(), ("unparsed", "did not parse: left missing")]:
+        count, examples = _counted(read, read["kind"] == kind_name)
+        if count:
+            changes.append(_change(table, series.name, what, count, examples))
+    return read["value"], changes
 
 
 def _dates_of(series: pl.Series, table: str | None, formats: list[str] | None
               ) -> tuple[pl.Series, list[dict]]:
-    text, distinct, _ = distinct_text(series)
-    read = pl.concat([distinct, date_values(distinct["text"], formats)], how="horizontal")
-    rows = pl.DataFrame({"text": text}).join(read.select("text", "value"), on="text",
-                                             how="left", maintain_order="left")
+    text = stripped_text(series)
+    read = pl.concat([pl.DataFrame({"text": text}), date_values(text, formats)],
+                     how="horizontal")
     changes = []
-    families = (read.drop_nulls("family").group_by("family", maintain_order=True)
-                .agg(pl.col("len").sum(), pl.col("text").head(5)))
-    for family, count, examples in families.iter_rows():
+    families = (read.drop_nulls("family").group_by("family").len()
+                .sort(["len", "family"], descending=[True, False]))
+    for family, _ in families.iter_rows():
+        count, examples = _counted(read, read["family"] == family)
         changes.append(_change(table, series.name, f"read as {family}", count, examples))
     if formats is None:
-        order, ambiguous = slash_order(distinct["text"])
+        order, ambiguous = slash_order(text)
         if ambiguous:
-            both = read.filter((pl.col("family") == order) & pl.col("text").str.contains(
+            count, examples = _counted(read, (read["family"] == order) & read["text"].str.contains(
                 r"^(0?[1-9]|1[0-2])/(0?[1-9]|1[0-2])/"))
-            if both.height:
-                changes.append(_change(table, series.name, f"day and month both 12 or less: "
-                                       f"read as {order} like the rest of the column",
-                                       int(both["len"].sum()), both["text"].head(5).to_list()))
-    unparsed = read.filter(pl.col("value").is_null())
-    if unparsed.height:
-        changes.append(_change(table, series.name, "did not parse: left missing",
-                               int(unparsed["len"].sum()), unparsed["text"].head(5).to_list()))
-    return rows["value"], changes
+            changes.append(_change(table, series.name, f"day and month both 12 or less: read "
+                                   f"as {order} like the rest of the column", count, examples))
+    count, examples = _counted(read, read["value"].is_null() & read["text"].is_not_null())
+    if count:
+        changes.append(_change(table, series.name, "did not parse: left missing", count,
+                               examples))
+    return read["value"], changes
 
 
 # ------------------------------------------------------------------ orphans

@@ -1,6 +1,6 @@
 """How numbers and dates written as text are read: each value's format (plain, currency sign,
 decimal comma, thousands separators; ISO 8601, day/month/year, ...) and its value, as polars
-expressions over a column's distinct values. Shared by the check report and the fixes, so
+expressions over whole columns. Shared by the check report and the fixes, so
 that what ``check`` counts is exactly what ``parse_numbers`` / ``parse_dates`` change."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _GROUPED_BY_SPACES = r"^[+-]?\d{1,3}(?:[ '\u00a0\u202f]\d{3})+(?:[.,]\d+)?$"
 _GROUPED_BY_COMMAS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"  # 1,234 / 1,234.5
 _GROUPED_BY_DOTS = r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$"  # 1.234,5
 _DECIMAL_COMMA = r"^[+-]?\d*,\d+$"  # 12,5 / ,5 (but 1,234 is a thousands separator)
-_LEADING_ZERO = r"^[+-]?0\d"  # 02116: a code, not a number
+LEADING_ZERO = r"^[+-]?0\d"  # 02116: a code, not a number
 
 # Each value gets the first kind that applies (a currency sign wins over its other marks).
 NUMBER_KINDS = ("plain", "currency_sign", "decimal_comma", "thousands_separator", "unparsed")
@@ -26,7 +26,7 @@ NUMBER_KINDS = ("plain", "currency_sign", "decimal_comma", "thousands_separator"
 
 def number_values(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(value as Float64, kind) of stripped, non-blank strings; unparsed values get a null
-    value and the kind "unparsed"."""
+    value and the kind "unparsed", missing values a null kind."""
     plain = text.cast(pl.Float64, strict=False)
     currency = text.str.contains(_CURRENCY)
     body = text.str.replace_all(_CURRENCY, "").str.strip_chars()
@@ -40,7 +40,8 @@ def number_values(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
               .otherwise(body))
     parsed = number.cast(pl.Float64, strict=False)
     value = pl.when(plain.is_not_null()).then(plain).otherwise(parsed)
-    kind = (pl.when(plain.is_not_null()).then(pl.lit("plain"))
+    kind = (pl.when(text.is_null()).then(pl.lit(None, dtype=pl.String))
+            .when(plain.is_not_null()).then(pl.lit("plain"))
             .when(parsed.is_null()).then(pl.lit("unparsed"))
             .when(currency).then(pl.lit("currency_sign"))
             .when(decimal_comma).then(pl.lit("decimal_comma"))
@@ -49,9 +50,23 @@ def number_values(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return value, kind
 
 
-def looks_like_code(text: pl.Expr) -> pl.Expr:
-    """Values with a leading zero before a digit (``02116``): codes whose zeros matter."""
-    return text.str.contains(_LEADING_ZERO)
+def read_numbers(text: pl.Series) -> pl.DataFrame:
+    """``number_values`` of a column of stripped text, one row per row (``text``, ``value``,
+    ``kind``); a column of plain numbers is read in one cast."""
+    plain = text.cast(pl.Float64, strict=False)
+    frame = pl.DataFrame({"text": text})
+    if plain.null_count() == text.null_count():
+        return frame.with_columns(plain.alias("value"), pl.when(pl.col("text").is_not_null())
+                                  .then(pl.lit("plain")).alias("kind"))
+    value, kind = number_values(pl.col("text"))
+    return frame.with_columns(value.alias("value"), kind.alias("kind"))
+
+
+def mostly_numbers(text: pl.Series, sample: int = 1000) -> bool:
+    """Whether at least half of the first present values read as numbers (a first look)."""
+    values = text.drop_nulls().head(sample)
+    return values.len() > 0 and bool(
+        (read_numbers(values)["kind"] != "unparsed").mean() >= 0.5)
 
 
 # ------------------------------------------------------------------------ dates
@@ -102,6 +117,17 @@ def slash_order(text: pl.Series) -> tuple[str, int]:
     return ("month/day/year" if month_first > day_first else "day/month/year"), ambiguous
 
 
+def _by_fit(formats: list[str], candidates: pl.Series) -> list[str]:
+    """The formats ordered by how many of the first values they read, best first, so that a
+    column in one format is parsed in one pass."""
+    if len(formats) < 2 or candidates.len() == 0:
+        return formats
+    sample = candidates.head(200)
+    fits = [int(sample.str.to_datetime(f, strict=False, time_unit="us").is_not_null().sum())
+            for f in formats]
+    return [f for _, f in sorted(zip(fits, formats, strict=True), key=lambda pair: -pair[0])]
+
+
 def date_values(text: pl.Series, formats: Sequence[str] | None = None) -> pl.DataFrame:
     """Each stripped, non-blank string as a Datetime("us") ``value`` with its ``family``
     (null when it does not parse). With ``formats``, those are tried in order (the family is
@@ -115,28 +141,36 @@ def date_values(text: pl.Series, formats: Sequence[str] | None = None) -> pl.Dat
     order, _ = slash_order(text)
     families = [f for f in dict.fromkeys(family for family, _ in DATE_FORMATS)
                 if f not in _SLASHED or f == order]
-    rest = frame.with_row_index("row").filter(pl.col("text").is_not_null())
-    found = []
+    value = pl.repeat(None, text.len(), dtype=pl.Datetime("us"), eager=True)
+    family = pl.repeat(None, text.len(), dtype=pl.String, eager=True)
+    pending = text.is_not_null()
     for name in families:  # each value is parsed only by the formats of the family it looks like
-        candidates = rest.filter(pl.col("text").str.contains(_FAMILY_SHAPES[name]))
-        for fam, format_ in DATE_FORMATS:
-            if fam != name or candidates.height == 0:
-                continue
-            parsed = candidates.select(
-                "row", pl.col("text").str.to_datetime(format_, strict=False, time_unit="us")
-                .alias("value"), pl.lit(name).alias("family")).drop_nulls("value")
-            if parsed.height:
-                found.append(parsed)
-                candidates = candidates.join(parsed.select("row"), on="row", how="anti")
-                rest = rest.join(parsed.select("row"), on="row", how="anti")
-    if found:
-        values = (frame.with_row_index("row").select("row")
-                  .join(pl.concat(found), on="row", how="left", maintain_order="left")
-                  .select("value", "family"))
-    else:
-        values = pl.DataFrame({"value": pl.Series([None] * frame.height, dtype=pl.Datetime("us")),
-                               "family": pl.Series([None] * frame.height, dtype=pl.String)})
-    return values
+        rows = (pending & text.str.contains(_FAMILY_SHAPES[name])).arg_true()
+        if rows.len() == 0:
+            continue
+        candidates = text.gather(rows)
+        for format_ in _by_fit([f for fam, f in DATE_FORMATS if fam == name], candidates):
+            parsed = candidates.str.to_datetime(format_, strict=False, time_unit="us")
+            read = parsed.is_not_null()
+            if read.any():
+                value = value.scatter(rows.filter(read), parsed.filter(read))
+                family = family.scatter(rows.filter(read), name)
+                rows, candidates = rows.filter(~read), candidates.filter(~read)
+            if rows.len() == 0:
+                break
+        pending = pending & value.is_null()
+    return pl.DataFrame({"value": value, "family": family})
+
+
+def looks_like_dates(text: pl.Series, sample: int = 1000) -> bool:
+    """Whether most of the first present values have the shape of a known date format."""
+    values = text.drop_nulls().head(sample)
+    if values.len() == 0:
+        return False
+    shaped = pl.repeat(False, values.len(), eager=True)
+    for shape in _FAMILY_SHAPES.values():
+        shaped = shaped | values.str.contains(shape)
+    return bool(shaped.mean() >= 0.5)
 
 
 def stripped_text(series: pl.Series) -> pl.Series:

@@ -53,6 +53,8 @@ class CheckReport:
         self.frame = pd.DataFrame([astuple(f) for f in self.findings] or None,
                                   columns=list(COLUMNS))
         self.frame["count"] = self.frame["count"].astype("int64")
+        self.frame["column"] = self.frame["column"].astype(object).where(
+            self.frame["column"].notna(), None)
 
     def __len__(self) -> int:
         return len(self.findings)

@@ -53,7 +53,7 @@ def test_unchecked_table_is_kept_as_given_with_notes():
     assert "unchecked" in repr(table)
 
 
-@pytest.mark.parametrize("call", ["plan", "compute", "dfs", "normalize"])
+@pytest.mark.parametrize("call", ["plan", "compute", "dfs", "normalize", "make_labels"])
 def test_unchecked_entity_set_is_refused_with_the_fix(call, tables):
     es = unchecked_retail(tables)
     checked = fk.demo.retail_entityset(tables)
@@ -61,7 +61,8 @@ def test_unchecked_entity_set_is_refused_with_the_fix(call, tables):
     run = {"plan": lambda: fk.plan(es, target="customers"),
            "compute": lambda: fk.compute(es, features),
            "dfs": lambda: fk.dfs(es, target="customers"),
-           "normalize": lambda: es.normalize("sessions", "devices", "device")}[call]
+           "normalize": lambda: es.normalize("sessions", "devices", "device"),
+           "make_labels": lambda: fk.make_labels(es, "customers", pl.len(), window="30d")}[call]
     with pytest.raises(fk.SchemaError) as error:
         run()
     message = str(error.value)
@@ -131,8 +132,44 @@ def test_validate_argument_must_be_a_flag():
 
 
 def test_structural_mistakes_are_refused_even_unchecked():
+    repeated = pd.DataFrame([[1, "a", 2.0]], columns=["id", "x", "x"])
+    with pytest.raises(fk.SchemaError, match="column 'x': the column name appears more than"):
+        fk.EntitySet().add_table("t", repeated, "id", validate=False)
     with pytest.raises(fk.SchemaError, match="the index column is absent"):
         fk.EntitySet().add_table("t", pd.DataFrame({"id": [1]}), "key", validate=False)
     with pytest.raises(fk.SchemaError, match="unknown logical type"):
         fk.EntitySet().add_table("t", pd.DataFrame({"id": [1]}), "id", types={"id": "dubble"},
                                  validate=False)
+
+
+def test_a_pandas_column_mixing_numbers_and_text_is_kept_as_text():
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "amount": pd.Series([1.5, "$2", None, 3],
+                                                                  dtype=object),
+                          "code": pd.Series([7, "x", "y", "z"], dtype=object)})
+    before = frame.copy()
+    with pytest.raises(fk.SchemaError, match="Python values of types"):
+        fk.EntitySet().add_table("t", frame, "id")
+    es = fk.EntitySet().add_table("t", frame, "id", validate=False)
+    pd.testing.assert_frame_equal(frame, before)
+    assert es["t"].frame["amount"].to_list() == ["1.5", "$2", None, "3"]
+    assert es["t"].notes["amount"].count == 3 and "float, int, str" in str(es["t"].notes["amount"])
+    report = es.check()
+    assert report.count("currency_signs", "t", "amount") == 1  # read as numbers, value by value
+    assert report.count("mixed_types", "t", "code") == 4
+    assert report.count("mixed_types", "t", "amount") == 0
+    cleaned, _ = fk.prep.parse_numbers(es, columns=["amount"])
+    assert cleaned.validate()["t"].frame["amount"].to_list() == [1.5, 2.0, None, 3.0]
+
+
+def test_warnings_point_at_the_callers_line_from_add_table_and_validate():
+    frame = pd.DataFrame({"id": [1, 2], "t": ["2020-01-01", None], "x": ["1", "a"]})
+    for validate in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            es = fk.EntitySet().add_table("t", frame, "id", time_index="t",
+                                          types={"x": "double"}, errors="coerce",
+                                          validate=validate)
+            if not validate:
+                es.validate()
+        assert {w.category for w in caught} == {fk.CoercionWarning, fk.MissingTimeWarning}
+        assert {w.filename for w in caught} == {__file__}

@@ -25,9 +25,11 @@ def require(module: str, purpose: str, extra: str = "automl") -> Any:
                               f"pip install 'featurekit[{extra}]'") from None
 
 
-def read_matrix(X: Any, who: str) -> pd.DataFrame | Any:
+def read_matrix(X: Any, who: str, need_columns: bool = True) -> pd.DataFrame | Any:
     """``X`` as a pandas frame (polars is converted, pandas passed as is, never copied or
-    changed); arrays are kept as they are. Empty matrices are refused."""
+    changed); arrays are kept as they are. A matrix without rows is refused, and one
+    without columns unless the model makes its own features (``need_columns=False``: a
+    pipeline starting with featurekit's ``TimeSeriesFeatures`` takes ids in the index)."""
     if isinstance(X, pl.LazyFrame):
         X = X.collect()
     if isinstance(X, pl.DataFrame):
@@ -43,22 +45,22 @@ def read_matrix(X: Any, who: str) -> pd.DataFrame | Any:
                               "Fix: pass a DataFrame or a 2-d array")
     if shape[0] == 0:
         raise FeaturekitError(f"{who}: X has no rows. Fix: pass a non-empty feature matrix")
-    if shape[1] == 0:
+    if shape[1] == 0 and need_columns:
         raise FeaturekitError(f"{who}: X has no columns. Fix: pass at least one feature")
     return X
 
 
-def read_xy(X: Any, y: Any, who: str) -> tuple[Any, pd.Series]:
+def read_xy(X: Any, y: Any, who: str, need_columns: bool = True) -> tuple[Any, pd.Series]:
     """The matrix and target, checked: ``y`` may name a column of ``X`` (it is then taken out
     of the features); lengths must agree; a pandas ``y`` with a different index is refused
     rather than aligned silently; missing targets are refused with their count."""
-    X = read_matrix(X, who)
+    X = read_matrix(X, who, need_columns)
     if isinstance(y, str):
         if not isinstance(X, pd.DataFrame) or y not in X.columns:
             raise FeaturekitError(f"{who}: y={y!r} names no column of X. Fix: pass the target "
                                   "values, or the name of X's target column")
         X, y = X.drop(columns=[y]), X[y]
-        if X.shape[1] == 0:
+        if X.shape[1] == 0 and need_columns:
             raise FeaturekitError(f"{who}: X has no columns besides the target. Fix: pass features")
     if y is None:
         raise FeaturekitError(f"{who}: y is None. Fix: pass one target value per row of X")

@@ -96,6 +96,7 @@ def ab_test(y_true: Any, new: Any, current: Any, metric: str | None = None, X: A
             raise FeaturekitError(f"{who}: a rule as `current` needs X to apply it to. Fix: pass X=")
         current = current(X)
     baseline = _values(current, "current", len(truth), who)
+    _same_rows(y_true, {"new": new, "current": current}, who)
     if metric is None:
         task = infer_task(pd.Series(truth), task, who)
         metric = "accuracy" if task == "classification" else "mae"
@@ -152,6 +153,17 @@ def _values(values: Any, name: str, length: int | None, who: str) -> np.ndarray:
         raise FeaturekitError(f"{who}: {name} has {int(pd.isna(array).sum())} missing values. "
                               "Fix: predict every row (a row left out would bias the comparison)")
     return array
+
+
+def _same_rows(y_true: Any, others: dict[str, Any], who: str) -> None:
+    """pandas inputs are matched by position; refuse indexes that say the rows differ."""
+    if not isinstance(y_true, pd.Series | pd.DataFrame):
+        return
+    for name, values in others.items():
+        if isinstance(values, pd.Series | pd.DataFrame) and not values.index.equals(y_true.index):
+            raise FeaturekitError(f"{who}: {name}'s index differs from y_true's, so its rows may "
+                                  "be others. Fix: align them (or pass .to_numpy() to match by "
+                                  "position)")
 
 
 def _check_labels(truth: np.ndarray, predicted: np.ndarray, name: str, who: str) -> None:

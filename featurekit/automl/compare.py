@@ -44,7 +44,7 @@ def compare_models(X: Any, y: Any, cv: Any = None, models: Any = "default", scor
     ``fold_scores`` (one per fold), ``fit_time`` and ``score_time`` (seconds, all folds),
     ``error`` (why a model failed: it keeps a row with missing scores, the others are
     kept) and ``warnings`` (distinct warnings raised while fitting). ``attrs`` holds the
-    ``task``, ``scoring``, the ``folds`` used and the unfitted ``models``.
+    ``task``, the ``scoring`` name and ``n_folds``.
 
     Examples
     --------
@@ -59,7 +59,7 @@ def compare_models(X: Any, y: Any, cv: Any = None, models: Any = "default", scor
     ['logistic_regression', 'baseline']
     """
     who = "compare_models"
-    X, y = read_xy(X, y, who)
+    X, y = read_xy(X, y, who, need_columns=not isinstance(models, Mapping))
     task = infer_task(y, task, who)
     scoring_name, scorer = read_scoring(scoring, task, y, who)
     candidates = _read_models(models, task, random_state, who)
@@ -69,7 +69,8 @@ def compare_models(X: Any, y: Any, cv: Any = None, models: Any = "default", scor
     table = table.sort_values("mean_score", ascending=False, na_position="last", kind="stable")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     table = table.reset_index(drop=True)
-    table.attrs.update(task=task, scoring=scoring_name, folds=folds, models=candidates)
+    # small values only: pandas copies attrs deeply on every operation on the table
+    table.attrs.update(task=task, scoring=scoring_name, n_folds=len(folds))
     return table
 
 

@@ -152,7 +152,9 @@ def _encoded(categorical: Any, numeric: Any) -> Any:
 
 def default_models(task: str = "classification", random_state: int = 0) -> dict[str, Any]:
     """The models ``compare_models`` runs by default for ``task``, by name, each a pipeline
-    with scikit-learn's default hyperparameters (and a fixed ``random_state``).
+    with scikit-learn's default hyperparameters (and a fixed ``random_state``) whose steps are
+    ``prepare`` (:class:`PrepareColumns`), ``encode`` (when needed) and ``model``, so that
+    ``tune`` searches e.g. ``{"model__learning_rate": [0.05, 0.1]}``.
 
     ``baseline`` predicts the training fold's class shares or mean; the linear model
     (logistic regression, or ridge for regression) imputes medians (with missing-value
@@ -190,8 +192,8 @@ def default_models(task: str = "classification", random_state: int = 0) -> dict[
                               encoded_missing_value=-1)
 
     def steps(*rest: Any, **prepare: Any) -> Pipeline:
-        return Pipeline([("prepare", PrepareColumns(**prepare)),
-                         *[(type(step).__name__.lower(), step) for step in rest]])
+        named = [("encode", step) for step in rest[:-1]] + [("model", rest[-1])]
+        return Pipeline([("prepare", PrepareColumns(**prepare)), *named])
 
     linear = LogisticRegression(max_iter=1000) if classify else Ridge()
     one_hot = OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=20,

@@ -77,6 +77,13 @@ class EvaluationReport:
 
     def html(self) -> str:
         """The report as one self-contained HTML page."""
+        style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+                 "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
+                 "text-align:right}img{max-width:100%}")
+        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Model evaluation"
+                f"</title><style>{style}</style></head><body>\n{self._body()}\n</body></html>\n")
+
+    def _body(self) -> str:
         parts = [f"<h1>Model evaluation ({html.escape(self.task)}, {self.n_rows} test rows)</h1>",
                  "<h2>Metrics</h2>", _table(pd.Series(self.metrics, name="value").to_frame())]
         if self.confusion_matrix is not None:
@@ -86,7 +93,8 @@ class EvaluationReport:
         if self.residuals is not None:
             parts += ["<h2>Residuals (actual - predicted)</h2>", _table(self.residuals.to_frame())]
         if self.importance is not None:
-            parts += [f"<h2>Feature importance (model, {html.escape(self.importance.attrs.get('kind', ''))})</h2>",
+            kind = html.escape(self.importance.attrs.get("kind", ""))
+            parts += [f"<h2>Feature importance (model, {kind})</h2>",
                       _table(self.importance.head(TOP_FEATURES), index=False)]
         if self.permutation_importance is not None:
             parts += ["<h2>Permutation importance (test set)</h2>",
@@ -97,19 +105,15 @@ class EvaluationReport:
             encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
             parts += [f"<h2>{html.escape(title)}</h2>",
                       f'<img alt="{html.escape(title)}" src="data:image/png;base64,{encoded}">']
-        style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-                 "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
-                 "text-align:right}img{max-width:100%}")
-        return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Model evaluation"
-                f"</title><style>{style}</style></head><body>\n" + "\n".join(parts)
-                + "\n</body></html>\n")
+        return "\n".join(parts)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value:.4g}" for name, value in self.metrics.items())
         return f"EvaluationReport({self.task}, {self.n_rows} rows: {shown})"
 
     def _repr_html_(self) -> str:
-        return _table(pd.Series(self.metrics, name="value").to_frame())
+        """In a notebook, the report shows itself: tables and figures."""
+        return self._body()
 
 
 def _table(frame: pd.DataFrame, index: bool = True) -> str:

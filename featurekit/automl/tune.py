@@ -4,6 +4,7 @@ featurekit's own pipeline steps searchable like any other."""
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,6 +75,8 @@ def tune(estimator: Any, space: Any, X: Any, y: Any, method: str = "grid", n_ite
     from ``cv`` (default ``fk.CutoffTimeSplit(5)``: validation always later than training),
     and the same ``scoring`` (default as in :func:`compare_models`). A candidate that fails
     gets a missing score and its error in ``results_``; if all fail, the error is raised.
+    ``n_jobs`` runs grid and random candidates in parallel (scikit-learn's searches);
+    Bayesian trials run one after the other, each learning from the ones before.
 
     Examples
     --------
@@ -95,7 +98,7 @@ def tune(estimator: Any, space: Any, X: Any, y: Any, method: str = "grid", n_ite
     if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
         raise FeaturekitError(f"{who}: estimator must be a scikit-learn estimator or Pipeline, "
                               f"got {type(estimator).__name__}. Fix: pass e.g. a Pipeline")
-    X, y = read_xy(X, y, who)
+    X, y = read_xy(X, y, who, need_columns=False)
     task = infer_task(y, task, who)
     scoring_name, scorer = read_scoring(scoring, task, y, who)
     spaces = _read_space(space, estimator, method, who)
@@ -184,11 +187,18 @@ def _sklearn_search(estimator: Any, spaces: list[dict], X: Any, y: pd.Series, fo
     failures: list[str] = []
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        search.fit(X, y)
+        try:
+            search.fit(X, y)
+        except ValueError as error:  # scikit-learn's own "all the fits failed"
+            if "fits failed" not in str(error):
+                raise
+            raise FeaturekitError(f"tune: every candidate failed ({_last_error(str(error))}). "
+                                  "Fix: check the space and the estimator (fk.automl."
+                                  "compare_models shows each model's error)") from None
     for caught in raised:
         if caught.category.__name__ == "FitFailedWarning":
-            failures.append(" ".join(str(caught.message).split())[:300])
-        else:
+            failures.append(_last_error(str(caught.message)))
+        elif "test scores are non-finite" not in str(caught.message):  # reported per row
             warnings.warn_explicit(caught.message, caught.category, caught.filename,
                                    caught.lineno)
     results = search.cv_results_
@@ -202,6 +212,16 @@ def _sklearn_search(estimator: Any, spaces: list[dict], X: Any, y: pd.Series, fo
                 results["params"], results["mean_test_score"], results["std_test_score"],
                 results["mean_fit_time"], strict=True))]
     return _finish(estimator, rows, X, y, method, scoring_name, folds, search)
+
+
+def _last_error(message: str) -> str:
+    """The exception line of scikit-learn's fit-failure summary (the end of a traceback)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", line)]
+    if not errors:
+        return lines[-1] if lines else message
+    name, rest = errors[-1].split(":", 1)
+    return f"{name.rsplit('.', 1)[-1]}:{rest}"
 
 
 def _bayes(estimator: Any, space: dict, X: Any, y: pd.Series, folds: list, scorer: Any,

@@ -425,3 +425,19 @@ def test_names_that_need_quoting_are_read(tmp_path):
         assert es["order items"].frame['say "hi"'].cast(str).to_list() == ["a", "b"]
     with adbc_sqlite.connect(str(path)) as connection:
         assert fk.EntitySet.from_database(connection)["order items"].frame.height == 2
+
+
+def test_a_database_without_foreign_keys_is_read_unlinked_and_says_so(tmp_path):
+    path = tmp_path / "loose.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            "CREATE TABLE users (user_id INTEGER PRIMARY KEY);"
+            "CREATE TABLE visits (visit_id INTEGER PRIMARY KEY, user_id INTEGER);"
+            "INSERT INTO users VALUES (1); INSERT INTO visits VALUES (5, 1);")
+    connection.close()
+    es = fk.EntitySet.from_database(path)
+    assert sorted(es.tables) == ["users", "visits"] and es.relationships == []
+    assert es.source_report.notes == [
+        "no relationship was declared or found: the tables are not linked; add them with "
+        "es.add_relationship(parent, parent_key, child, child_key)"]
+    assert "Note: no relationship was declared" in str(es.source_report)

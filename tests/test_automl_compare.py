@@ -86,6 +86,17 @@ def test_task_is_read_from_the_target():
     assert table.attrs["scoring"] == "neg_root_mean_squared_error"
 
 
+def test_more_than_two_classes_are_scored_by_balanced_accuracy():
+    X, _ = matrix(n_times=20, per_time=8, seed=8)
+    y = pd.Series(np.digitize(X["signal"], [-0.5, 0.5]), index=X.index).map(
+        {0: "low", 1: "mid", 2: "high"})
+    table = fk.automl.compare_models(X, y, models=["baseline", "logistic_regression"],
+                                     cv=fk.CutoffTimeSplit(3))
+    assert table.attrs["scoring"] == "balanced_accuracy"
+    scores = table.set_index("model")["mean_score"]
+    assert scores["baseline"] == pytest.approx(1 / 3) and scores["logistic_regression"] > 0.7
+
+
 def test_polars_input_and_a_target_column_by_name():
     X, y = matrix(seed=2)
     frame = X.assign(label=y).reset_index()
@@ -174,3 +185,31 @@ def test_prepare_columns_learns_categories_on_the_training_rows():
     np.testing.assert_array_equal(out["b"].to_numpy(), [np.nan, 1.0, 0.0])
     with pytest.raises(FeaturekitError, match="hold times"):
         fk.automl.PrepareColumns().fit(pd.DataFrame({"t": pd.date_range("2021", periods=3)}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"])), min_size=1,
+                max_size=30),
+       st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d", "e"])), min_size=1,
+                max_size=30),
+       st.one_of(st.none(), st.integers(1, 4)), st.booleans())
+def test_prepare_columns_maps_every_value_to_a_learned_category_or_missing(train, later, top,
+                                                                           as_category):
+    def frame(values):
+        column = pd.Series(values, dtype="object")
+        return pd.DataFrame({"c": column.astype("category") if as_category else column})
+
+    fitted_on, applied_to = frame(train), frame(later)
+    before = applied_to.copy()
+    prepare = fk.automl.PrepareColumns(max_categories=top).fit(fitted_on)
+    counts = pd.Series([v for v in train if v is not None], dtype="object").value_counts()
+    learned = prepare.categories_["c"]
+    assert len(learned) == min(len(counts), top or len(counts))
+    # the kept categories are the most frequent ones (ties may go either way)
+    left_out = counts.drop(learned)
+    assert all(counts[value] >= (left_out.max() if len(left_out) else 0) for value in learned)
+    out = prepare.transform(applied_to)["c"]
+    assert list(out.cat.categories) == sorted(learned)
+    expected = [value if value in learned else None for value in later]
+    assert [None if pd.isna(v) else v for v in out.astype(object)] == expected
+    pd.testing.assert_frame_equal(applied_to, before)

@@ -168,6 +168,7 @@ def test_a_failing_candidate_is_reported_and_the_others_kept():
     ({"space": {"model__C": []}}, "no values"),
     ({"n_iter": 0, "method": "random"}, "n_iter"),
     ({"y": "label"}, "names no column"),
+    ({"y": np.zeros(40, dtype=bool)}, "single class"),
 ])
 def test_bad_input_gets_a_clear_error(kwargs, message):
     X, y = matrix(n_times=10, per_time=4)

@@ -47,7 +47,7 @@ _SUBMODULES = (
     "encode", "engine",
     "entityset", "errors", "feature", "feature_files", "frames", "interesting_values", "labels",
     "normalize", "online", "plot", "prep", "primitive_options", "primitive_table",
-    "primitives", "scale", "selection", "sklearn", "splits", "timeseries", "types",
+    "primitives", "scale", "selection", "sklearn", "sources", "splits", "timeseries", "types",
 )
 
 

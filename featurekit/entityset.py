@@ -532,6 +532,77 @@ class EntitySet:
             table = dataframe_name
         add_interesting_values(self, max_values, verbose, table, values)
 
+    # --------------------------------------------------------------- sources
+    # What from_database / from_directory read, inferred and left out (a SourceReport);
+    # None for an entity set built table by table.
+    source_report: Any = None
+
+    @classmethod
+    def from_database(cls, con: Any, tables: list[str] | None = None,
+                      time_indexes: dict[str, str] | None = None,
+                      types: dict[str, dict[str, str]] | None = None, validate: bool = True,
+                      name: str | None = None, indexes: dict[str, str] | None = None,
+                      schema: str | None = None) -> EntitySet:
+        """Read a SQL database: each table (``tables=`` picks some, views included), its
+        primary key as index, declared foreign keys as relationships, declared column types
+        as logical types (dates stored as text are parsed).
+
+        ``con`` is a SQLite file path or ``sqlite3`` connection (standard library), an
+        SQLAlchemy URL, engine or connection (``pip install 'featurekit[sql]'``), or an ADBC
+        DBAPI connection. ``time_indexes={"orders": "ordered_at"}`` names time indexes (none
+        is guessed); ``types={"products": {"description": "text"}}`` overrides types;
+        ``indexes=`` names the index of a table without a primary key (otherwise a column
+        named ``<table>_id``, ``<singular>_id`` or ``id``, else numbered rows).
+        ``validate=False`` keeps faulty data as it is, for ``es.check()``. Foreign keys
+        featurekit cannot link (composite, not to the parent's index, a self-reference, one
+        closing a cycle) are left out: ``es.source_report`` lists what was read, how each
+        key was found, and what was left out and why.
+
+        >>> import sqlite3, featurekit as fk
+        >>> con = sqlite3.connect(":memory:")
+        >>> _ = con.executescript("CREATE TABLE shops (shop_id INTEGER PRIMARY KEY);"
+        ...     "CREATE TABLE sales (sale_id INTEGER PRIMARY KEY, sold_at DATETIME, "
+        ...     "shop_id INTEGER REFERENCES shops (shop_id));"
+        ...     "INSERT INTO shops VALUES (1); INSERT INTO sales VALUES (1, '2024-05-01', 1);")
+        >>> es = fk.EntitySet.from_database(con, time_indexes={"sales": "sold_at"})
+        >>> [str(r) for r in es.relationships], es["sales"].frame["sold_at"].dtype
+        (['shops.shop_id <- sales.shop_id'], Datetime(time_unit='us', time_zone=None))
+        """
+        from featurekit.sources.database import from_database
+
+        return from_database(con, tables, time_indexes, types, validate, name, indexes, schema)
+
+    @classmethod
+    def from_directory(cls, path: Any, indexes: dict[str, str] | None = None,
+                       time_indexes: dict[str, str] | None = None,
+                       relationships: list | None = None, infer_relationships: bool = True,
+                       validate: bool = True, types: dict[str, dict[str, str]] | None = None,
+                       name: str | None = None) -> EntitySet:
+        """Read a folder of parquet / CSV files, one table per file (or per sub-folder of
+        parts), named after the file.
+
+        Indexes are given (``indexes={"orders": "order_no"}``) or found by name: a column
+        ``<table>_id``, ``<singular>_id`` or ``id`` (a unique one first), else numbered
+        rows. Relationships are given as ``(parent, parent_key, child, child_key)`` tuples, or
+        inferred (``infer_relationships=True``): a child column named like a parent's index
+        whose values are at least 90% that parent's keys. ``es.source_report.relationships``
+        says what was inferred and why, and what was ambiguous or left out. Time indexes are
+        only taken from ``time_indexes=``; ``validate=False`` keeps faulty data for
+        ``es.check()``.
+
+        >>> import tempfile, pathlib, pandas as pd, featurekit as fk
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> pd.DataFrame({"customer_id": [1, 2]}).to_parquet(folder / "customers.parquet")
+        >>> pd.DataFrame({"order_id": [1, 2, 3], "customer_id": [1, 1, 2]}).to_csv(
+        ...     folder / "orders.csv", index=False)
+        >>> [str(r) for r in fk.EntitySet.from_directory(folder).relationships]
+        ['customers.customer_id <- orders.customer_id']
+        """
+        from featurekit.sources.directory import from_directory
+
+        return from_directory(path, indexes, time_indexes, relationships, infer_relationships,
+                              validate, types, name)
+
     # --------------------------------------------------------------- queries
     def parent_relationships(self, table: str) -> list[Relationship]:
         """Relationships in which ``table`` is the child (its forward links), in added order."""

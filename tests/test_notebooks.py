@@ -97,3 +97,22 @@ def test_classification_notebook_selects_a_few_features_and_beats_chance():
     images = [output for cell in notebook.cells if cell.cell_type == "code"
               for output in cell.outputs if "image/png" in output.get("data", {})]
     assert len(images) == 2 and "plotted features: 4" in text
+
+
+WORKFLOW = NOTEBOOK_DIR / "03_workflow.ipynb"
+
+
+def test_workflow_notebook_finds_every_planted_fault_and_compares_with_the_rule():
+    notebook = execute(WORKFLOW)
+    text = printed_text(notebook)
+    found = re.search(r"planted faults found by check: (\d+) of (\d+)", text)
+    assert found is not None, text
+    assert found.group(1) == found.group(2) and int(found.group(2)) >= 10
+    relevant, total = map(int, re.search(r"relevant features: (\d+) of (\d+)", text).groups())
+    assert 0 < relevant <= total
+    assert float(re.search(r"test ROC AUC: ([0-9.]+)", text).group(1)) > 0.5
+    assert re.search(r"verdict: (the model is (better|worse) by|no evidence of a difference)",
+                     text)
+    images = [output for cell in notebook.cells if cell.cell_type == "code"
+              for output in cell.outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 1

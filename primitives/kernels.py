@@ -356,6 +356,7 @@ def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
 
 def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[str, np.ndarray]:
     """The requested statistics from per-group moments (NaN where undefined)."""
+    variance = functools.cache(lambda: _variance(count, m2))  # once for both var and std
     derived = {
         "rows": lambda: rows,  # counts stay integers: no float copy to cast back
         "count": lambda: count.astype(np.float64),
@@ -363,8 +364,8 @@ def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[st
         "mean": lambda: mean,
         "min": lambda: np.where(count > 0, low, np.nan),
         "max": lambda: np.where(count > 0, high, np.nan),
-        "var": lambda: _variance(count, m2),
-        "std": lambda: np.sqrt(_variance(count, m2)),
+        "var": lambda: variance(),
+        "std": lambda: np.sqrt(variance()),
         "skew": lambda: _skew(count, m2, m3, low, high),
         "true_count": lambda: total.astype(np.int64),
         "true_share": lambda: total / rows,
@@ -547,10 +548,17 @@ def laid_out_categories(codes: np.ndarray, starts: np.ndarray, n_codes: int,
     return modes, distinct
 
 
-def value_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
-    """A column as int32 codes ordered like its values (-1 for missing) and the code -> value
-    table, as ``group_categories`` codes it; None when there are too many distinct values."""
-    return _value_codes(values)
+def array_codes(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The codes ``group_categories`` gives a column (int32, ordered like the values, -1 for a
+    missing value: NaN or where ``missing``) and the code -> value table, for the few rows a
+    caller holds as a numpy array (one sort; no polars round trip)."""
+    valid = ~np.isnan(values) if values.dtype.kind == "f" else np.ones(len(values), bool)
+    if missing is not None:
+        valid &= ~missing
+    table, inverse = np.unique(values[valid], return_inverse=True)
+    codes = np.full(len(values), -1, np.int32)
+    codes[valid] = inverse
+    return codes, table
 
 
 def masked_series(values: np.ndarray, missing: np.ndarray) -> pl.Series:

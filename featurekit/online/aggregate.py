@@ -8,7 +8,6 @@ without rows are missing)."""
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
 from featurekit.online.columns import BOOLEAN, CODES, FLOAT, INTEGER, Col
 from featurekit.primitives.kernels import (
@@ -16,11 +15,10 @@ from featurekit.primitives.kernels import (
     INTEGER_STATS,
     MOMENT_STATS,
     DenseKeys,
+    array_codes,
     laid_out_categories,
     laid_out_moments,
-    masked_series,
     true_counts,
-    value_codes,
 )
 
 MOMENTS = MOMENT_STATS
@@ -116,16 +114,8 @@ def _categories(stats: set[str], col: Col, groups: Groups) -> dict[str, Col]:
     if col.kind == CODES:
         codes, table, n_codes = col.values, None, len(col.names)
     else:
-        if col.kind == FLOAT:
-            series = pl.Series(col.values, nan_to_null=True)
-        else:
-            series = (pl.Series(col.values) if col.missing is None
-                      else masked_series(col.values, col.missing))
-        coded = value_codes(series)
-        if coded is None:
-            raise Unsupported("too many distinct values for a mode")
-        codes, table = coded
-        n_codes = table.len()
+        codes, table = array_codes(col.values, col.missing)
+        n_codes = len(table)
     modes, distinct = laid_out_categories(groups.laid_out(codes), groups.starts, n_codes)
     out: dict[str, Col] = {}
     if "nunique" in stats:
@@ -135,11 +125,10 @@ def _categories(stats: set[str], col: Col, groups: Groups) -> dict[str, Col]:
         if col.kind == CODES:
             out["mode"] = Col(CODES, modes.astype(col.values.dtype), None, col.names)
         elif col.kind == FLOAT:
-            picked = table.to_numpy()[np.where(found, modes, 0)] if table.len() else modes * 0.0
+            picked = table[np.where(found, modes, 0)] if len(table) else np.zeros(len(modes))
             out["mode"] = Col(FLOAT, np.where(found, picked, np.nan).astype(np.float64))
         else:
-            picked = (table.to_numpy()[np.where(found, modes, 0)] if table.len()
-                      else np.zeros(len(modes)))
+            picked = table[np.where(found, modes, 0)] if len(table) else np.zeros(len(modes))
             out["mode"] = Col(col.kind, picked.astype(col.values.dtype),
                               None if found.all() else ~found)
     return out

@@ -240,28 +240,68 @@ def group_moments(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dict[s
     column are exact integers (series, missing where a slot has no value)."""
     if values.dtype == pl.Boolean and stats <= {"rows", "true_count", "true_share"}:
         truth = (values.fill_null(False) if values.null_count() else values).to_numpy().view(np.uint8)
-        rows, true = _true_counts(keys.slots, truth, keys.n_groups)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = {"rows": rows, "true_count": true, "true_share": true / rows}
-        return {name: out[name] for name in stats}
+        return true_counts(keys.slots, truth, keys.n_groups, stats)
     _, starts = keys.grouped()
     exact = stats & INTEGER_STATS if _is_integer(values) else set()
     floats = stats - exact
-    moments = [np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64),
-               *(np.empty(keys.n_groups) for _ in range(6))]  # rows, count, total .. m3
-    integers = [np.empty(keys.n_groups, np.int64) for _ in range(3)] + [np.empty(keys.n_groups, np.bool_)]
+    moments, integers = _moment_arrays(keys.n_groups), _integer_arrays(keys.n_groups)
     for first, end, begin, stop in keys.chunks():
         part = keys.rows_of(values, begin, stop)
         bounds = starts[first:end + 1] - begin
-        if floats or exact:  # counts tell which slots have values
-            _segment_moments.on(stop - begin)(_read_only(_as_numbers(part, stats)), bounds,
-                                              *(m[first:end] for m in moments))
-        if exact:
-            numbers, valid = _integers(part)
-            _segment_integers.on(stop - begin)(numbers, valid, bounds, *(m[first:end] for m in integers))
+        _run_moments(_as_numbers(part, stats), _integers(part) if exact else None, bounds,
+                     [m[first:end] for m in moments], [m[first:end] for m in integers])
     result = _moment_stats(floats, *moments)
     result.update(_integer_stats(exact, moments[1], *integers, values.name))
     return result
+
+
+def laid_out_moments(numbers: np.ndarray, starts: np.ndarray, stats: set[str],
+                     integers: tuple[np.ndarray, np.ndarray] | None = None,
+                     column: str = "value") -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``group_moments`` over values already laid out slot by slot (``starts``: each slot's
+    first position, then the end), as arrays: ``numbers`` float64 with NaN for missing; with
+    ``integers`` (int64 values, uint8 1 where present) sum, min and max are exact int64.
+    Returns the statistics and, per slot, whether it has no value (where an exact min or max
+    is missing). The same kernels and rules as ``group_moments``, for callers (the online
+    path) that hold a few groups as arrays."""
+    n_groups = len(starts) - 1
+    moments, ints = _moment_arrays(n_groups), _integer_arrays(n_groups)
+    exact = stats & INTEGER_STATS if integers is not None else set()
+    _run_moments(numbers, integers if exact else None, starts, moments, ints)
+    result = _moment_stats(stats - exact, *moments)
+    sums, empty = _exact_stats(exact, moments[1], *ints, column)
+    result.update(sums)
+    return result, empty
+
+
+def _moment_arrays(n_groups: int) -> list[np.ndarray]:
+    """Outputs of ``_segment_moments``: rows, count, total, mean, low, high, m2, m3."""
+    return [np.empty(n_groups, np.int64), np.empty(n_groups, np.int64),
+            *(np.empty(n_groups) for _ in range(6))]
+
+
+def _integer_arrays(n_groups: int) -> list[np.ndarray]:
+    """Outputs of ``_segment_integers``: total, low, high, overflow."""
+    return [np.empty(n_groups, np.int64) for _ in range(3)] + [np.empty(n_groups, np.bool_)]
+
+
+def _run_moments(numbers: np.ndarray, integers: tuple[np.ndarray, np.ndarray] | None,
+                 starts: np.ndarray, moments: list[np.ndarray], ints: list[np.ndarray]) -> None:
+    """The moment kernel (counts tell which slots have values) and, for exact integer
+    statistics, the integer kernel, over values laid out slot by slot."""
+    rows = len(numbers)
+    _segment_moments.on(rows)(_read_only(np.ascontiguousarray(numbers)), starts, *moments)
+    if integers is not None:
+        _segment_integers.on(rows)(*integers, starts, *ints)
+
+
+def true_counts(slots: np.ndarray, truth: np.ndarray, n_groups: int, stats: set[str]) -> dict[str, np.ndarray]:
+    """Rows, true values (``truth`` uint8, a missing value given as 0: false) and their share
+    of all rows per slot: PERCENT_TRUE and NUM_TRUE of a boolean column."""
+    rows, true = _true_counts(slots, truth, n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {"rows": rows, "true_count": true, "true_share": true / rows}
+    return {name: out[name] for name in stats}
 
 
 def _is_integer(values: pl.Series) -> bool:
@@ -280,20 +320,28 @@ def _integers(values: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return _read_only(numbers.astype(np.int64, copy=False)), valid.view(np.uint8)
 
 
-def _integer_stats(stats, count, total, low, high, overflow, column: str) -> dict[str, object]:
-    """Exact integer sums (0 without values), minima and maxima (missing without values)."""
+def _exact_stats(stats, count, total, low, high, overflow, column: str
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Exact integer sums (0 without values), minima and maxima, and the slots without
+    values (where a minimum or maximum is missing)."""
+    empty = count == 0
     if not stats:
-        return {}
+        return {}, empty
     if "sum" in stats and overflow.any():
         from featurekit.errors import ComputeError
 
         raise ComputeError(f"the SUM of integer column {column!r} exceeds the int64 range for "
                            f"{int(overflow.sum())} group(s). Fix: give the column the type "
                            f"'double' (types={{{column!r}: 'double'}}) to sum it in floats")
-    empty = count == 0
-    out = {"sum": lambda: total, "min": lambda: masked_series(low, empty),
-           "max": lambda: masked_series(high, empty)}
-    return {name: out[name]() for name in stats}
+    out = {"sum": total, "min": low, "max": high}
+    return {name: out[name] for name in stats}, empty
+
+
+def _integer_stats(stats, count, total, low, high, overflow, column: str) -> dict[str, object]:
+    """``_exact_stats`` with minima and maxima as series, missing where a slot has no value."""
+    found, empty = _exact_stats(stats, count, total, low, high, overflow, column)
+    return {name: masked_series(values, empty) if name != "sum" else values
+            for name, values in found.items()}
 
 
 def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
@@ -308,6 +356,7 @@ def _as_numbers(values: pl.Series, stats: set[str]) -> np.ndarray:
 
 def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[str, np.ndarray]:
     """The requested statistics from per-group moments (NaN where undefined)."""
+    variance = functools.cache(lambda: _variance(count, m2))  # once for both var and std
     derived = {
         "rows": lambda: rows,  # counts stay integers: no float copy to cast back
         "count": lambda: count.astype(np.float64),
@@ -315,8 +364,8 @@ def _moment_stats(stats, rows, count, total, mean, low, high, m2, m3) -> dict[st
         "mean": lambda: mean,
         "min": lambda: np.where(count > 0, low, np.nan),
         "max": lambda: np.where(count > 0, high, np.nan),
-        "var": lambda: _variance(count, m2),
-        "std": lambda: np.sqrt(_variance(count, m2)),
+        "var": lambda: variance(),
+        "std": lambda: np.sqrt(variance()),
         "skew": lambda: _skew(count, m2, m3, low, high),
         "true_count": lambda: total.astype(np.int64),
         "true_share": lambda: total / rows,
@@ -477,13 +526,39 @@ def group_categories(keys: DenseKeys, values: pl.Series, stats: set[str]) -> dic
     _, starts = keys.grouped()
     modes, distinct = np.empty(keys.n_groups, np.int64), np.empty(keys.n_groups, np.int64)
     for first, end, begin, stop in keys.chunks():
-        codes = _read_only(encode(keys.rows_of(values, begin, stop)))
-        kernel = _category_counts.on(stop - begin)
-        runs = 1 if kernel is _category_counts.serial else max(1, min(numba.get_num_threads(),
-                                                                       (end - first) // 1024))
-        kernel(codes, starts[first:end + 1] - begin, max(table.len(), 1), runs,
-               modes[first:end], distinct[first:end])
+        laid_out_categories(encode(keys.rows_of(values, begin, stop)), starts[first:end + 1] - begin,
+                            table.len(), modes[first:end], distinct[first:end])
     return _category_stats(stats, modes, distinct, table, values.dtype)
+
+
+def laid_out_categories(codes: np.ndarray, starts: np.ndarray, n_codes: int,
+                        modes: np.ndarray | None = None, distinct: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Mode code (the smallest on ties; -1 without values) and distinct count per slot, from
+    int32 codes (-1 missing) laid out slot by slot and ordered like their values: the kernel
+    of ``group_categories``, for callers holding codes already (the online path)."""
+    n_groups = len(starts) - 1
+    modes = np.empty(n_groups, np.int64) if modes is None else modes
+    distinct = np.empty(n_groups, np.int64) if distinct is None else distinct
+    kernel = _category_counts.on(len(codes))
+    runs = 1 if kernel is _category_counts.serial else max(1, min(numba.get_num_threads(),
+                                                                   n_groups // 1024))
+    kernel(_read_only(np.ascontiguousarray(codes, dtype=np.int32)), starts, max(n_codes, 1), runs,
+           modes, distinct)
+    return modes, distinct
+
+
+def array_codes(values: np.ndarray, missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The codes ``group_categories`` gives a column (int32, ordered like the values, -1 for a
+    missing value: NaN or where ``missing``) and the code -> value table, for the few rows a
+    caller holds as a numpy array (one sort; no polars round trip)."""
+    valid = ~np.isnan(values) if values.dtype.kind == "f" else np.ones(len(values), bool)
+    if missing is not None:
+        valid &= ~missing
+    table, inverse = np.unique(values[valid], return_inverse=True)
+    codes = np.full(len(values), -1, np.int32)
+    codes[valid] = inverse
+    return codes, table
 
 
 def masked_series(values: np.ndarray, missing: np.ndarray) -> pl.Series:

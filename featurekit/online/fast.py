@@ -1,8 +1,9 @@
-"""The fastest online path: features computed in numpy over the rows of one instance, for
-plans made of identity columns, direct features, row-wise transforms of a table's own
+"""The fastest online path: features computed over numpy arrays of the rows of one instance,
+for plans made of identity columns, direct features, row-wise transforms of a table's own
 columns (computed once per held part, since they never depend on the cutoff) and the
 aggregations the batch engine computes with its kernel statistics (COUNT, SUM, MEAN, STD,
-MIN, MAX, SKEW, MODE, NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE, ...; see ``aggregate``).
+MIN, MAX, SKEW, MODE, NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE, ...), which are computed by the
+batch engine's own numba kernels (see ``aggregate``): no second implementation of them.
 
 ``array_feature`` tells which features it computes; a call meeting a case it does not
 handle (a mode of booleans, an aggregation of datetimes) raises ``Unsupported`` and is
@@ -25,14 +26,7 @@ from featurekit.feature import (
     IdentityFeature,
     TransformFeature,
 )
-from featurekit.online.aggregate import (
-    CATEGORIES,
-    MOMENTS,
-    Groups,
-    aggregate,
-    aggregate_block,
-    moment_stats,
-)
+from featurekit.online.aggregate import CATEGORIES, MOMENTS, Groups, Unsupported, aggregate
 from featurekit.online.columns import (
     BOOLEAN,
     CODES,
@@ -50,10 +44,6 @@ from featurekit.online.rows import Part
 from featurekit.primitives import ComputeContext
 
 Rows = list[tuple[Part, np.ndarray]]  # known rows of one table: positions in each part
-
-
-class Unsupported(Exception):
-    """A case the numpy path does not compute; the caller uses the polars path."""
 
 
 def precomputable(feature: Feature) -> bool:
@@ -199,22 +189,12 @@ class ArrayRunner:
                 owners = owner_ids[selected]
             groups = Groups(owners, count)
             computed: dict[tuple[str, str], Col] = {}
-            block, block_stats = [], set()
             for source, stats in wanted.items():
                 col = values[source] if selected is None else values[source].take(selected)
                 if col.kind == OTHER or (col.kind == BOOLEAN and stats & CATEGORIES):
                     raise Unsupported(f"{sorted(stats)} of {col.kind} values")
-                moments = moment_stats(stats, col)
-                if moments:
-                    block.append((source, col, moments))
-                    block_stats |= moments
-                for stat, result in aggregate(stats - moments, col, groups, source).items():
+                for stat, result in aggregate(stats, col, groups, source).items():
                     computed[source, stat] = result
-            if block:
-                found = aggregate_block(block_stats, [col for _, col, _ in block], groups)
-                for (source, _, moments), results_of_column in zip(block, found, strict=True):
-                    for stat in moments:
-                        computed[source, stat] = results_of_column[stat]
             for feature in subgroup:
                 result = computed[feature.inputs[0].name, feature.primitive.kernel_stat]
                 results[feature.name] = _with_default(feature, result, groups)

@@ -75,8 +75,8 @@ class OnlineFeatures:
     identity columns, direct features, row-wise transforms of a table's own columns (made
     once per held table: no cutoff changes them) and the aggregations the batch engine
     computes with kernel statistics (COUNT, SUM, MEAN, STD, VAR, MIN, MAX, SKEW, MODE,
-    NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE: the default DFS set) run in numpy over the instance's
-    rows; when a feature list has others (ordered or time-relative aggregations, ...), they
+    NUM_UNIQUE, PERCENT_TRUE, NUM_TRUE: the default DFS set) run over numpy arrays of the
+    instance's rows, by the batch engine's own numba kernels; when a feature list has others (ordered or time-relative aggregations, ...), they
     run as the primitives' own polars expressions over those rows; transforms that read a
     whole table (PERCENTILE, CUM_SUM, ...) and batch families of aggregations go to the batch
     engine on the gathered rows (``slow_features`` lists them), which is slower.

@@ -76,9 +76,17 @@ class Service:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.online = OnlineFeatures(self.entityset, self.definitions)
+        self._warm_up()
         self.lock = threading.Lock()
         self._keys: dict[str, set] = {}
         self.requests_served = 0
+
+    def _warm_up(self) -> None:
+        """Compute one held instance once, so that the first request does not pay for
+        building the key indexes and loading the compiled kernels (about a second)."""
+        ids = self.entityset[self.target].frame[self.key]
+        if ids.len():
+            self.online.compute(ids.head(1).to_list())
 
     # ------------------------------------------------------------------ description
     def _time_dtype(self) -> pl.DataType:

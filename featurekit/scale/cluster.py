@@ -66,13 +66,25 @@ class Packed:
         return pickle.loads(self.data)
 
 
-def _run_task(function: Callable[[Any], Any], job: Any) -> Any:
+def _run_task(function: Any, job: Any) -> Any:
     """What a worker runs: ``function(job)`` on its share of the cores; a featurekit error
-    comes back as a value."""
+    comes back as a value. Both arrive packed by cloudpickle on the driver, so that a function
+    defined in ``__main__`` (a notebook, a script) or in a module registered with
+    ``cloudpickle.register_pickle_by_value`` travels by value; one that must be imported and
+    cannot be (its module is not installed on the workers) is refused, never retried."""
     from featurekit.scale.threads import run_with_task_threads
 
     try:
-        return run_with_task_threads(function, job.unpack() if isinstance(job, Packed) else job)
+        function = function.unpack() if isinstance(function, Packed) else function
+        job = job.unpack() if isinstance(job, Packed) else job
+    except (ImportError, AttributeError) as error:
+        return Refused(FeaturekitError(
+            f"a worker could not load the task's code: {type(error).__name__}: {error}. Fix: "
+            "install the module that defines your function (a labeling function, a custom "
+            "primitive) on the workers, or define it in the notebook or script that calls "
+            "featurekit"))
+    try:
+        return run_with_task_threads(function, job)
     except FeaturekitError as error:
         return Refused(error)
 
@@ -159,6 +171,7 @@ def map_on_client(
     call = uuid.uuid4().hex[:12]
     announce_dashboard(client, verbose)
 
+    packed_function = Packed.of(function)  # once: every task holds the same bytes
     pending = iter(range(len(numbers)))
     running: dict[Any, int] = {}
     results: dict[int, Any] = {}
@@ -172,7 +185,7 @@ def map_on_client(
             # a task carries its partition's rows by design (in flight: a bounded few)
             warnings.filterwarnings("ignore", message="Sending large graph")
             future = client.submit(
-                _run_task, function, Packed.of(make_job(number)),
+                _run_task, packed_function, Packed.of(make_job(number)),
                 key=f"featurekit-{description}-{call}-{number}",
                 resources=None if resources is None else {MEMORY_RESOURCE: resources[position]},
                 retries=RETRIES, pure=False, priority=-position,

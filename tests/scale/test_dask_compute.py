@@ -229,3 +229,23 @@ def test_make_labels_on_the_cluster_equals_one_process(client, retail, target):
     pd.testing.assert_frame_equal(
         counted, fk.make_labels(retail, target, pl.len(), window="30d", label_name="rows",
                                 **options), check_exact=True)
+
+
+def test_a_function_the_workers_cannot_import_is_refused_not_hung(client, retail, tmp_path,
+                                                                    monkeypatch):
+    """A labeling function from a module only the driver can import (the workers started
+    before it existed) gets a clear error; the workers survive and keep computing."""
+    (tmp_path / "driver_only_labels.py").write_text(
+        "def spent(rows):\n    return rows.amount.sum() > 100\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import driver_only_labels
+
+    with pytest.raises(FeaturekitError, match=r"a worker could not load the task's code: "
+                       r"ModuleNotFoundError.*Fix: install the module"):
+        fk.make_labels(retail, "customers", driver_only_labels.spent, window="30d",
+                       client=client)
+    sys.modules.pop("driver_only_labels", None)
+    assert len(client.scheduler_info()["workers"]) == 2
+    single = fk.make_labels(retail, "customers", spent_over_100, window="30d")
+    pd.testing.assert_frame_equal(
+        fk.make_labels(retail, "customers", spent_over_100, window="30d", client=client), single)

@@ -297,13 +297,7 @@ class _PlanBuilder:
 
     def _build(self, table: Table, needed: list[Feature], frame: pl.LazyFrame) -> pl.LazyFrame:
         """``frame`` (the raw columns) with aggregations, direct features and transforms added."""
-        by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
-        by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
-        for feature in needed:
-            if isinstance(feature, AggregationFeature):
-                by_path[feature.path].append(feature)
-            elif isinstance(feature, DirectFeature):
-                by_parent[feature.relationship].append(feature)
+        by_path, by_parent = group_by_kind(needed)
         if len(by_path) > 1 and self._paths_in_parallel(by_path):
             frame = self._join_paths_in_parallel(frame, table, by_path)
         else:
@@ -429,6 +423,20 @@ class _PlanBuilder:
     def _transform_expr(self, feature: TransformFeature, context: ComputeContext) -> pl.Expr:
         expression = feature.primitive.transform_expr([pl.col(i.name) for i in feature.inputs], context)
         return self._table_wide(expression) if is_table_wide(feature) else expression
+
+
+def group_by_kind(needed: Iterable[Feature]
+                  ) -> tuple[dict[tuple[Relationship, ...], list[AggregationFeature]],
+                             dict[Relationship, list[DirectFeature]]]:
+    """A table's aggregations by their path and its direct features by their relationship."""
+    by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
+    by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
+    for feature in needed:
+        if isinstance(feature, AggregationFeature):
+            by_path[feature.path].append(feature)
+        elif isinstance(feature, DirectFeature):
+            by_parent[feature.relationship].append(feature)
+    return by_path, by_parent
 
 
 def split_by_where(group: list[AggregationFeature]

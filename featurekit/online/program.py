@@ -12,7 +12,6 @@ engine on the gathered rows instead.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from featurekit.engine.lazy_plan import (
     _finish_aggregations,
     _kernel_dtype,
     _kernel_expr,
+    group_by_kind,
     is_table_wide,
     split_by_where,
 )
@@ -74,13 +74,7 @@ def table_plan(entityset: EntitySet, table_name: str, features: Sequence[Feature
                *[r.child_key for r in entityset.parent_relationships(table_name)],
                *[f.column for f in needed if isinstance(f, IdentityFeature)]]
     plan = TablePlan(table, list(dict.fromkeys(columns)))
-    by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
-    by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
-    for feature in needed:
-        if isinstance(feature, AggregationFeature):
-            by_path[feature.path].append(feature)
-        elif isinstance(feature, DirectFeature):
-            by_parent[feature.relationship].append(feature)
+    by_path, by_parent = group_by_kind(needed)
     for path, group in by_path.items():
         inputs = list(dict.fromkeys(f for feature in group for f in feature.sources))
         plan.paths.append((path, group, table_plan(entityset, path[-1].child, inputs)))

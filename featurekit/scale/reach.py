@@ -18,9 +18,9 @@ from typing import Any
 
 import polars as pl
 
-from featurekit.engine.lazy_plan import _close_over_table, is_table_wide
+from featurekit.engine.lazy_plan import _close_over_table, group_by_kind, is_table_wide
 from featurekit.entityset import EntitySet, Relationship, Table
-from featurekit.feature import AggregationFeature, DirectFeature, Feature, IdentityFeature
+from featurekit.feature import Feature, IdentityFeature
 
 # table -> (columns) -> the table's rows as a lazy frame, typed as the entity set types them
 Scan = Callable[[str, list[str]], pl.LazyFrame]
@@ -55,18 +55,6 @@ def table_meta(table: Table, dtypes: dict[str, pl.DataType]) -> TableMeta:
                      table.source_kind, dict(table.interesting_values), dict(dtypes))
 
 
-def _by_kind(needed: Iterable[Feature]) -> tuple[dict[tuple[Relationship, ...], list[AggregationFeature]],
-                                                 dict[Relationship, list[DirectFeature]]]:
-    by_path: dict[tuple[Relationship, ...], list[AggregationFeature]] = defaultdict(list)
-    by_parent: dict[Relationship, list[DirectFeature]] = defaultdict(list)
-    for feature in needed:
-        if isinstance(feature, AggregationFeature):
-            by_path[feature.path].append(feature)
-        elif isinstance(feature, DirectFeature):
-            by_parent[feature.relationship].append(feature)
-    return by_path, by_parent
-
-
 def plan_reach(entityset: EntitySet, features: list[Feature],
                dtypes: dict[str, dict[str, pl.DataType]]) -> ReachPlan:
     """The columns each table contributes and the tables read in full, for ``features``."""
@@ -90,7 +78,7 @@ def plan_reach(entityset: EntitySet, features: list[Feature],
         for feature in needed:
             if is_table_wide(feature):
                 whole[table_name][feature.name] = None
-        by_path, by_parent = _by_kind(needed)
+        by_path, by_parent = group_by_kind(needed)
         for path, group in by_path.items():
             for relationship in path:
                 raw(relationship.child, [])
@@ -166,7 +154,7 @@ class _Walk:
             keys = None
         self.add(table_name, keys)
         needed = _close_over_table(features_here)
-        by_path, by_parent = _by_kind(needed)
+        by_path, by_parent = group_by_kind(needed)
         for path, group in by_path.items():
             reached = keys
             for relationship in path:

@@ -18,7 +18,9 @@ size under the system's temporary folder) unless it is there already. One proces
 fresh child process (its peak is the child's RSS high-water mark); the workers' RSS is
 sampled every 50 ms with psutil while the cluster computes (a restarted worker's new process
 is sampled too). Times are wall-clock seconds of one call, after one warm-up call on a
-small dataset in every process (imports and compiled kernels are not counted).
+small dataset in every process (imports and compiled kernels are not counted); with
+``--repeat N`` (default 5 for ``overhead``, 1 otherwise) the call is made N times and the
+median is reported, beside every time.
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ def _warm_up() -> None:
     fk.dfs(es, target="customers", max_depth=2, verbose=False, partitions=2)
 
 
-def _single_process(data: str, lazy: bool, result: str) -> tuple[float, int, int]:
-    """One process: (seconds, peak RSS, RSS after the warm-up, in bytes); the matrix goes
-    to ``result`` (parquet)."""
+def _single_process(data: str, lazy: bool, result: str,
+                    repeat: int = 1) -> tuple[list[float], int, int]:
+    """One process: (seconds of each of ``repeat`` calls, peak RSS, RSS after the warm-up,
+    in bytes); the matrix goes to ``result`` (parquet)."""
     from make_scale_dataset import load_entityset
 
     import featurekit as fk
@@ -61,9 +64,12 @@ def _single_process(data: str, lazy: bool, result: str) -> tuple[float, int, int
     _warm_up()
     idle = _rss()
     es = load_entityset(Path(data), lazy=lazy)
-    started = time.perf_counter()
-    matrix, _ = fk.dfs(es, target="customers", max_depth=2, return_type="polars", verbose=False)
-    seconds = time.perf_counter() - started
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        matrix, _ = fk.dfs(es, target="customers", max_depth=2, return_type="polars",
+                           verbose=False)
+        seconds.append(time.perf_counter() - started)
     matrix.write_parquet(result)
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, idle
 
@@ -127,8 +133,14 @@ def _cluster(workers: int, worker_memory: str):
     return cluster, Client(cluster)
 
 
+def _median(times: list[float]) -> float:
+    import statistics
+
+    return round(statistics.median(times), 3)
+
+
 def run(scenario: str, customers: int, workers: int, worker_memory: str, data: Path,
-        check: bool) -> dict:
+        check: bool, repeat: int = 1) -> dict:
     import polars as pl
     from make_scale_dataset import load_entityset, write_dataset
 
@@ -146,24 +158,33 @@ def run(scenario: str, customers: int, workers: int, worker_memory: str, data: P
     if scenario != "disk" or check:
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             seconds, peak, idle = pool.submit(_single_process, str(data), False,
-                                              str(scratch / "single.parquet")).result()
-        report["single_seconds"] = round(seconds, 2)
+                                              str(scratch / "single.parquet"), repeat).result()
+        report["single_seconds"] = _median(seconds)
+        if repeat > 1:
+            report["single_each"] = [round(t, 3) for t in seconds]
         report["single_idle_mib"], report["single_peak_mib"] = idle // MiB, peak // MiB
     _warm_up()
     cluster, client = _cluster(workers, worker_memory)
     try:
         client.run(_warm_up)
+        tiny = fk.demo.load_retail(n_customers=30, return_type="polars")
+        fk.dfs(tiny, target="customers", max_depth=2, verbose=False, client=client)
         idle = client.run(_rss)
         report["worker_idle_mib"] = sorted(rss // MiB for rss in idle.values())
         es = load_entityset(data, lazy=lazy)
         features = fk.plan(es, target="customers", max_depth=2)
         sampler = WorkerMemory(client)
         sampler.start()
-        started = time.perf_counter()
-        output = scratch / "matrix" if lazy else None
-        matrix = fk.compute(es, features, client=client, return_type="polars", output=output,
-                            verbose=False)
-        report["cluster_seconds"] = round(time.perf_counter() - started, 2)
+        seconds = []
+        for number in range(repeat):
+            started = time.perf_counter()
+            output = scratch / f"matrix-{number}" if lazy else None
+            matrix = fk.compute(es, features, client=client, return_type="polars",
+                                output=output, verbose=False)
+            seconds.append(time.perf_counter() - started)
+        report["cluster_seconds"] = _median(seconds)
+        if repeat > 1:
+            report["cluster_each"] = [round(t, 3) for t in seconds]
         peaks = sampler.stop()
         report["worker_peak_mib"] = {name: rss // MiB for name, rss in sorted(peaks.items())}
         limit = client.scheduler_info(n_workers=-1)["workers"]
@@ -198,14 +219,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="dataset folder (reused)")
     parser.add_argument("--check", action="store_true",
                         help="disk: compare with one process on the tables in memory")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="calls to time (the median is reported); default 5 for "
+                             "overhead, 1 otherwise")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     arguments = parser.parse_args()
     customers = arguments.customers or {"memory": 100_000, "disk": 1_000_000,
                                         "overhead": 10_000}[arguments.scenario]
     memory = arguments.worker_memory or ("4GiB" if arguments.scenario == "disk" else "1GiB")
     data = arguments.data or Path(tempfile.gettempdir()) / f"featurekit-retail-{customers}"
+    repeat = arguments.repeat or (5 if arguments.scenario == "overhead" else 1)
     report = run(arguments.scenario, customers, arguments.workers, memory, data,
-                 arguments.check)
+                 arguments.check, repeat)
     text = json.dumps(report, indent=1)
     print(text)
     if arguments.json:

@@ -88,7 +88,7 @@ def labels_in_partitions(entityset: EntitySet, target: Table, source: Table,
     if client is None:
         parts = [task(partition_rows(number)) for number in range(count)]
     else:
-        from featurekit.scale.cluster import map_on_client
+        from featurekit.scale.tasks import map_on_client
 
         done = map_on_client(client, task, partition_rows, range(count), verbose=verbose,
                              description="label partitions")

@@ -196,8 +196,10 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
     def known_by(bound: Any):
         return _known_by(metas, target.name, bound)
 
-    per_instance, fixed = _measure(entityset, reach, features, instances, cutoff_rows, scan,
-                                   lambda rows: known_by(latest(rows)), target.index)
+    exact = count is not None and not on_workers  # each job's rows are found here: measure them
+    per_instance, fixed = (0.0, 0) if exact else _measure(
+        entityset, reach, features, instances, cutoff_rows, scan,
+        lambda rows: known_by(latest(rows)), target.index)
     if count is None:
         room = limit - fixed
         if room <= 0:
@@ -225,8 +227,10 @@ def plan_partitions(entityset: EntitySet, features: Sequence[Feature], *, cutoff
                                       known_by(bound)(name)))
                       for name, found in keys.items()}
         job_rows = rows.drop("__featurekit_moment") if rows is not None else None
-        jobs.append(PartitionJob(number, chunk, tables, job_rows, bound,
-                                 int(fixed + per_instance * chunk.len()), context))
+        planned = (_planned_bytes(entityset, reach, features, tables,
+                                  rows.height if rows is not None else chunk.len())
+                   if exact else int(fixed + per_instance * chunk.len()))
+        jobs.append(PartitionJob(number, chunk, tables, job_rows, bound, planned, context))
     index = [target.index, time_column] if per_cutoff else [target.index]
     fingerprint = {"features": [f.unique_name for f in features], "target": target.name,
                    "cutoff": _describe_cutoff(cutoff_time, cutoff_rows),
@@ -441,6 +445,21 @@ def _measure(entityset: EntitySet, reach: ReachPlan, features: list[Feature], in
     matrix_rows = rows.height if rows is not None else sample.len()
     matrix = matrix_rows * (len(output_columns(features)) + 2) * 8
     return ENGINE_FACTOR * (reached + matrix) / sample.len(), ENGINE_FACTOR * fixed
+
+
+def _planned_bytes(entityset: EntitySet, reach: ReachPlan, features: list[Feature],
+                   tables: dict[str, Any], matrix_rows: int) -> int:
+    """A job's planned peak from the rows it holds (as ``_measure`` estimates it from a
+    sample): ``ENGINE_FACTOR`` times its rows' bytes and its matrix."""
+    held = 0.0
+    for name, found in tables.items():
+        if isinstance(found, pl.DataFrame):
+            held += found.estimated_size()
+        else:  # a lazy table's keys (None: every row)
+            width = _bytes_per_row(entityset[name], reach.columns[name])
+            held += width * (_height(entityset[name]) if found is None else found.len())
+    matrix = matrix_rows * (len(output_columns(features)) + 2) * 8
+    return int(ENGINE_FACTOR * (held + matrix))
 
 
 def _bytes_per_row(table, columns: list[str]) -> float:

@@ -278,7 +278,7 @@ def extract_partitioned(
     task = ExtractTask(options)
     numbers = list(range(len(bounds) - 1))
     if client is not None:
-        from featurekit.scale.cluster import map_on_client
+        from featurekit.scale.tasks import map_on_client
 
         results = map_on_client(client, task, make_job, numbers, verbose=verbose,
                                 description="series partitions")

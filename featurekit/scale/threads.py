@@ -52,11 +52,19 @@ def _pool_report(dask_worker: Any) -> tuple[int, int, int | None]:
 
 #: schedulers whose workers were already warned about
 _WARNED: set[str] = set()
+#: scheduler -> the workers already checked there (a call on the same workers asks nothing)
+_CHECKED: dict[str, frozenset[str]] = {}
 
 
 def size_worker_threads(client: Any) -> None:
     """Register the polars plugin on every worker (present and future) and warn once per
-    cluster when a worker process runs polars on more threads than its workers own."""
+    cluster when a worker process runs polars on more threads than its workers own. Done
+    once per set of workers: a later call on the same workers costs no round trip to them."""
+    info = client.scheduler_info(n_workers=-1)
+    scheduler = str(info.get("id") or client.scheduler.address)  # a new cluster, a new id
+    workers = frozenset(info["workers"])
+    if workers <= _CHECKED.get(scheduler, frozenset()):
+        return
     client.register_plugin(PolarsThreads(), name=PLUGIN_NAME)
     threads_per_process: dict[int, int] = {}
     pools: dict[int, int | None] = {}
@@ -65,7 +73,7 @@ def size_worker_threads(client: Any) -> None:
         pools[pid] = pool
     crowded = {pid: (pool, threads_per_process[pid]) for pid, pool in pools.items()
                if pool is not None and pool > threads_per_process[pid]}
-    scheduler = str(client.scheduler.address)
+    _CHECKED[scheduler] = _CHECKED.get(scheduler, frozenset()) | workers
     if not crowded or scheduler in _WARNED:
         return
     _WARNED.add(scheduler)

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 import featurekit as fk
 from featurekit.errors import FeaturekitError, SchemaError
 from featurekit.scale import threads
-from featurekit.scale.cluster import map_on_client
 from featurekit.scale.series import ExtractOptions, ExtractTask, ScanJob, cut
+from featurekit.scale.tasks import map_on_client
 from featurekit.timeseries import Expanding, Rolling, Tumbling, extract
 
 # the probes below run on the workers, which cannot import this test module by name

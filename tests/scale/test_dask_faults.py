@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from featurekit.scale.cluster import map_on_client, tasks_in_flight
+from featurekit.scale.tasks import map_on_client, tasks_in_flight
 from featurekit.timeseries import extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -11,7 +11,9 @@ a logistic regression) on ``fk.demo.load_retail(n_customers)``, saves it with
 ``--requests`` requests per scenario at ``--rate`` requests per second (an open load: each
 leaves at its scheduled moment whether or not earlier ones were answered), then the same
 requests back to back, then stops the server. Latency is measured by the client around each
-HTTP call, so it includes any wait in the server's queue.
+HTTP call, so it includes any wait in the server's queue. The load comes from ``loadgen.py``
+(raw HTTP on asyncio streams, in a process of its own), whose latency counts from each
+request's due moment.
 The Featuretools side (``--peer-worker``, run by the interpreter of ``--peer-python``) builds
 the same tables with ``ft_peer.py`` and times ``calculate_feature_matrix`` for one customer at
 a time at the same kind of cutoff. Its top level imports only the standard library, so both
@@ -109,63 +111,28 @@ def start_server(folder: Path, port: int) -> subprocess.Popen:
             time.sleep(0.2)
 
 
-def load_test(client, bodies: list[tuple[str, dict]], rate: float | None) -> dict:
-    """Send each (path, body) and time its answer; every answer must be 200. With ``rate``
-    the load is open: request n leaves at its scheduled moment n / rate whether or not the
-    ones before it were answered (asyncio, one connection per request in flight), so a slow
-    answer shows as latency instead of slowing the schedule; ``late_sends`` counts requests
-    that left more than 1 ms after their moment. Without ``rate``, back to back on one
-    connection. Returns latency percentiles and throughput."""
-    import asyncio
-
-    import httpx
-
-    if rate is None:
-        latencies = []
-        begin = time.perf_counter()
-        for number, (path, body) in enumerate(bodies):
-            sent = time.perf_counter()
-            answer = client.post(path, json=body)
-            latencies.append(time.perf_counter() - sent)
-            _check(number, answer)
-        elapsed = time.perf_counter() - begin
-        return {**percentiles(latencies), "throughput_per_s": len(bodies) / elapsed,
-                "late_sends": 0}
-
-    async def run() -> tuple[list[float], int, float]:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=str(client.base_url), timeout=60,
-                                     limits=limits) as session:
-            # open the connections first (concurrent GET /health): a connection opened
-            # during the measurement would be timed
-            await asyncio.gather(*(session.get("/health") for _ in range(32)))
-            begin = time.perf_counter()
-            late = 0
-
-            async def one(number: int, path: str, body: dict) -> float:
-                nonlocal late
-                delay = begin + number / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -1e-3:
-                    late += 1
-                sent = time.perf_counter()
-                answer = await session.post(path, json=body)
-                _check(number, answer)
-                return time.perf_counter() - sent
-
-            latencies = await asyncio.gather(*(one(n, path, body)
-                                               for n, (path, body) in enumerate(bodies)))
-            return list(latencies), late, time.perf_counter() - begin
-
-    latencies, late, elapsed = asyncio.run(run())
-    return {**percentiles(latencies), "throughput_per_s": len(bodies) / elapsed,
-            "late_sends": late}
-
-
-def _check(number: int, answer) -> None:
-    if answer.status_code != 200:
-        raise SystemExit(f"request {number} got {answer.status_code}: {answer.text[:300]}")
+def load_test(port: int, bodies: list[tuple[str, dict]], rate: float | None) -> dict:
+    """Send each (path, body) with ``loadgen.py`` in a process of its own and time its
+    answer; every answer must be 200. With ``rate`` the load is open: request n is due at
+    n / rate and its latency counts from that moment, whether or not the ones before it were
+    answered (up to 32 connections), so a slow answer shows as latency instead of slowing
+    the schedule; ``late_sends`` counts requests that left more than 1 ms after their due
+    moment. Without ``rate``, back to back on one connection. Returns latency percentiles
+    and throughput."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(bodies, file)
+    try:
+        command = [sys.executable, str(HERE / "loadgen.py"), "--port", str(port),
+                   "--requests", file.name] + ([] if rate is None else ["--rate", str(rate)])
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(file.name)
+    result = json.loads(done.stdout)
+    for number, status in enumerate(result["statuses"]):
+        if status != 200:
+            raise SystemExit(f"request {number} got {status}")
+    return {**percentiles(result["latencies"]),
+            "throughput_per_s": len(bodies) / result["elapsed"], "late_sends": result["late"]}
 
 
 def scenarios(info: dict, requests: int) -> dict[str, list[tuple[str, dict]]]:
@@ -235,24 +202,22 @@ def in_process(folder: Path, bodies: dict[str, list[tuple[str, dict]]]) -> dict:
 
 
 def featurekit_side(customers: int, seed: int, requests: int, rate: float, port: int) -> dict:
-    import httpx
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "pipeline"
         info = fit_and_save(customers, seed, folder)
         server = start_server(folder, port)
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                bodies = scenarios(info, requests + WARMUP)
-                results = {}
-                for name, sequence in bodies.items():
-                    load_test(client, sequence[:WARMUP], None)  # warm-up, not measured
-                    results[name] = load_test(client, sequence[WARMUP:], rate)
-                for name in ("/features: held customer, fresh cutoff",
-                             "/predict: held customer, fresh cutoff"):
-                    results[name + ", back to back"] = load_test(
-                        client, [(path, _later(body, requests)) for path, body in
-                                 bodies[name][WARMUP:]], None)
+            bodies = scenarios(info, requests + WARMUP)
+            results = {}
+            for name, sequence in bodies.items():
+                load_test(port, sequence[:WARMUP], None)  # warm-up, not measured
+                results[name] = load_test(port, sequence[WARMUP:], rate)
+            for name in ("/features: held customer, fresh cutoff",
+                         "/predict: held customer, fresh cutoff"):
+                results[name + ", back to back"] = load_test(
+                    port, [(path, _later(body, requests)) for path, body in
+                           bodies[name][WARMUP:]], None)
         finally:
             server.terminate()
             server.wait(timeout=30)

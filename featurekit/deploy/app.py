@@ -4,6 +4,7 @@ every problem: ``{"detail": [{"field", "problem", "fix"}]}``); a body over the s
 refused with 413 before it is read whole. ``serve`` runs it on uvicorn."""
 
 
+import asyncio
 import json
 import os
 from typing import Any
@@ -97,6 +98,48 @@ class _TooLarge(Exception):
     pass
 
 
+#: requests answered together at most (their instances are bounded by ``max_rows`` too)
+MAX_BATCH = 64
+
+
+class _Batches:
+    """Requests waiting for the service, answered a batch at a time in a worker thread.
+
+    A request that finds the service idle is answered at once, alone; requests that arrive
+    while a batch is computed wait, and go together into the next one
+    (``Service.answer_many``: same answers as one by one, in arrival order). Under a light
+    load nothing waits; under a heavy one a batch costs little more than one request, so the
+    server keeps up instead of queueing (one request to /predict costs about 9 ms alone,
+    mostly in scikit-learn's per-call checks)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.waiting: list[tuple[str, Any, asyncio.Future]] = []
+        self.draining: asyncio.Task | None = None
+
+    async def answer(self, kind: str, body: Any) -> Any:
+        """The request's answer: a dict, or the exception it raised."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((kind, body, future))
+        if self.draining is None or self.draining.done():
+            self.draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        from starlette.concurrency import run_in_threadpool
+
+        while self.waiting:
+            batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+            try:
+                answers = await run_in_threadpool(self.service.answer_many,
+                                                  [(kind, body) for kind, body, _ in batch])
+            except Exception as error:  # noqa: BLE001 - answer_many answers per request
+                answers = [error] * len(batch)
+            for (_, _, future), answer in zip(batch, answers, strict=True):
+                if not future.done():  # a client that went away cancelled its future
+                    future.set_result(answer)
+
+
 def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
                max_bytes: int = MAX_BYTES, trusted: tuple[str, ...] = ()) -> Any:
     """A FastAPI application serving the pipeline saved at ``path`` (or a ``Service``).
@@ -105,7 +148,6 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     beyond either the request gets 413.
     """
     fastapi, _ = require_serving()
-    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
     from featurekit._version import __version__
@@ -130,15 +172,17 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
                                       f"{str(error)[:300]}", "please report it; the server goes "
                                       "on serving"), status_code=500)
 
-    async def answer(work: Any, body: Any) -> JSONResponse:
+    batches = _Batches(service)
+
+    async def answer(kind: str, body: Any) -> JSONResponse:
         """The service's answer; an unexpected error becomes a 500 answer here, so that the
         connection stays open (an error escaping the app makes uvicorn drop it)."""
-        try:
-            return JSONResponse(await run_in_threadpool(work, body))
-        except FeaturekitError:
-            raise
-        except Exception as error:
-            return unexpected(error)
+        result = await batches.answer(kind, body)
+        if isinstance(result, FeaturekitError):
+            raise result
+        if isinstance(result, Exception):
+            return unexpected(result)
+        return JSONResponse(result)
 
     async def read_body(request: Any) -> Any:
         raw = await request.body()
@@ -154,12 +198,12 @@ def create_app(path: str | os.PathLike | Service, max_rows: int = MAX_ROWS,
     @app.post("/features", openapi_extra=body_spec,
               summary="features of instances (held, or sent with their rows)")
     async def features(request: fastapi.Request) -> JSONResponse:
-        return await answer(service.features, await read_body(request))
+        return await answer("features", await read_body(request))
 
     @app.post("/predict", openapi_extra=body_spec,
               summary="the model's predictions for instances (and their features)")
     async def predict(request: fastapi.Request) -> JSONResponse:
-        return await answer(service.predict, await read_body(request))
+        return await answer("predict", await read_body(request))
 
     @app.get("/health", summary="liveness: the pipeline is loaded and answering")
     def health() -> dict[str, Any]:

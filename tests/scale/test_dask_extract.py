@@ -33,16 +33,6 @@ CALCULATORS = {
 }
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
-        Client(cluster) as dask_client,
-    ):
-        yield dask_client
-
-
 def long_frame(seed: int = 3, ids: int = 40, rows: int = 1500) -> pd.DataFrame:
     """Long input whose later ids lack kind "b" (so some partitions lack a kind) and whose
     ids are not in sorted order."""

@@ -11,8 +11,6 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pandas as pd
-import pytest
-from distributed import Client, LocalCluster
 
 from featurekit.scale.tasks import map_on_client, tasks_in_flight
 from featurekit.timeseries import extract
@@ -21,16 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from worker_killer import WorkerKiller  # noqa: E402
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
-        Client(cluster) as dask_client,
-    ):
-        yield dask_client
 
 
 def slow_square(number: int) -> tuple[int, int]:

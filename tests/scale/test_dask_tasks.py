@@ -31,16 +31,6 @@ from worker_killer import WorkerKiller  # noqa: E402
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-        as cluster,
-        Client(cluster) as dask_client,
-    ):
-        yield dask_client
-
-
 class ScatterCounter:
     """Counts the client's scatter calls and passes them on unchanged."""
 

@@ -157,3 +157,25 @@ def count_found(keys: pl.Series, parent_keys: pl.Series) -> int:
     if keys.dtype != parent_keys.dtype:
         keys, parent_keys = keys.cast(pl.String), parent_keys.cast(pl.String)
     return int(keys.is_in(parent_keys.implode()).sum())
+
+
+def check_table_options(caller: str, indexes: Any, time_indexes: Any, types: Any,
+                        **flags: Any) -> None:
+    """The options both readers take, checked the same way: ``indexes`` and
+    ``time_indexes`` map table names to column names, ``types`` maps table names to
+    ``{column: type}``, and each of ``flags`` is True or False."""
+    for argument, value in (("indexes", indexes), ("time_indexes", time_indexes)):
+        if value is not None and not (isinstance(value, dict) and all(
+                isinstance(key, str) and isinstance(column, str)
+                for key, column in value.items())):
+            raise FeaturekitError(f"{caller}: {argument}= must map table names to column "
+                                  f"names, got {value!r}. Fix: pass "
+                                  f"{argument}={{'orders': 'column'}}")
+    if types is not None and not (isinstance(types, dict)
+                                  and all(isinstance(value, dict) for value in types.values())):
+        raise FeaturekitError(f"{caller}: types= must map table names to {{column: type}}, "
+                              f"got {types!r}. Fix: pass types={{'orders': {{'note': 'text'}}}}")
+    for argument, value in flags.items():
+        if not isinstance(value, bool):
+            raise FeaturekitError(f"{caller}: {argument} must be True or False, got "
+                                  f"{value!r}. Fix: pass {argument}=True or False")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from featurekit.entityset import EntitySet
 from featurekit.errors import FeaturekitError, schema_error
-from featurekit.sources.assemble import LinkPlan, TablePlan, assemble
+from featurekit.sources.assemble import LinkPlan, TablePlan, assemble, check_table_options
 from featurekit.sources.sql_types import logical_type_of
 
 SQL_EXTRA = "pip install 'featurekit[sql]'"
@@ -278,20 +278,7 @@ def _check_arguments(tables: Any, time_indexes: Any, types: Any, indexes: Any, v
             isinstance(table, str) for table in tables)):
         raise FeaturekitError(f"from_database: tables= must be a list of table names, got "
                               f"{tables!r}. Fix: pass tables=['customers', 'orders'] or None")
-    for argument, value in (("time_indexes", time_indexes), ("indexes", indexes)):
-        if value is not None and not (isinstance(value, dict) and all(
-                isinstance(key, str) and isinstance(column, str)
-                for key, column in value.items())):
-            raise FeaturekitError(f"from_database: {argument}= must map table names to column "
-                                  f"names, got {value!r}. Fix: pass "
-                                  f"{argument}={{'orders': 'column'}}")
-    if types is not None and not (isinstance(types, dict)
-                                  and all(isinstance(value, dict) for value in types.values())):
-        raise FeaturekitError(f"from_database: types= must map table names to {{column: type}}, "
-                              f"got {types!r}. Fix: pass types={{'orders': {{'note': 'text'}}}}")
-    if not isinstance(validate, bool):
-        raise FeaturekitError(f"from_database: validate must be True or False, got "
-                              f"{validate!r}. Fix: pass validate=False to read faulty data")
+    check_table_options("from_database", indexes, time_indexes, types, validate=validate)
     if name is not None and not isinstance(name, str):
         raise FeaturekitError(f"from_database: name= must be a string, got {name!r}")
 

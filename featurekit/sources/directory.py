@@ -14,7 +14,13 @@ import polars as pl
 from featurekit.entityset import EntitySet, Relationship
 from featurekit.errors import FeaturekitError, schema_error
 from featurekit.frames import to_polars
-from featurekit.sources.assemble import LinkPlan, TablePlan, assemble, count_found
+from featurekit.sources.assemble import (
+    LinkPlan,
+    TablePlan,
+    assemble,
+    check_table_options,
+    count_found,
+)
 from featurekit.sources.database import key_by_name, singular
 
 PARQUET = (".parquet", ".pq")
@@ -34,7 +40,8 @@ def from_directory(path: str | os.PathLike[str], indexes: dict[str, str] | None 
         raise FeaturekitError(f"from_directory: {str(folder)!r} is not a folder. Fix: give the "
                               "folder that holds one parquet or CSV file (or sub-folder of "
                               "parquet parts) per table")
-    _check_arguments(indexes, time_indexes, types, validate, infer_relationships)
+    check_table_options("from_directory", indexes, time_indexes, types,
+                        validate=validate, infer_relationships=infer_relationships)
     found, left_out = _table_files(folder)
     if not found:
         raise FeaturekitError(f"from_directory: {str(folder)!r} holds no parquet or CSV file. "
@@ -58,25 +65,6 @@ def from_directory(path: str | os.PathLike[str], indexes: dict[str, str] | None 
         links = []
     return assemble(name or folder.resolve().name or "directory", f"folder {folder.name}",
                     plans, links, validate, left_out)
-
-
-def _check_arguments(indexes: Any, time_indexes: Any, types: Any, validate: Any,
-                     infer: Any) -> None:
-    for argument, value in (("indexes", indexes), ("time_indexes", time_indexes)):
-        if value is not None and not (isinstance(value, dict) and all(
-                isinstance(key, str) and isinstance(column, str)
-                for key, column in value.items())):
-            raise FeaturekitError(f"from_directory: {argument}= must map table names to column "
-                                  f"names, got {value!r}. Fix: pass "
-                                  f"{argument}={{'orders': 'column'}}")
-    if types is not None and not (isinstance(types, dict)
-                                  and all(isinstance(value, dict) for value in types.values())):
-        raise FeaturekitError(f"from_directory: types= must map table names to {{column: "
-                              f"type}}, got {types!r}")
-    for argument, value in (("validate", validate), ("infer_relationships", infer)):
-        if not isinstance(value, bool):
-            raise FeaturekitError(f"from_directory: {argument} must be True or False, got "
-                                  f"{value!r}")
 
 
 def _table_files(folder: Path) -> tuple[dict[str, list[Path]], list[dict]]:

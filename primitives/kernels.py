@@ -145,6 +145,30 @@ def dense_keys(keys: pl.Series) -> DenseKeys | None:
     return DenseKeys(slots, span, low)
 
 
+@dataclass
+class RankedKeys(DenseKeys):
+    """Integer keys spread too wide for slots by value: a key's slot is its rank among the
+    distinct keys (``values`` holds them in slot order)."""
+
+    values: np.ndarray | None = None
+
+    def keys(self, present: np.ndarray, dtype: pl.DataType) -> pl.Series:
+        return pl.Series(self.values[present]).cast(dtype)
+
+
+def group_slots(keys: pl.Series) -> DenseKeys | None:
+    """Slots for any integer keys without nulls: ``dense_keys`` when their range is compact,
+    else by rank among the distinct keys (a sort); None for other keys. With slots, a
+    group's statistics come from the kernels over its own rows in their order, whatever
+    other groups the frame holds (a partition and a whole frame give the same bits)."""
+    found = dense_keys(keys)
+    if found is not None or not keys.dtype.is_integer() or keys.len() == 0 \
+            or keys.null_count():
+        return found
+    distinct, slots = np.unique(keys.to_numpy(), return_inverse=True)
+    return RankedKeys(slots.astype(np.int64, copy=False), len(distinct), 0, values=distinct)
+
+
 def _fill_offsets(keys: np.ndarray, low: int, out: np.ndarray) -> None:
     """``out[:] = keys - low`` computed in 64 bits whatever the key type (int8 keys would
     wrap in their own type), written into ``out`` without a temporary of the whole column."""

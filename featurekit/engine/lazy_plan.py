@@ -559,7 +559,9 @@ def _close_over_table(features: Iterable[Feature]) -> list[Feature]:
 def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
                   context: ComputeContext) -> pl.LazyFrame:
     """Aggregations with a kernel statistic, all computed in one batch step of the plan:
-    numba passes over dense group slots, or polars expressions when keys are not dense."""
+    numba passes over group slots (any integer keys: ``kernels.group_slots``), or polars
+    expressions for other keys. With slots a group's statistics depend on its own rows
+    only, so a partition of the instances gives the bits of the whole computation."""
     inputs = list(dict.fromkeys(f.inputs[0].name for f in features))
     selected = rows.select([GROUP_KEY, *inputs])
     schema = selected.collect_schema()
@@ -572,7 +574,7 @@ def _kernel_batch(rows: pl.LazyFrame, features: list[AggregationFeature],
         return _checked_integer_sums(computed, features, schema)
 
     def run(batch: pl.DataFrame) -> pl.DataFrame:
-        keys = kernels.dense_keys(batch[GROUP_KEY])
+        keys = kernels.group_slots(batch[GROUP_KEY])
         if keys is None:
             return by_expressions(batch).cast(output_schema)
         results = kernel_results(

@@ -220,7 +220,8 @@ class CutoffPlanBuilder(_PlanBuilder):
         slots = kernels.dense_keys(pairs[KEY])
         if (slots is None or not table.frame.schema[key].is_integer()
                 or not kernels.all_distinct_slots(slots)):
-            return (table.frame.select(columns).join(pairs, left_on=key, right_on=KEY, how="inner")
+            return (table.frame.select(columns).join(pairs, left_on=key, right_on=KEY, how="inner",
+                                                     maintain_order="left_right")
                     .filter(self._known(table)))
         times = self._epochs(table) if self._timed(table) else None
         floors = pairs[FLOOR].to_numpy() if self._windowed(table) else None

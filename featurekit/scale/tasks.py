@@ -1,9 +1,10 @@
 """Jobs run as Dask tasks, a bounded number at a time, and their results gathered back.
 
-A job whose rows are large (``SCATTER_BYTES`` of Arrow tables or more) is sent straight to
-the worker chosen for it (``client.scatter(..., direct=True)``), and its task is pinned
-there: one hop instead of two through the scheduler, so the first partition starts
-computing while the next is still on its way. Scattered rows die with their worker, so
+A job whose rows are large (``SCATTER_BYTES`` of Arrow tables or more) is scattered to the
+worker chosen for it, and its task is pinned there: the scheduler never unpickles the rows,
+and the first partition starts computing while the next is still on its way. The rows go
+straight from the driver to the worker (one hop) when the client may reach the workers
+(see ``sends_directly``), else through the scheduler. Scattered rows die with their worker, so
 when a worker dies featurekit sends the lost jobs again, to the workers left (up to
 ``LOST_WORKER_RETRIES`` times per job). A smaller job travels inside its task, and Dask
 itself recomputes it elsewhere when its worker dies.
@@ -140,6 +141,23 @@ def _resource_bytes(client: Any, job_bytes: Sequence[int]) -> list[int]:
     return capped
 
 
+def sends_directly(client: Any) -> bool:
+    """Whether rows go from this process straight to the workers: as the client says
+    (``Client(direct_to_workers=...)``), else when every worker is on this machine (a
+    LocalCluster), where they always can. Otherwise they pass through the scheduler, as Dask
+    does by default: a cluster behind a gateway may not let the client reach its workers."""
+    chosen = getattr(client, "direct_to_workers", None)
+    if chosen is not None:
+        return bool(chosen)
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    return bool(workers) and all(_on_this_machine(address) for address in workers)
+
+
+def _on_this_machine(address: str) -> bool:
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return host in ("127.0.0.1", "localhost", "::1") or address.startswith("inproc://")
+
+
 @dataclass
 class _Task:
     """One job in flight: its position, where its rows were scattered (None: inside the
@@ -166,6 +184,7 @@ class _Run:
         self.pending = iter(range(len(numbers)))
         self.running: dict[Any, _Task] = {}
         self.busy: dict[str, int] = {}  # worker -> scattered tasks running there
+        self.direct = sends_directly(client)
 
     def submit_next(self) -> bool:
         """Submit the next job, if any is left."""
@@ -224,7 +243,8 @@ class _Run:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Sending large graph")
                 return self.client.submit(_run_task, self.function, job, **options)
-        [task.rows] = self.client.scatter([job], workers=[task.worker], direct=True, hash=False)
+        [task.rows] = self.client.scatter([job], workers=[task.worker], direct=self.direct,
+                                          hash=False)
         return self.client.submit(_run_task, self.function, task.rows, workers=[task.worker],
                                   **options)
 

@@ -114,7 +114,7 @@ def test_compute_with_a_cutoff_frame_on_the_cluster(client, retail, window, rows
     on_cluster = fk.compute(retail, features, cutoff_time=cutoffs, training_window=window,
                             partitions=5, client=client)
     assert_same(here, on_cluster)
-    assert_same(single, on_cluster, float_rtol=1e-12)
+    assert_same(single, on_cluster)
     assert on_cluster["label"].tolist() == cutoffs["label"].tolist()
 
 

@@ -155,3 +155,15 @@ def test_a_function_defined_here_travels_by_value():
     offset = 5
     shipment = Shipment.of(lambda frame: frame["x"].sum() + offset)
     assert shipment.unpack()(pl.DataFrame({"x": [1, 2]})) == 8
+
+
+def test_rows_pass_through_the_scheduler_unless_the_workers_can_be_reached(client):
+    assert tasks.sends_directly(client)  # a LocalCluster: every worker on this machine
+    with Client(client.scheduler.address, direct_to_workers=False) as through_scheduler:
+        assert not tasks.sends_directly(through_scheduler)
+        numbers = list(range(4))
+        results = map_on_client(through_scheduler, summed_slowly, rows_of, numbers,
+                                verbose=False)
+        assert [results[n][:2] for n in numbers] == [(n, expected_sum(n)) for n in numbers]
+    assert not tasks._on_this_machine("tcp://10.0.0.7:8786")
+    assert tasks._on_this_machine("tcp://[::1]:8786") and tasks._on_this_machine("inproc://x/1")

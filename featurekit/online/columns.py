@@ -109,7 +109,7 @@ def to_col(series: pl.Series, coder: Coder | None = None) -> Col:
     """A polars column as a ``Col`` (categories through ``coder``)."""
     kind = kind_of(series.dtype)
     if kind == FLOAT:
-        return Col(FLOAT, series.cast(pl.Float64).fill_null(np.nan).to_numpy())
+        return Col(FLOAT, series.cast(pl.Float64).to_numpy())  # a missing value is NaN
     if kind in (INTEGER, BOOLEAN):
         missing = series.is_null().to_numpy() if series.null_count() else None
         filled = series.fill_null(0 if kind == INTEGER else False) if missing is not None else series

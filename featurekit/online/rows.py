@@ -28,9 +28,9 @@ class KeyLookup:
     order per value), in O(log n) a value plus the rows found."""
 
     def __init__(self, column: pl.Series) -> None:
-        present = column.is_not_null()
         positions = np.arange(column.len(), dtype=np.int64)
         if column.null_count():
+            present = column.is_not_null()
             positions = positions[present.to_numpy()]
             column = column.filter(present)
         values = _numbers(column)

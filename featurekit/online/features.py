@@ -172,7 +172,10 @@ class OnlineFeatures:
         """Add ``rows`` (pandas, polars or pyarrow, every column of the table) to ``table``
         for every later call. They are checked as ``add_table`` checks a table (values that
         do not parse are refused), their indexes must be new and their keys must name rows
-        already held (append parents before their children); nothing is added on error."""
+        already held (append parents before their children); nothing is added on error.
+        The rows' lookups and arrays are made for them alone and joined to those held
+        (``TableRows``): an append costs about its own rows, and no later call rebuilds
+        what was built for the rows held before."""
         frame = read_new_rows(self.entityset, table, rows, self._held_lookups({}))
         self.tables[table].append(frame)
 

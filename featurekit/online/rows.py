@@ -16,6 +16,7 @@ import polars as pl
 
 from featurekit.engine.time_scale import TimeScale, ticks
 from featurekit.entityset import Table
+from featurekit.online.columns import concat
 
 COMPACT_MIN_ROWS = 4096  # appended rows are merged into the historical part beyond this many
 COMPACT_SHARE = 16  # ... and beyond this fraction of it (1/16)
@@ -176,8 +177,6 @@ class Part:
                            np.concatenate([first._times[1], second._times[1]]))
             part._times_of = first._times_of
         if build is not None:
-            from featurekit.online.columns import concat
-
             part.arrays = {name: concat([col, second.arrays[name]])
                            for name, col in first.arrays.items()}
         return part

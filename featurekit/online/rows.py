@@ -19,7 +19,7 @@ from featurekit.entityset import Table
 from featurekit.online.columns import concat
 
 COMPACT_MIN_ROWS = 4096  # appended rows are merged into the historical part beyond this many
-COMPACT_SHARE = 16  # ... and beyond this fraction of it (1/16)
+COMPACT_SHARE = 1  # ... and beyond this fraction of it (all of it: it is the largest level)
 SMALL_PART = 1024  # an appended part this small takes the next appended rows in
 
 
@@ -195,12 +195,16 @@ class TableRows:
 
     Appended rows go to parts of geometric sizes, log-structured: a new batch is a part of
     its own, joined to the part before it while that one is smaller than ``SMALL_PART`` rows
-    or than twice the new one, so a row is copied O(log n) times and there are O(log n)
-    parts. When the appended rows pass ``COMPACT_MIN_ROWS`` and a ``COMPACT_SHARE``-th of the
-    historical part, they are merged into it (one lookup per table again). Every merge joins
-    the parts' caches (``Part.merged``): a growing table never rebuilds a cache, and the
-    merge into the historical part costs copies of its cached arrays, not their making.
-    ``build`` (set by the online path) makes the numpy path's columns of new rows."""
+    or than twice the new one, so each part is at least twice the next, there are
+    O(log n) parts (a few binary searches per lookup) and a row is copied O(log n) times.
+    The historical part is the largest level: appended rows are merged into it only when
+    they outnumber it (and ``COMPACT_MIN_ROWS``). Every merge joins the parts' caches
+    (``Part.merged``), so a growing table never rebuilds a cache. Why not merge into the
+    historical part early: that merge copies every cached array of the held rows (about
+    100 ms for a million transactions, measured by ``bench_online.py --appends``), a spike
+    that would come back every sixteenth of the held rows; a few more parts cost a few
+    microseconds a lookup. ``build`` (set by the online path) makes the numpy path's
+    columns of new rows."""
 
     def __init__(self, table: Table) -> None:
         self.table = table

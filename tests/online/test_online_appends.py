@@ -159,7 +159,7 @@ def test_every_feature_equals_compute_after_each_append(held, appended, cutoff_h
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(held_rows, "SMALL_PART", small_part)
         patch.setattr(held_rows, "COMPACT_MIN_ROWS", compact_rows)
-        patch.setattr(held_rows, "COMPACT_SHARE", 1)
+        patch.setattr(held_rows, "COMPACT_SHARE", 10**9)  # merged into the held part past compact_rows
         online = OnlineFeatures(es, features)
         check_every_instance(online, tables, features, cutoff_hours)  # caches of the held rows
         for batch in appended:
@@ -181,6 +181,7 @@ def test_appended_parts_stay_few_and_the_held_caches_are_joined_not_rebuilt(held
     tables, es, features = held
     monkeypatch.setattr(held_rows, "SMALL_PART", 1)
     monkeypatch.setattr(held_rows, "COMPACT_MIN_ROWS", 40)
+    monkeypatch.setattr(held_rows, "COMPACT_SHARE", 10**9)  # merged into the held part past 40
     online = OnlineFeatures(es, features)
     online.compute([1], cutoff_time=START + pd.Timedelta(days=400))
     held_part = online.tables["transactions"].parts[0]

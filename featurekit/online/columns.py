@@ -74,19 +74,22 @@ class Coder:
     def encode(self, series: pl.Series) -> np.ndarray:
         """Stable codes of ``series`` (-1 missing), learning the values it brings."""
         text = series.cast(pl.String)
-        seen = text.drop_nulls().unique(maintain_order=True)
-        if seen.len():
-            known = pl.Series(self.names.tolist(), dtype=pl.String)
-            new = seen.filter(~seen.is_in(known.implode())) if len(self.names) else seen
-            if new.len():
-                self.names = np.concatenate([self.names, np.array(new.to_list(), dtype=object)])
-                self.version += 1
-                self._enum = None
-        if not len(self.names):
-            return np.full(series.len(), -1, np.int32)
-        if self._enum is None:
+        coded = None if self._enum is None else text.cast(self._enum, strict=False)
+        if (coded.null_count() if coded is not None else text.len()) > text.null_count():
+            seen = text.drop_nulls().unique(maintain_order=True)
+            if self._enum is not None:  # the values the enum does not know
+                seen = seen.filter(seen.cast(self._enum, strict=False).is_null())
+            self.names = np.concatenate([self.names, np.array(seen.to_list(), dtype=object)])
+            self.version += 1
             self._enum = pl.Enum(self.names.tolist())
-        return text.cast(self._enum).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
+            coded = text.cast(self._enum)
+        if coded is None:  # nothing but missing values, no value known yet
+            return np.full(series.len(), -1, np.int32)
+        physical = coded.to_physical()
+        if not physical.null_count():
+            return physical.to_numpy().astype(np.int32)
+        values = physical.to_numpy()  # floats, NaN where missing
+        return np.where(np.isnan(values), -1, values).astype(np.int32)
 
     def ranked(self) -> tuple[np.ndarray, np.ndarray]:
         """The values sorted, and for each stable code (then -1, missing) its position among

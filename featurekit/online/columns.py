@@ -1,7 +1,9 @@
 """Columns of the online fast path as numpy arrays: floats with NaN for missing, integers
-and booleans with a mask of missing values, categories as codes (-1 missing) into the
-column's values in sorted order, so a code's order is its value's order (a mode's ties go
-to the smallest value, as in the batch kernels)."""
+and booleans with a mask of missing values, categories as codes (-1 missing). A part's
+cached codes are stable (the order values were first seen, so appended rows never change
+them); the rows of a call are ranked into codes of the values in sorted order, so a code's
+order is its value's order (a mode's ties go to the smallest value, as in the batch
+kernels)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ instance (issue 16, "Online speed").
     python benchmarks/bench_online.py                          # 10,000 customers, 1,000 calls
     python benchmarks/bench_online.py --calls 200 --peer-calls 5
     python benchmarks/bench_online.py --no-peer
+    python benchmarks/bench_online.py --appends 500 --customers 1000   # appended rows only
 
 The tables are ``fk.demo.load_retail(n_customers=--customers, seed=--seed)``; the features
 the default DFS set of depth 2 on customers (82 features). Instances are the customers with
@@ -17,6 +18,13 @@ matrix of a few instances is checked equal to ``fk.compute``'s (``same values``)
 Featuretools runs in its own interpreter (``--peer-python``, see ``bench_dfs.py``) on the very
 same tables (``ft_peer.build_entityset``), with ``calculate_feature_matrix(features, es,
 cutoff_time=<one row>)``: one call takes about a second, so it makes ``--peer-calls`` calls.
+
+``--appends N`` measures something else, in this process and in seconds: N times, a new
+session and 2 transactions of a held customer (taken in turn) are appended, then that
+customer's features are computed at a cutoff after every row; it reports p50/p99/max of the
+append and of the compute after it, beside the compute of the same customers before any
+append, and checks the last matrix equal to ``fk.compute`` on the tables with every
+appended row. Then it times the merge of every appended row into the held part.
 
 Last, one new time series of 100 points with the "efficient" settings (777 features):
 ``OnlineSeries.compute`` beside ``fk.timeseries.extract`` (checked equal first).
@@ -143,6 +151,112 @@ def featuretools_worker(customers: int, seed: int, calls: int) -> dict:
             "child_rows": child_rows, "online": latencies(serve, ids, calls)}
 
 
+def append_latencies(customers: int, seed: int, appends: int) -> dict:
+    """Append a session and 2 transactions of a held customer, then compute its features,
+    ``appends`` times: the time of each append and of each compute after it."""
+    import numpy as np
+    import pandas as pd
+
+    import featurekit as fk
+    from featurekit.demo import retail_entityset
+    from featurekit.demo_data import retail_tables
+    from featurekit.online import OnlineFeatures
+
+    tables = retail_tables(customers, seed=seed)
+    ids, cutoff, child_rows = instances_and_cutoff(tables["transactions"], tables["sessions"])
+    es = retail_entityset(tables)
+    features = fk.plan(es, target="customers", max_depth=2)
+    online = OnlineFeatures(es, features)
+    start_time = pd.Timestamp(tables["transactions"]["transaction_time"].max())
+    cutoff = start_time + pd.Timedelta(days=365)
+    devices = tables["sessions"]["device"].astype(str).unique().tolist()
+    session_id = int(tables["sessions"]["session_id"].max()) + 1
+    transaction_id = int(tables["transactions"]["transaction_id"].max()) + 1
+    for instance in ids[:20]:  # warm-up: the held tables' lookups and arrays are built
+        online.compute([instance], cutoff_time=cutoff)
+    before = latencies(lambda i: online.compute([i], cutoff_time=cutoff), ids, appends)
+    added: dict[str, list] = {"sessions": [], "transactions": []}
+    append_s, compute_s, again_s = [], [], []
+    for n in range(appends):
+        customer = ids[n % len(ids)]
+        moment = start_time + pd.Timedelta(minutes=10 * (n + 1))
+        session = pd.DataFrame({"session_id": [session_id], "customer_id": [customer],
+                                "device": [devices[n % len(devices)] if n % 50 else f"new-{n}"],
+                                "session_start": [moment]})
+        bought = pd.DataFrame({
+            "transaction_id": [transaction_id, transaction_id + 1],
+            "session_id": [session_id, session_id],
+            "transaction_time": [moment + pd.Timedelta(minutes=1), moment + pd.Timedelta(minutes=2)],
+            "product_id": [1 + n % 50, 1 + (7 * n) % 50],
+            "amount": [float(n % 97), np.nan if n % 10 == 0 else 5.0 + n % 13],
+            "fraud": [n % 7 == 0, False]})
+        session_id, transaction_id = session_id + 1, transaction_id + 2
+        start = time.perf_counter()
+        online.append("sessions", session)
+        online.append("transactions", bought)
+        middle = time.perf_counter()
+        got = online.compute([customer], cutoff_time=cutoff)
+        compute_s.append(time.perf_counter() - middle)
+        append_s.append(middle - start)
+        start = time.perf_counter()
+        online.compute([customer], cutoff_time=cutoff)
+        again_s.append(time.perf_counter() - start)
+        added["sessions"].append(session)
+        added["transactions"].append(bought)
+    whole = {name: pd.concat([frame, *added.get(name, [])], ignore_index=True)
+             for name, frame in tables.items()}
+    expected = fk.compute(retail_entityset(whole), features, cutoff_time=pd.DataFrame(
+        {"customer_id": [customer], "time": [cutoff]}))
+    pd.testing.assert_frame_equal(got, expected)
+    parts = {name: [p.frame.height for p in held.parts] for name, held in online.tables.items()}
+    start = time.perf_counter()  # every appended row merged into the held part
+    for held in online.tables.values():
+        held.compact() if hasattr(held, "compact") else None
+    compact_s = time.perf_counter() - start
+    start = time.perf_counter()
+    online.compute([customer], cutoff_time=cutoff)
+    after_compact_s = time.perf_counter() - start
+    for held in online.tables.values():  # the other way: a new part whose caches are remade
+        held.parts = [type(held.parts[0])(held.frame())]
+    start = time.perf_counter()
+    online.compute([customer], cutoff_time=cutoff)
+    rebuilt_s = time.perf_counter() - start
+    return {"rebuilt_ms": rebuilt_s * 1e3, "customers": customers, "child_rows": child_rows, "appends": appends,
+            "before": before, "append": _figures(append_s), "compute": _figures(compute_s), "again": _figures(again_s),
+            "parts": parts, "compact_ms": compact_s * 1e3,
+            "compute_after_compact_ms": after_compact_s * 1e3, "same_values": True}
+
+
+def _figures(seconds: list[float]) -> dict:
+    times = sorted(seconds)
+
+    def quantile(share: float) -> float:
+        return times[min(len(times) - 1, int(round(share * (len(times) - 1))))] * 1e3
+
+    return {"calls": len(times), "p50_ms": quantile(0.50), "p95_ms": quantile(0.95),
+            "p99_ms": quantile(0.99), "mean_ms": sum(times) / len(times) * 1e3,
+            "calls_per_s": len(times) / sum(times), "max_ms": times[-1] * 1e3}
+
+
+def append_report(result: dict) -> str:
+    lines = [f"featurekit {source_version()}: {result['customers']:,} customers, instances with "
+             f"{result['child_rows']:.0f} transactions on average; {result['appends']} appends of "
+             "a session and 2 transactions of a held customer, each followed by its features",
+             f"{'latency in ms':<44} {'p50':>9} {'p95':>9} {'p99':>9} {'mean':>9} {'calls/s':>9} "
+             f"{'calls':>6}",
+             row("compute, before any append", result["before"]),
+             row("append (a session, then 2 transactions)", result["append"]),
+             row("compute after each append", result["compute"]),
+             row("the same compute again", result["again"]),
+             f"max: append {result['append']['max_ms']:.2f} ms, compute after it "
+             f"{result['compute']['max_ms']:.2f} ms; parts held (rows): {result['parts']}",
+             f"merging every appended row into the held part: {result['compact_ms']:.2f} ms, "
+             f"the compute after it {result['compute_after_compact_ms']:.2f} ms (a part made "
+             f"anew instead: its first compute {result['rebuilt_ms']:.2f} ms); "
+             f"last matrix equal to fk.compute: {result['same_values']}"]
+    return "\n".join(lines)
+
+
 def row(label: str, figures: dict) -> str:
     return (f"{label:<44} {figures['p50_ms']:>9.2f} {figures['p95_ms']:>9.2f} "
             f"{figures['p99_ms']:>9.2f} {figures['mean_ms']:>9.2f} {figures['calls_per_s']:>9.1f} "
@@ -158,9 +272,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-python", type=Path, default=DEFAULT_PEER_PYTHON)
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--appends", type=int, default=0,
+                        help="only measure N appends of held customers' rows, each followed "
+                             "by a compute (in this process; e.g. 500 with --customers 1000)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--worker", choices=["featurekit", "featuretools"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.appends:
+        result = append_latencies(args.customers, args.seed, args.appends)
+        print(append_report(result))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        return 0
     if args.worker == "featurekit":
         emit(featurekit_worker(args.customers, args.seed, args.calls, args.batch_calls))
         return 0

@@ -70,60 +70,80 @@ def array_feature(feature: Feature) -> bool:
     return False
 
 
-class ArrayRunner:
-    """Computes plans in numpy over the parts held for one call."""
+class Columns:
+    """How the numpy path makes columns of a part: raw columns, and row-wise transforms of
+    them (``precomputable``: the same at any cutoff, so made once per part, for its rows
+    only), categories as stable codes of one ``Coder`` per column. A new part's columns are
+    made together, the transforms in one polars query."""
 
-    def __init__(self, entityset: EntitySet, parts: dict[str, list[Part]], coders: dict,
+    def __init__(self, entityset: EntitySet, coders: dict,
                  transforms: dict[str, dict[str, TransformFeature]]) -> None:
         self.es = entityset
-        self.parts = parts
         self.coders = coders
         self.transforms = transforms  # table -> name -> transform feature (precomputed)
-        self.moment: Moment | None = None
+        self._cutoff = _cutoff_literal(entityset, None)
 
-    # ------------------------------------------------------------- columns
-    def _series(self, table: Table, part: Part, name: str) -> pl.Series:
-        """A raw column, or a precomputed transform over the whole part (polars, once)."""
-        if name in part.frame.columns:
-            return part.frame[name]
-        feature = self.transforms[table.name][name]
+    def build(self, table: Table, part: Part, names: list[str]) -> dict[str, Col]:
+        """The columns ``names`` of ``part``'s rows."""
+        frame = part.frame
+        series = {name: frame[name] for name in names if name in frame.columns}
+        derived = [name for name in names if name not in series]
+        if derived:
+            made = frame.select([self._expression(table, name).alias(name) for name in derived])
+            series.update({name: made[name] for name in derived})
+        out = {}
+        for name in names:
+            values = series[name]
+            coder = None
+            if kind_of(values.dtype) == CODES:
+                coder = self.coders.setdefault((table.name, name), Coder())
+            out[name] = to_col(values, coder)
+        return out
+
+    def _expression(self, table: Table, name: str) -> pl.Expr:
         context = ComputeContext(time=pl.col(table.time_index) if table.time_index else None,
-                                 cutoff=_cutoff_literal(self.es, None))
+                                 cutoff=self._cutoff)
 
         def expression(node: Feature) -> pl.Expr:
             if isinstance(node, IdentityFeature):
                 return pl.col(node.column)
             return node.primitive.transform_expr([expression(i) for i in node.inputs], context)
 
-        return part.frame.select(expression(feature).alias(name)).to_series()
+        return expression(self.transforms[table.name][name])
 
+
+class ArrayRunner:
+    """Computes plans in numpy over the parts held for one call."""
+
+    def __init__(self, entityset: EntitySet, parts: dict[str, list[Part]],
+                 columns: Columns) -> None:
+        self.es = entityset
+        self.parts = parts
+        self.columns = columns
+        self.moment: Moment | None = None
+
+    # ------------------------------------------------------------- columns
     def _part_col(self, table: Table, part: Part, name: str) -> Col:
-        coder = self.coders.get((table.name, name))
         found = part.arrays.get(name)
-        if found is not None and (coder is None or found[0] == coder.version):
-            return found[1]
-        series = self._series(table, part, name)
-        if kind_of(series.dtype) == CODES:
-            coder = self.coders.setdefault((table.name, name), Coder())
-        col = to_col(series, coder)
-        part.arrays[name] = (coder.version if coder is not None else 0, col)
-        return col
+        if found is None:
+            found = part.arrays[name] = self.columns.build(table, part, [name])[name]
+        return found
 
     def column(self, table: Table, rows: Rows, name: str) -> Col:
-        """``name`` for the rows (codes of every part against one coder version)."""
-        for _ in range(2):
-            cols = [self._part_col(table, part, name) for part, _ in rows]
-            coder = self.coders.get((table.name, name))
-            if coder is None or all(c.names is coder.names for c in cols):
-                break
-        taken = [col.take(positions) for col, (_, positions) in zip(cols, rows, strict=True)]
+        """``name`` for the rows (categories as codes into their values sorted)."""
+        taken = [self._part_col(table, part, name).take(positions) for part, positions in rows]
         if not taken:
             return self._empty(table, name)
-        return concat(taken)
+        return self._ranked(table, name, concat(taken))
+
+    def _ranked(self, table: Table, name: str, col: Col) -> Col:
+        if col.kind != CODES:
+            return col
+        return self.columns.coders[table.name, name].rank(col)
 
     def _empty(self, table: Table, name: str) -> Col:
         part = self.parts[table.name][0]
-        return self._part_col(table, part, name).take(np.empty(0, np.int64))
+        return self._ranked(table, name, self._part_col(table, part, name).take(np.empty(0, np.int64)))
 
     def keys(self, rows: Rows, column: str) -> tuple[np.ndarray, np.ndarray | None]:
         values, missing = [], []

@@ -4,6 +4,7 @@ tables held in memory and indexed once, with the batch engine's values."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from featurekit.errors import ComputeError, FeaturekitError
 from featurekit.feature import Feature
 from featurekit.frames import to_polars
 from featurekit.online.columns import concat
-from featurekit.online.fast import ArrayRunner, Unsupported, array_feature
+from featurekit.online.fast import ArrayRunner, Columns, Unsupported, array_feature
 from featurekit.online.new_rows import read_new_rows
 from featurekit.online.output import hand_back
 from featurekit.online.program import Moment, Runner, TablePlan, fast_feature, table_plan
@@ -147,8 +148,11 @@ class OnlineFeatures:
         self._moment_cache: dict[tuple, pl.Series] = {}
         self._tick_cache: dict[Any, int] = {}  # a cutoff -> its ticks
         self._transforms: dict[str, dict[str, Feature]] = defaultdict(dict)
+        self._columns = Columns(entityset, self._coders, self._transforms)
         if self._arrays:
             _collect_transforms(self._fast, self._transforms)
+            for name, held in self.tables.items():  # appended rows: their columns alone
+                held.build = functools.partial(self._columns.build, entityset[name])
         for part in self.tables[self.target.name].parts:
             part.lookup(self.target.index)
 
@@ -168,7 +172,10 @@ class OnlineFeatures:
         """Add ``rows`` (pandas, polars or pyarrow, every column of the table) to ``table``
         for every later call. They are checked as ``add_table`` checks a table (values that
         do not parse are refused), their indexes must be new and their keys must name rows
-        already held (append parents before their children); nothing is added on error."""
+        already held (append parents before their children); nothing is added on error.
+        The rows' lookups and arrays are made for them alone and joined to those held
+        (``TableRows``): an append costs about its own rows, and no later call rebuilds
+        what was built for the rows held before."""
         frame = read_new_rows(self.entityset, table, rows, self._held_lookups({}))
         self.tables[table].append(frame)
 
@@ -304,7 +311,7 @@ class OnlineFeatures:
         """The features by the numpy path (see ``fast``); None when an instance does not
         exist yet at its cutoff (the batch engine gives its row of missing values)."""
         target = self.target
-        runner = ArrayRunner(self.entityset, parts, self._coders, self._transforms)
+        runner = ArrayRunner(self.entityset, parts, self._columns)
         try:
             moments = self._moments(frame, time_column, id_values.len())
         except ComputeError:

@@ -77,18 +77,24 @@ class Service:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.online = OnlineFeatures(self.entityset, self.definitions)
-        self._warm_up()
         self.lock = threading.Lock()
         self._keys: dict[str, set] = {}
+        self._warm_up()
         self.requests_served = 0
 
     def _warm_up(self) -> None:
-        """Compute one held instance once, so that the first request does not pay for
-        building the key indexes and loading the compiled kernels (about a second); then
-        move everything held out of the garbage collector's way (shorter pauses under load)."""
+        """Compute one held instance once and build the lookups that check new rows' ids, so
+        that the first request does not pay for them and for loading the compiled kernels
+        (about a second, and 30 ms more for the first request with rows at 10,000
+        customers); then move everything held out of the garbage collector's way (shorter
+        pauses under load)."""
         ids = self.entityset[self.target].frame[self.key]
         if ids.len():
             self.online.compute(ids.head(1).to_list())
+        for name, table in self.entityset.tables.items():  # what checks new rows' ids
+            self._held_keys(name)
+            for part in self.online.tables[name].parts:
+                part.lookup(table.index)
         import gc
 
         gc.collect()

@@ -178,8 +178,11 @@ def peer_available(peer_python: Path | None) -> tuple[bool, str]:
 
 
 def source_version() -> str:
-    """The featurekit commit measured, and whether its code had uncommitted changes."""
-    repository = HERE.parent
+    """The featurekit commit measured (of the checkout the imported package comes from, which
+    may not be this script's), and whether its code had uncommitted changes."""
+    import featurekit
+
+    repository = Path(featurekit.__file__).resolve().parents[1]
     try:
         commit = subprocess.run(["git", "-C", str(repository), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()

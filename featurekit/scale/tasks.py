@@ -77,6 +77,18 @@ def _run_task(function: Any, job: Any) -> Any:
         return Refused(error)
 
 
+def _packed(obj: Any, what: str) -> Shipment:
+    """``obj`` packed for the workers, or a FeaturekitError saying what could not be."""
+    try:
+        return Shipment.of(obj)
+    except Exception as error:  # noqa: BLE001 - pickling raises many kinds
+        raise FeaturekitError(
+            f"{what} cannot be sent to the Dask workers: {type(error).__name__}: {error}. "
+            "Fix: keep objects that cannot be pickled (locks, open files, connections) out "
+            "of custom primitives and labeling functions, or compute without client=") \
+            from error
+
+
 def _show(verbose: bool | None) -> bool:
     if verbose is not None:
         return bool(verbose)
@@ -179,7 +191,7 @@ class _Run:
         self.slots, declared = worker_slots(client, self.largest)
         self.limit = max(1, sum(self.slots.values()))
         self.resources = _resource_bytes(client, sizes) if (declared and sizes) else None
-        self.function = Shipment.of(function)  # once: every task holds the same bytes
+        self.function = _packed(function, "the function of the tasks")  # once for every task
         self.call = f"featurekit-{description}-{uuid.uuid4().hex[:12]}"
         self.pending = iter(range(len(numbers)))
         self.running: dict[Any, _Task] = {}
@@ -195,7 +207,7 @@ class _Run:
         time (the first one starts computing while the others are still on their way)."""
         batch = []
         for position in itertools.islice(self.pending, count):
-            job = Shipment.of(self.make_job(self.numbers[position]))
+            job = _packed(self.make_job(self.numbers[position]), "a partition's job")
             batch.append((self._place(_Task(position, None), job), job))
         if len(batch) > 1 and any(task.worker for task, _ in batch):
             with ThreadPoolExecutor(len(batch)) as pool:
@@ -283,7 +295,7 @@ class _Run:
             self.forget_worker(task)
             task.resent += 1
             task.rows = None
-            job = Shipment.of(self.make_job(self.numbers[task.position]))
+            job = _packed(self.make_job(self.numbers[task.position]), "a partition's job")
             self.running[self._send_with_retries(task, job)] = task
             return None
         if task.worker is not None:

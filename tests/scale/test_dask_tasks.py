@@ -167,3 +167,11 @@ def test_rows_pass_through_the_scheduler_unless_the_workers_can_be_reached(clien
         assert [results[n][:2] for n in numbers] == [(n, expected_sum(n)) for n in numbers]
     assert not tasks._on_this_machine("tcp://10.0.0.7:8786")
     assert tasks._on_this_machine("tcp://[::1]:8786") and tasks._on_this_machine("inproc://x/1")
+
+
+def test_a_job_that_cannot_be_pickled_is_refused_by_name(client):
+    import threading
+
+    with pytest.raises(FeaturekitError, match="a partition's job cannot be sent to the Dask "
+                                              "workers: TypeError.* Fix: keep objects"):
+        map_on_client(client, len, lambda n: [threading.Lock()], [0], verbose=False)

@@ -25,6 +25,7 @@ from featurekit.deploy.requests import (
     kind_of,
     read_instances,
 )
+from featurekit.online.rows import key_values
 
 MAX_ROWS = 10_000  # rows and instances in one request, beyond which it is refused with 413
 MAX_BYTES = 5_000_000  # request body size, beyond which it is refused with 413
@@ -78,7 +79,6 @@ class Service:
         self.max_bytes = max_bytes
         self.online = OnlineFeatures(self.entityset, self.definitions)
         self.lock = threading.Lock()
-        self._keys: dict[str, set] = {}
         self._warm_up()
         self.requests_served = 0
 
@@ -92,7 +92,6 @@ class Service:
         if ids.len():
             self.online.compute(ids.head(1).to_list())
         for name, table in self.entityset.tables.items():  # what checks new rows' ids
-            self._held_keys(name)
             for part in self.online.tables[name].parts:
                 part.lookup(table.index)
         import gc
@@ -199,39 +198,53 @@ class Service:
                                f"id {frame[held.index][position]!r} appears twice in the request",
                                "give each new row its own id")
 
-    def _held_keys(self, table: str) -> set:
-        if table not in self._keys:
-            held = self.entityset[table]
-            self._keys[table] = set(held.frame[held.index].to_list())
-        return self._keys[table]
+    def _held(self, table: str, values: pl.Series) -> np.ndarray:
+        """Whether each of ``values`` is the id of a row ``table`` holds (missing: no), by
+        the online path's sorted lookups: a binary search per value, no copy of the ids."""
+        found = np.zeros(values.len(), dtype=bool)
+        present = values.is_not_null().to_numpy()
+        if not present.any():
+            return found
+        numbers = key_values(values)
+        index = self.entityset[table].index
+        hit = np.zeros(len(numbers), dtype=bool)
+        for part in self.online.tables[table].parts:
+            hit |= part.lookup(index).contains(numbers)
+        found[present] = hit
+        return found
 
     def _check_against_held(self, request: Request) -> None:
         """Under the lock: new ids are new, keys refer to held or sent rows, instances exist."""
-        sent = {table: set(frame[self.entityset[table].index].to_list())
-                for table, frame in request.rows.items()}
+        sent = {table: frame[self.entityset[table].index] for table, frame in request.rows.items()}
+
+        def known(table: str, values: pl.Series) -> np.ndarray:
+            held = self._held(table, values)
+            if table in sent:
+                ids = sent[table].cast(values.dtype, strict=False)  # a key's type may differ
+                held |= values.is_in(ids.implode()).fill_null(False).to_numpy()
+            return held
+
         for table, frame in request.rows.items():
             index = self.entityset[table].index
-            clash = sent[table] & self._held_keys(table)
-            if clash:
-                position = int(frame[index].is_in(list(clash)).arg_max())
+            clash = self._held(table, frame[index])
+            if clash.any():
+                position = int(clash.argmax())
                 raise RequestError(f"rows.{table}[{position}].{index}",
                                    f"id {frame[index][position]!r} is already held",
                                    "send only new rows (a held row cannot be changed)")
             for relationship in self.entityset.parent_relationships(table):
-                known = self._held_keys(relationship.parent) | sent.get(relationship.parent, set())
-                unknown = set(frame[relationship.child_key].to_list()) - known
-                if unknown:
-                    position = int(frame[relationship.child_key].is_in(list(unknown)).arg_max())
+                keys = frame[relationship.child_key]
+                unknown = ~known(relationship.parent, keys)
+                if unknown.any():
+                    position = int(unknown.argmax())
                     raise RequestError(
                         f"rows.{table}[{position}].{relationship.child_key}",
-                        f"unknown {relationship.parent} id "
-                        f"{frame[relationship.child_key][position]!r}",
+                        f"unknown {relationship.parent} id {keys[position]!r}",
                         f"send the {relationship.parent} row in rows.{relationship.parent}, or "
                         f"use the id of a held {relationship.parent} row")
-        known = self._held_keys(self.target) | sent.get(self.target, set())
-        unknown = set(request.ids.to_list()) - known
-        if unknown:
-            position = int(request.ids.is_in(list(unknown)).arg_max())
+        unknown = ~known(self.target, request.ids)
+        if unknown.any():
+            position = int(unknown.argmax())
             raise RequestError(f"instances[{position}].id",
                                f"unknown {self.target} id {request.ids[position]!r}",
                                f"send its row in rows.{self.target}, or use a held id "
@@ -254,8 +267,6 @@ class Service:
                     frame = rows[table]
                     if frame.height:
                         self.online.append(table, frame)
-                        self._held_keys(table).update(
-                            frame[self.entityset[table].index].to_list())
                 rows = None
             matrix = self._online(request, rows)
             self.requests_served += 1

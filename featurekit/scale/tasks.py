@@ -323,7 +323,11 @@ class _Run:
             if self.client.scheduler_info(n_workers=-1)["workers"]:
                 without_workers_since = None
                 continue
-            without_workers_since = without_workers_since or time.monotonic()
+            if without_workers_since is None:
+                without_workers_since = time.monotonic()
+                print(f"featurekit: the Dask cluster has no worker; {len(self.running)} tasks "
+                      f"wait for one (at most {NO_WORKERS_TIMEOUT:.0f} s)", file=sys.stderr,
+                      flush=True)
             waited = time.monotonic() - without_workers_since
             if waited >= NO_WORKERS_TIMEOUT:
                 raise FeaturekitError(

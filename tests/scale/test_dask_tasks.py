@@ -92,7 +92,7 @@ def test_jobs_whose_worker_is_killed_are_sent_again_and_complete(client, monkeyp
     client.wait_for_workers(2, timeout=180)
 
 
-def test_a_cluster_without_workers_is_refused_instead_of_waited_on(monkeypatch):
+def test_a_cluster_without_workers_is_refused_instead_of_waited_on(monkeypatch, capsys):
     monkeypatch.setattr(tasks, "NO_WORKERS_TIMEOUT", 1.5)
     with (
         LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
@@ -103,6 +103,7 @@ def test_a_cluster_without_workers_is_refused_instead_of_waited_on(monkeypatch):
             map_on_client(empty, summed_slowly, rows_of, [0, 1], verbose=False)
         assert time.monotonic() - started < 30
         assert not empty.processing()  # the waiting tasks were cancelled
+    assert "the Dask cluster has no worker; 2 tasks wait for one" in capsys.readouterr().err
 
 
 FRAMES = st.sampled_from([

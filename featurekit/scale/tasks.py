@@ -325,9 +325,8 @@ class _Run:
                 continue
             if without_workers_since is None:
                 without_workers_since = time.monotonic()
-                print(f"featurekit: the Dask cluster has no worker; {len(self.running)} tasks "
-                      f"wait for one (at most {NO_WORKERS_TIMEOUT:.0f} s)", file=sys.stderr,
-                      flush=True)
+                print("featurekit: the Dask cluster has no worker; waiting for one (at most "
+                      f"{NO_WORKERS_TIMEOUT:.0f} s)", file=sys.stderr, flush=True)
             waited = time.monotonic() - without_workers_since
             if waited >= NO_WORKERS_TIMEOUT:
                 raise FeaturekitError(

@@ -197,6 +197,7 @@ class _Run:
         self.running: dict[Any, _Task] = {}
         self.busy: dict[str, int] = {}  # worker -> scattered tasks running there
         self.direct = sends_directly(client)
+        self.send_error: Exception | None = None
 
     def submit_next(self) -> bool:
         """Submit the next job, if any is left."""
@@ -263,9 +264,10 @@ class _Run:
     def _send_or_none(self, task: _Task, job: Shipment) -> Any:
         try:
             return self._send(task, job)
-        except Exception:  # noqa: BLE001 - the worker left while receiving: None, sent again
+        except Exception as error:  # noqa: BLE001 - the worker left while receiving: None
             if task.worker is None:
                 raise
+            self.send_error = error  # named if no worker takes the job in the end
             return None
 
     def _send_with_retries(self, task: _Task, job: Shipment) -> Any:
@@ -277,10 +279,12 @@ class _Run:
             if attempt == LOST_WORKER_RETRIES:
                 break
             self.forget_worker(task)
+        error = self.send_error
         raise FeaturekitError(
             f"partition {self.numbers[task.position]} could not be sent to any worker: "
-            f"{LOST_WORKER_RETRIES + 1} workers left while receiving it. Fix: check the "
-            "workers' logs and memory limits, then call again")
+            f"{LOST_WORKER_RETRIES + 1} attempts failed, the last with {type(error).__name__}: "
+            f"{error}. Fix: check that the workers are alive and reachable (their logs, "
+            "memory limits), then call again") from error
 
     def finished(self, future: Any) -> tuple[int, Any] | None:
         """(number, result) of a finished task, or None when its job was sent again because

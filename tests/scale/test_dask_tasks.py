@@ -177,3 +177,17 @@ def test_a_job_that_cannot_be_pickled_is_refused_by_name(client):
     with pytest.raises(FeaturekitError, match="a partition's job cannot be sent to the Dask "
                                               "workers: TypeError.* Fix: keep objects"):
         map_on_client(client, len, lambda n: [threading.Lock()], [0], verbose=False)
+
+
+def test_rows_no_worker_can_receive_end_in_an_error_naming_the_cause(client, monkeypatch):
+    def unreachable(*args, **kwargs):  # a fault injected into Dask's scatter: every send fails
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(client, "scatter", unreachable)
+    with pytest.raises(FeaturekitError, match="could not be sent to any worker: 4 attempts "
+                                              "failed, the last with OSError: connection "
+                                              "refused"):
+        map_on_client(client, summed_slowly, rows_of, [0, 1], verbose=False)
+    monkeypatch.undo()
+    assert map_on_client(client, summed_slowly, rows_of, [3], verbose=False)[3][:2] == (
+        3, expected_sum(3))

@@ -33,6 +33,12 @@ def printed_text(notebook: nbformat.NotebookNode) -> str:
                    for output in cell.get("outputs", []) if output.output_type == "stream")
 
 
+def images_of(notebook: nbformat.NotebookNode) -> list:
+    """The PNG images the notebook's code cells drew."""
+    return [output for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.outputs if "image/png" in output.get("data", {})]
+
+
 def test_the_quickstart_notebook_exists():
     assert QUICKSTART in NOTEBOOKS
 
@@ -73,8 +79,7 @@ def test_quickstart_custom_primitive_makes_a_stacked_column():
 
 def test_quickstart_draws_its_plot():
     notebook = execute(QUICKSTART)
-    images = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if "image/png" in output.get("data", {})]
+    images = images_of(notebook)
     assert len(images) == 1
     assert "plotted features: 3" in printed_text(notebook)
 
@@ -94,8 +99,7 @@ def test_classification_notebook_selects_a_few_features_and_beats_chance():
     chance = 0.25  # four balanced classes
     for label in ("held-out accuracy", "cross-validated accuracy"):
         assert float(re.search(rf"{label}: ([0-9.]+)", text).group(1)) > 2 * chance
-    images = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if "image/png" in output.get("data", {})]
+    images = images_of(notebook)
     assert len(images) == 2 and "plotted features: 4" in text
 
 
@@ -113,6 +117,5 @@ def test_workflow_notebook_finds_every_planted_fault_and_compares_with_the_rule(
     assert float(re.search(r"test ROC AUC: ([0-9.]+)", text).group(1)) > 0.5
     assert re.search(r"verdict: (the model is (better|worse) by|no evidence of a difference)",
                      text)
-    images = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if "image/png" in output.get("data", {})]
+    images = images_of(notebook)
     assert len(images) == 1

@@ -374,16 +374,9 @@ def _number_findings(table: Table, column: str, read: pl.DataFrame,
             findings.append(_finding(name, "warning", table.name, column, count,
                                      f"{count} values {words} (e.g. {examples})",
                                      _example(frame, of_kind), fix, examples))
-    unparsed = (read["kind"] == "unparsed").fill_null(False)
-    count = int(unparsed.sum())
-    if count:
-        examples = _examples(read, unparsed, 5)
-        findings.append(_finding(
-            "unparseable_numbers", "error", table.name, column, count,
-            f"{count} values of a column of numbers are no number (e.g. {examples})",
-            _example(frame, unparsed),
-            "correct them at the source; parse_numbers would leave them missing (and say so)",
-            examples))
+    findings += _unparsed(table, column, read, (read["kind"] == "unparsed").fill_null(False),
+                          "number", "correct them at the source; parse_numbers would leave "
+                          "them missing (and say so)")
     return findings, _Column(numbers=read["value"], from_text=True)
 
 
@@ -404,17 +397,23 @@ def _date_findings(table: Table, column: str,
             f"dates are written in {families.height} formats: {described}; {count} are not "
             f"in the most common one ({main})", _example(frame, other), fix,
             families["text"][1:].to_list()))
-    unparsed = read["value"].is_null() & read["text"].is_not_null()
-    count = int(unparsed.sum())
-    if count:
-        examples = _examples(read, unparsed, 5)
-        findings.append(_finding(
-            "unparseable_dates", "error", table.name, column, count,
-            f"{count} values of a column of dates are no date (e.g. {examples})",
-            _example(frame, unparsed),
-            "correct them at the source, or give parse_dates their formats=; values that "
-            "still do not parse are left missing (and counted)", examples))
+    findings += _unparsed(table, column, read, read["value"].is_null() & read["text"].is_not_null(),
+                          "date", "correct them at the source, or give parse_dates their "
+                          "formats=; values that still do not parse are left missing (and "
+                          "counted)")
     return findings, _Column(times=read["value"], from_text=True)
+
+
+def _unparsed(table: Table, column: str, read: pl.DataFrame, unparsed: pl.Series, noun: str,
+              fix: str) -> list[Finding]:
+    """The error finding for the values of a column of numbers (or dates) that are none."""
+    count = int(unparsed.sum())
+    if not count:
+        return []
+    examples = _examples(read, unparsed, 5)
+    return [_finding(f"unparseable_{noun}s", "error", table.name, column, count,
+                     f"{count} values of a column of {noun}s are no {noun} (e.g. {examples})",
+                     _example(table.frame, unparsed), fix, examples)]
 
 
 def _type_notes(table: Table, facts: _TableFacts) -> list[Finding]:

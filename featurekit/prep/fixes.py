@@ -270,24 +270,10 @@ def parse_numbers(data: Any, table: str | None = None,
     >>> cleaned["price"].tolist()[:3], report["what"].tolist()[-1]
     ([12.5, 7.25, 1200.0], 'did not parse: left missing')
     """
-    entityset, tables = _target("parse_numbers", data, table)
-    if entityset is None:
-        frame = to_polars(data, "frame")
-        names = _text_columns("parse_numbers", frame, None, columns, reads_as_numbers)
-        parsed, changes = _parse_columns(frame, None, names, _numbers_of)
-        return _columns_replaced(data, parsed), _report(changes)
-    frames, changes = {}, []
-    keys = _key_columns(entityset)
-    for name, wanted in _columns_by_table("parse_numbers", entityset, tables, columns):
-        t = entityset[name]
-        names = _text_columns("parse_numbers", t.frame, name, wanted,
-                              lambda s, t=t: reads_as_numbers(s, t.declared_types.get(s.name)),
-                              skip=keys[name] if wanted is None else set())
-        parsed, found = _parse_columns(t.frame, name, names, _numbers_of)
-        if parsed:
-            frames[name] = t.frame.with_columns(list(parsed.values()))
-        changes += found
-    return replace_frames(entityset, frames), _report(changes)
+    return _parse_text("parse_numbers", data, table, columns, _numbers_of,
+                       lambda series, t: reads_as_numbers(
+                           series, t.declared_types.get(series.name) if t else None),
+                       lambda entityset, name: _key_columns(entityset)[name])
 
 
 def parse_dates(data: Any, table: str | None = None, columns: Sequence[str] | str | None = None,
@@ -311,7 +297,6 @@ def parse_dates(data: Any, table: str | None = None, columns: Sequence[str] | st
     >>> cleaned["day"].dt.strftime("%Y-%m-%d").tolist()
     ['2024-01-31', '2024-01-31', '2024-02-13']
     """
-    entityset, tables = _target("parse_dates", data, table)
     if formats is not None:
         formats = [formats] if isinstance(formats, str) else formats
         if not isinstance(formats, Sequence) or not formats or not all(
@@ -324,17 +309,30 @@ def parse_dates(data: Any, table: str | None = None, columns: Sequence[str] | st
     def read(series: pl.Series, table_name: str | None) -> tuple[pl.Series, list[dict]]:
         return _dates_of(series, table_name, formats)
 
+    def keys(entityset: EntitySet, name: str) -> set[str]:  # the time index is parsed too
+        return {r.child_key for r in entityset.relationships if r.child == name} | {
+            entityset[name].index}
+
+    return _parse_text("parse_dates", data, table, columns, read,
+                       lambda series, t: reads_as_dates(series), keys)
+
+
+def _parse_text(function: str, data: Any, table: str | None, columns: Any, read: Any,
+                reads_as: Any, skip_of: Any) -> tuple[Any, pd.DataFrame]:
+    """What parse_numbers and parse_dates share: parse the text columns of one frame, or of
+    the tables of an entity set, with ``read``; ``reads_as(series, table or None)`` picks
+    the columns when none are named, ``skip_of(entityset, table)`` the keys never picked."""
+    entityset, tables = _target(function, data, table)
     if entityset is None:
         frame = to_polars(data, "frame")
-        names = _text_columns("parse_dates", frame, None, columns, reads_as_dates)
+        names = _text_columns(function, frame, None, columns, lambda s: reads_as(s, None))
         parsed, changes = _parse_columns(frame, None, names, read)
         return _columns_replaced(data, parsed), _report(changes)
     frames, changes = {}, []
-    for name, wanted in _columns_by_table("parse_dates", entityset, tables, columns):
+    for name, wanted in _columns_by_table(function, entityset, tables, columns):
         t = entityset[name]
-        others = {r.child_key for r in entityset.relationships if r.child == name} | {t.index}
-        names = _text_columns("parse_dates", t.frame, name, wanted, reads_as_dates,
-                              skip=others if wanted is None else set())
+        names = _text_columns(function, t.frame, name, wanted, lambda s, t=t: reads_as(s, t),
+                              skip=skip_of(entityset, name) if wanted is None else set())
         parsed, found = _parse_columns(t.frame, name, names, read)
         if parsed:
             frames[name] = t.frame.with_columns(list(parsed.values()))

@@ -442,8 +442,7 @@ def _measure(entityset: EntitySet, reach: ReachPlan, features: list[Feature], in
             fixed += int(width * _height(entityset[name]))
         else:
             reached += width * found.len()
-    matrix_rows = rows.height if rows is not None else sample.len()
-    matrix = matrix_rows * (len(output_columns(features)) + 2) * 8
+    matrix = _matrix_bytes(rows.height if rows is not None else sample.len(), features)
     return ENGINE_FACTOR * (reached + matrix) / sample.len(), ENGINE_FACTOR * fixed
 
 
@@ -458,8 +457,12 @@ def _planned_bytes(entityset: EntitySet, reach: ReachPlan, features: list[Featur
         else:  # a lazy table's keys (None: every row)
             width = _bytes_per_row(entityset[name], reach.columns[name])
             held += width * (_height(entityset[name]) if found is None else found.len())
-    matrix = matrix_rows * (len(output_columns(features)) + 2) * 8
-    return int(ENGINE_FACTOR * (held + matrix))
+    return int(ENGINE_FACTOR * (held + _matrix_bytes(matrix_rows, features)))
+
+
+def _matrix_bytes(rows: int, features: list[Feature]) -> int:
+    """The bytes of a matrix of ``rows`` rows: 8 per feature column, index and time."""
+    return rows * (len(output_columns(features)) + 2) * 8
 
 
 def _bytes_per_row(table, columns: list[str]) -> float:

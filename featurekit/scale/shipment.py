@@ -24,8 +24,8 @@ _SAFE = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16,
          pl.Time, pl.Null, pl.Binary, pl.Categorical, pl.Enum)
 
 
-def _travels_as_arrow(schema: pl.Schema) -> bool:
-    return all(isinstance(dtype, _SAFE) or dtype in _SAFE for dtype in schema.values())
+def _travels_as_arrow(dtypes: Any) -> bool:
+    return all(isinstance(dtype, _SAFE) or dtype in _SAFE for dtype in dtypes)
 
 
 @cache
@@ -43,14 +43,14 @@ def _pickler_class() -> type:
 
         def persistent_id(self, obj: Any) -> Any:
             if isinstance(obj, pl.DataFrame):
-                kind, schema = "frame", obj.schema
+                kind, dtypes = "frame", obj.dtypes
             elif isinstance(obj, pl.Series):
-                kind, schema = "series", pl.Schema({"s": obj.dtype})
+                kind, dtypes = "series", [obj.dtype]
             else:
                 return None
             if id(obj) in self.placed:
                 return self.placed[id(obj)]
-            if not _travels_as_arrow(schema):
+            if not _travels_as_arrow(dtypes):
                 return None
             self.tables.append(obj.to_arrow() if kind == "frame" else obj.to_frame().to_arrow())
             self.placed[id(obj)] = (kind, len(self.tables) - 1)
